@@ -1,0 +1,143 @@
+/**
+ * The mailbox of one address and the per-function-type bookkeeping around it. A slot exists while
+ * its address has queued or in-flight messages, and is dropped when it goes idle, so that memory
+ * follows the number of busy addresses, not the number of addresses ever seen.
+ */
+import type { Address, InvocationInput, StateSpec } from "@statefun-ts/protocol";
+import type { StateTable } from "../state/backend.js";
+import type { FunctionInvoker } from "./function-invoker.js";
+
+/** Lifecycle of a slot. */
+export const SlotStatus = {
+  /** Nothing queued, nothing in flight (a slot in this state is removed from its map). */
+  IDLE: 0,
+  /** In the dispatcher's ready queue. */
+  READY: 1,
+  /** A batch is being invoked. */
+  RUNNING: 2,
+  /** The last attempt failed; a retry timer is armed. */
+  RETRY_WAIT: 3,
+} as const;
+/** A {@link SlotStatus} value. */
+export type SlotStatusValue = (typeof SlotStatus)[keyof typeof SlotStatus];
+
+/** Counters of one function type, read by the metrics adapter. */
+export interface FunctionTypeCounters {
+  /** Messages received. */
+  in: number;
+  /** Messages sent to functions. */
+  outLocal: number;
+  /** Records sent to egresses. */
+  outEgress: number;
+  /** Batches invoked successfully. */
+  invocations: number;
+  /** Failed batch attempts (each retry counts). */
+  failures: number;
+  /** Batches currently in flight asynchronously. */
+  inflight: number;
+}
+
+/** A function type known to the dispatcher. */
+export class FunctionTypeRuntime {
+  readonly typename: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly invoker: FunctionInvoker;
+  readonly table: StateTable;
+  /** Registered state specs, in registration order. Grows by negotiation; never shrinks. */
+  readonly specs: StateSpec[];
+  readonly specsByName = new Map<string, StateSpec>();
+  readonly slots = new Map<string, AddressSlot>();
+  readonly counters: FunctionTypeCounters = {
+    in: 0,
+    outLocal: 0,
+    outEgress: 0,
+    invocations: 0,
+    failures: 0,
+    inflight: 0,
+  };
+
+  constructor(typename: string, invoker: FunctionInvoker, table: StateTable) {
+    const slash = typename.indexOf("/");
+    this.typename = typename;
+    this.namespace = typename.slice(0, slash);
+    this.name = typename.slice(slash + 1);
+    this.invoker = invoker;
+    this.table = table;
+    this.specs = [];
+    for (const spec of invoker.declaredSpecs) this.register(spec);
+  }
+
+  /** Registers a spec (the caller has checked it does not conflict). */
+  register(spec: StateSpec): void {
+    this.specs.push(spec);
+    this.specsByName.set(spec.name, spec);
+  }
+}
+
+/** The mailbox and invocation status of one address. */
+export class AddressSlot {
+  readonly fn: FunctionTypeRuntime;
+  readonly id: string;
+  readonly keyGroup: number;
+  readonly address: Address;
+  status: SlotStatusValue = SlotStatus.IDLE;
+  /** The batch being invoked or retried; its messages are no longer in {@link queue}. */
+  inflight: InvocationInput[] | undefined = undefined;
+  /** Failed attempts of {@link inflight}. */
+  attempts = 0;
+  /** When the current run of failures started (ms since epoch), for the admin API. */
+  failingSinceMs = 0;
+  /** The last failure of {@link inflight}. */
+  lastError: unknown = undefined;
+  private queue: InvocationInput[] = [];
+  private head = 0;
+
+  constructor(fn: FunctionTypeRuntime, id: string, keyGroup: number) {
+    this.fn = fn;
+    this.id = id;
+    this.keyGroup = keyGroup;
+    this.address = { namespace: fn.namespace, name: fn.name, id, typename: fn.typename };
+  }
+
+  /** Messages waiting behind the in-flight batch. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  push(input: InvocationInput): void {
+    this.queue.push(input);
+  }
+
+  /** Puts messages in front of everything queued (restoring in-flight inputs). */
+  unshift(inputs: readonly InvocationInput[]): void {
+    this.queue = [...inputs, ...this.queue.slice(this.head)];
+    this.head = 0;
+  }
+
+  /** Removes and returns up to `max` messages from the front of the queue. */
+  take(max: number): InvocationInput[] {
+    const available = this.queue.length - this.head;
+    if (this.head === 0 && available <= max) {
+      const all = this.queue;
+      this.queue = [];
+      return all;
+    }
+    const n = Math.min(max, available);
+    const batch = this.queue.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
+  }
+
+  /** The queued messages, in order, without removing them. */
+  peekAll(): InvocationInput[] {
+    return this.queue.slice(this.head);
+  }
+}

@@ -1,0 +1,478 @@
+/**
+ * The dispatcher: per-address mailboxes, a ready queue, batch invocation, atomic application of
+ * effects, retries with backoff, and backpressure toward ingress.
+ *
+ * Invariants (tests cite them by number):
+ *  1. At most one batch per address is in flight at any time.
+ *  2. An address's messages are invoked in the order they were enqueued; a failed batch is retried
+ *     whole, before any message enqueued after it.
+ *  3. An invocation's effects are all validated before any is applied, and applied in one
+ *     synchronous step (messages, delayed messages, egress, state), so no observer — and no
+ *     checkpoint — ever sees part of them.
+ *  4. A failed batch changes nothing; it is retried with exponential backoff, the address's later
+ *     messages wait behind it, and other addresses are not affected.
+ *  5. Messages between functions are never refused or delayed by backpressure (cycles cannot
+ *     deadlock); only ingress waits, when the global backlog or the target's backlog is full.
+ *  6. Work is done in bounded slices: the dispatcher yields to the event loop after
+ *     `batchesPerSlice` batches, so I/O is never starved.
+ */
+import type { Address, InvocationInput, StateSpec, TypedValue } from "@statefun-ts/protocol";
+import { StatefunError, formatAddress, isStatefunError } from "@statefun-ts/protocol";
+import type { Logger } from "../observability/logger.js";
+import { errorFields } from "../observability/logger.js";
+import type { StateBackend } from "../state/backend.js";
+import { AddressSlot, FunctionTypeRuntime, SlotStatus } from "./address-slot.js";
+import type { Clock, TimerHandle } from "./clock.js";
+import type { PendingDelayedMessage } from "./delayed-messages.js";
+import { DelayedMessages } from "./delayed-messages.js";
+import type { EgressRouter } from "./egress.js";
+import type { EffectsEnvironment } from "./effects.js";
+import { applyEffects, validateEffects } from "./effects.js";
+import type { FunctionProvider, InvokeOutcome } from "./function-invoker.js";
+import { keyGroupOf } from "./key-group.js";
+
+/** Retry policy for failed batches. */
+export interface RetryPolicy {
+  /** Delay before the first retry, in ms. */
+  readonly initialBackoffMs: number;
+  /** Upper bound of the delay, in ms. */
+  readonly maxBackoffMs: number;
+  /** Factor between consecutive delays. */
+  readonly multiplier: number;
+}
+
+/** Resolved options of a {@link Dispatcher}. */
+export interface DispatcherOptions {
+  readonly provider: FunctionProvider;
+  readonly backend: StateBackend;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly egress: EgressRouter;
+  /** Most messages invoked in one batch. */
+  readonly maxBatchSize: number;
+  /** Queued messages (all addresses) at which ingress waits. */
+  readonly maxBacklog: number;
+  /** Batches in flight asynchronously (remote calls, async functions) at which no new batch starts. */
+  readonly maxInflightInvocations: number;
+  /** Batches run before yielding to the event loop. */
+  readonly batchesPerSlice: number;
+  readonly retry: RetryPolicy;
+  /** Runs a callback after pending I/O (default `setImmediate`). */
+  readonly defer: (callback: () => void) => void;
+}
+
+/** An address whose batch keeps failing, for logs and the admin API. */
+export interface FailingAddress {
+  readonly address: Address;
+  readonly attempts: number;
+  readonly failingSinceMs: number;
+  readonly error: unknown;
+  readonly queued: number;
+}
+
+interface CapacityWaiter {
+  readonly fn: FunctionTypeRuntime;
+  readonly id: string;
+  readonly value: TypedValue;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T>)?.then === "function";
+}
+
+/** Routes messages to function instances and invokes them. */
+export class Dispatcher implements EffectsEnvironment {
+  readonly delayed: DelayedMessages;
+  readonly egress: EgressRouter;
+  private readonly options: DispatcherOptions;
+  private readonly types = new Map<string, FunctionTypeRuntime | null>();
+  private ready: AddressSlot[] = [];
+  private readyHead = 0;
+  private drainScheduled = false;
+  private inflightAsync = 0;
+  private queuedTotal = 0;
+  private readonly waiters: CapacityWaiter[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly failing = new Set<AddressSlot>();
+  private readonly retryTimers = new Map<AddressSlot, TimerHandle>();
+  private stopped = false;
+  private readonly drainBound = () => this.drain();
+
+  constructor(options: DispatcherOptions) {
+    this.options = options;
+    this.egress = options.egress;
+    this.delayed = new DelayedMessages(options.clock, (pending) => this.deliverDelayed(pending));
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Messages queued in mailboxes (not counting batches in flight). */
+  get backlog(): number {
+    return this.queuedTotal;
+  }
+
+  /** Batches in flight asynchronously. */
+  get inflight(): number {
+    return this.inflightAsync;
+  }
+
+  /** The runtime of a function type, resolving its invoker on first use. */
+  functionType(typename: string): FunctionTypeRuntime | undefined {
+    let fn = this.types.get(typename);
+    if (fn === undefined) {
+      const invoker = this.options.provider.resolve(typename);
+      fn =
+        invoker === undefined
+          ? null
+          : new FunctionTypeRuntime(typename, invoker, this.options.backend.table(typename));
+      this.types.set(typename, fn);
+    }
+    return fn ?? undefined;
+  }
+
+  /** Function types seen so far. */
+  functionTypes(): FunctionTypeRuntime[] {
+    return [...this.types.values()].filter((fn): fn is FunctionTypeRuntime => fn !== null);
+  }
+
+  /**
+   * Submits a message from an ingress. Resolves once the message is in the target's mailbox;
+   * waits while the backlog is full (invariant 5).
+   *
+   * @throws StatefunError `unknown-function-type` when no function of the target's type exists;
+   *   `shutdown` when the dispatcher is stopping.
+   */
+  submit(target: Address, value: TypedValue): Promise<void> {
+    if (this.stopped) return Promise.reject(this.shutdownError());
+    const fn = this.functionType(target.typename);
+    if (fn === undefined) return Promise.reject(unknownType(target.typename));
+    if (this.waiters.length === 0 && this.hasCapacity(fn, target.id)) {
+      this.deliver(fn, target.id, undefined, value);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ fn, id: target.id, value, resolve, reject });
+      // Waiters for other addresses may be blocked by their own backlog; this one may have room.
+      this.releaseWaiters();
+    });
+  }
+
+  /**
+   * Submits a message from an ingress if there is room now.
+   *
+   * @returns false when the backlog is full (nothing was enqueued).
+   */
+  offer(target: Address, value: TypedValue): boolean {
+    if (this.stopped) throw this.shutdownError();
+    const fn = this.functionType(target.typename);
+    if (fn === undefined) throw unknownType(target.typename);
+    if (this.waiters.length > 0 || !this.hasCapacity(fn, target.id)) return false;
+    this.deliver(fn, target.id, undefined, value);
+    return true;
+  }
+
+  /** Enqueues a message for an address (no capacity check: invariant 5). */
+  deliver(
+    fn: FunctionTypeRuntime,
+    id: string,
+    caller: Address | undefined,
+    value: TypedValue,
+  ): void {
+    let slot = fn.slots.get(id);
+    if (slot === undefined) {
+      slot = new AddressSlot(fn, id, keyGroupOf(id, this.options.backend.maxKeyGroups));
+      fn.slots.set(id, slot);
+    }
+    slot.push({ caller, argument: value });
+    this.queuedTotal++;
+    fn.counters.in++;
+    if (slot.status === SlotStatus.IDLE) this.makeReady(slot);
+  }
+
+  /** Resolves when nothing is ready or in flight (slots waiting to retry do not count). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Addresses whose current batch has failed at least once. */
+  failures(): FailingAddress[] {
+    return [...this.failing].map((slot) => ({
+      address: slot.address,
+      attempts: slot.attempts,
+      failingSinceMs: slot.failingSinceMs,
+      error: slot.lastError,
+      queued: slot.queued,
+    }));
+  }
+
+  /** Stops starting batches and firing timers; rejects waiting ingress submissions. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.delayed.stop();
+    for (const timer of this.retryTimers.values()) timer.cancel();
+    this.retryTimers.clear();
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.shutdownError());
+    this.notifyIdle();
+  }
+
+  private shutdownError(): StatefunError {
+    return new StatefunError("shutdown", "the runtime is shutting down");
+  }
+
+  private hasCapacity(fn: FunctionTypeRuntime, id: string): boolean {
+    if (this.queuedTotal >= this.options.maxBacklog) return false;
+    const perAddress = fn.invoker.maxBacklogPerAddress;
+    if (perAddress <= 0) return true;
+    const slot = fn.slots.get(id);
+    return slot === undefined || slot.queued < perAddress;
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.waiters;
+    let i = 0;
+    while (i < waiters.length) {
+      const waiter = waiters[i] as CapacityWaiter;
+      if (this.queuedTotal >= this.options.maxBacklog) break;
+      if (this.hasCapacity(waiter.fn, waiter.id)) {
+        waiters.splice(i, 1);
+        this.deliver(waiter.fn, waiter.id, undefined, waiter.value);
+        waiter.resolve();
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private deliverDelayed(pending: PendingDelayedMessage): void {
+    const fn = this.functionType(pending.message.target.typename);
+    if (fn === undefined) {
+      // Validated when scheduled; the function type can only have vanished after a restore.
+      this.options.logger.error(
+        { target: formatAddress(pending.message.target), sender: formatAddress(pending.sender) },
+        "delayed message for an unknown function type kept pending",
+      );
+      return;
+    }
+    this.deliver(fn, pending.message.target.id, pending.sender, pending.message.value);
+  }
+
+  private makeReady(slot: AddressSlot): void {
+    slot.status = SlotStatus.READY;
+    this.ready.push(slot);
+    if (!this.drainScheduled && !this.stopped) {
+      this.drainScheduled = true;
+      this.options.defer(this.drainBound);
+    }
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    const limit = this.options.batchesPerSlice;
+    let runs = 0;
+    while (
+      !this.stopped &&
+      this.readyHead < this.ready.length &&
+      this.inflightAsync < this.options.maxInflightInvocations
+    ) {
+      const slot = this.ready[this.readyHead] as AddressSlot;
+      this.ready[this.readyHead++] = undefined as unknown as AddressSlot;
+      this.run(slot);
+      if (++runs >= limit) break;
+    }
+    if (this.readyHead === this.ready.length) {
+      this.ready = [];
+      this.readyHead = 0;
+    } else if (this.readyHead > 4096 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    if (this.waiters.length > 0) this.releaseWaiters();
+    const more = this.readyHead < this.ready.length;
+    if (more && !this.stopped && this.inflightAsync < this.options.maxInflightInvocations) {
+      this.drainScheduled = true;
+      this.options.defer(this.drainBound);
+    }
+    this.notifyIdle();
+  }
+
+  private run(slot: AddressSlot): void {
+    const fn = slot.fn;
+    let batch = slot.inflight;
+    if (batch === undefined) {
+      batch = slot.take(this.options.maxBatchSize);
+      this.queuedTotal -= batch.length;
+      slot.inflight = batch;
+    }
+    slot.status = SlotStatus.RUNNING;
+    let outcome: InvokeOutcome | Promise<InvokeOutcome>;
+    try {
+      const state = fn.table.read(slot.id, slot.keyGroup, fn.specs, this.options.clock.now());
+      outcome = fn.invoker.invoke(slot.address, fn.specs, state, batch);
+    } catch (error) {
+      this.failed(slot, error);
+      return;
+    }
+    if (!isPromise(outcome)) {
+      this.completed(slot, outcome);
+      return;
+    }
+    this.inflightAsync++;
+    fn.counters.inflight++;
+    outcome.then(
+      (result) => this.settled(slot, result, undefined),
+      (error: unknown) => this.settled(slot, undefined, error),
+    );
+  }
+
+  private settled(slot: AddressSlot, outcome: InvokeOutcome | undefined, error: unknown): void {
+    this.inflightAsync--;
+    slot.fn.counters.inflight--;
+    if (this.stopped) {
+      this.notifyIdle();
+      return;
+    }
+    if (outcome === undefined) this.failed(slot, error);
+    else this.completed(slot, outcome);
+    if (!this.drainScheduled && this.readyHead < this.ready.length) {
+      this.drainScheduled = true;
+      this.options.defer(this.drainBound);
+    }
+    if (this.waiters.length > 0) this.releaseWaiters();
+    this.notifyIdle();
+  }
+
+  private completed(slot: AddressSlot, outcome: InvokeOutcome): void {
+    if (outcome.kind === "incomplete") {
+      const problem = this.registerSpecs(slot.fn, outcome.missing);
+      if (problem !== undefined) {
+        this.failed(slot, problem);
+        return;
+      }
+      this.makeReady(slot);
+      return;
+    }
+    const writes = validateEffects(this, slot, outcome.effects);
+    if (writes instanceof StatefunError) {
+      this.failed(slot, writes);
+      return;
+    }
+    applyEffects(this, slot, outcome.effects, writes);
+    slot.fn.counters.invocations++;
+    slot.inflight = undefined;
+    if (slot.attempts > 0) {
+      this.options.logger.info(
+        { address: formatAddress(slot.address), attempts: slot.attempts },
+        "invocation succeeded after retries",
+      );
+      slot.attempts = 0;
+      slot.lastError = undefined;
+      this.failing.delete(slot);
+    }
+    if (slot.queued > 0) {
+      this.makeReady(slot);
+    } else {
+      slot.status = SlotStatus.IDLE;
+      slot.fn.slots.delete(slot.id);
+    }
+  }
+
+  private registerSpecs(
+    fn: FunctionTypeRuntime,
+    missing: readonly StateSpec[],
+  ): StatefunError | undefined {
+    let added = 0;
+    for (const spec of missing) {
+      const known = fn.specsByName.get(spec.name);
+      if (known === undefined) {
+        fn.register(spec);
+        added++;
+      } else if (known.typename !== spec.typename) {
+        return new StatefunError(
+          "invalid-effect",
+          `${fn.typename} declares state ${JSON.stringify(spec.name)} with type ${spec.typename}, but it is registered with type ${known.typename}`,
+        );
+      }
+    }
+    if (added === 0) {
+      return new StatefunError(
+        "invalid-effect",
+        `${fn.typename} reported missing state ${missing.map((s) => s.name).join(", ")} that is already registered`,
+      );
+    }
+    this.options.logger.info(
+      { functionType: fn.typename, states: missing.map((s) => `${s.name}:${s.typename}`) },
+      "registered state specs",
+    );
+    return undefined;
+  }
+
+  private failed(slot: AddressSlot, error: unknown): void {
+    const { retry, clock, logger } = this.options;
+    const cause = isStatefunError(error)
+      ? error
+      : new StatefunError("function-failed", `${slot.fn.typename} threw`, { cause: error });
+    slot.attempts++;
+    slot.fn.counters.failures++;
+    if (slot.attempts === 1) slot.failingSinceMs = clock.now();
+    slot.lastError = cause;
+    this.failing.add(slot);
+    const delayMs = Math.min(
+      retry.maxBackoffMs,
+      retry.initialBackoffMs * Math.pow(retry.multiplier, slot.attempts - 1),
+    );
+    const fields: Record<string, unknown> = {
+      address: formatAddress(slot.address),
+      functionType: slot.fn.typename,
+      invoker: slot.fn.invoker.describe(),
+      attempt: slot.attempts,
+      batchSize: slot.inflight?.length ?? 0,
+      retryInMs: delayMs,
+      ...errorFields(cause),
+    };
+    if (slot.attempts === 1 && cause.cause instanceof Error) fields.stack = cause.cause.stack;
+    logger.warn(fields, "invocation failed; state and messages untouched, retrying");
+    slot.status = SlotStatus.RETRY_WAIT;
+    this.retryTimers.set(
+      slot,
+      clock.setTimer(delayMs, () => {
+        this.retryTimers.delete(slot);
+        if (!this.stopped) this.makeReady(slot);
+      }),
+    );
+  }
+
+  private isIdle(): boolean {
+    return this.stopped || (this.readyHead >= this.ready.length && this.inflightAsync === 0);
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Every message not yet applied, per address, in delivery order (in-flight batch first). */
+  pendingMessages(): { address: Address; keyGroup: number; messages: InvocationInput[] }[] {
+    const result: { address: Address; keyGroup: number; messages: InvocationInput[] }[] = [];
+    for (const fn of this.functionTypes()) {
+      for (const slot of fn.slots.values()) {
+        const messages =
+          slot.inflight === undefined ? slot.peekAll() : [...slot.inflight, ...slot.peekAll()];
+        if (messages.length > 0)
+          result.push({ address: slot.address, keyGroup: slot.keyGroup, messages });
+      }
+    }
+    return result;
+  }
+}
+
+function unknownType(typename: string): StatefunError {
+  return new StatefunError("unknown-function-type", `no function is bound to type ${typename}`, {
+    details: { functionType: typename },
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Validation and application of an invocation batch's effects. Validation checks every effect
+ * before anything is applied (reference §1.5, §1.8, §1.9): an invalid effect fails the whole batch
+ * and leaves state, messages, timers and egress untouched. Application then happens in one
+ * synchronous step in the reference's order: messages, delayed messages, egress, state.
+ */
+import type { InvocationEffects, StateMutation } from "@statefun-ts/protocol";
+import { StatefunError, formatAddress } from "@statefun-ts/protocol";
+import type { StateWrite } from "../state/backend.js";
+import type { AddressSlot, FunctionTypeRuntime } from "./address-slot.js";
+import type { DelayedMessages } from "./delayed-messages.js";
+import type { EgressRouter } from "./egress.js";
+
+/** What validation and application need from the dispatcher. */
+export interface EffectsEnvironment {
+  /** The runtime of a function type, or `undefined` when no function of that type exists. */
+  functionType(typename: string): FunctionTypeRuntime | undefined;
+  readonly delayed: DelayedMessages;
+  readonly egress: EgressRouter;
+  /** Enqueues a message for an address. */
+  deliver(
+    fn: FunctionTypeRuntime,
+    id: string,
+    caller: AddressSlot["address"] | undefined,
+    value: InvocationEffects["messages"][number]["value"],
+  ): void;
+  now(): number;
+}
+
+function invalid(slot: AddressSlot, message: string): StatefunError {
+  return new StatefunError("invalid-effect", `${formatAddress(slot.address)}: ${message}`, {
+    details: { address: formatAddress(slot.address) },
+  });
+}
+
+function stateWrites(
+  slot: AddressSlot,
+  mutations: readonly StateMutation[],
+): StateWrite[] | StatefunError {
+  const writes: StateWrite[] = [];
+  for (const mutation of mutations) {
+    const spec = slot.fn.specsByName.get(mutation.name);
+    if (spec === undefined) {
+      return invalid(
+        slot,
+        `state mutation of ${JSON.stringify(mutation.name)}, which is not a registered value of ${slot.fn.typename} (forgot to declare it?)`,
+      );
+    }
+    if (mutation.value !== undefined && mutation.value.typename !== spec.typename) {
+      return invalid(
+        slot,
+        `state ${JSON.stringify(mutation.name)} is registered with type ${spec.typename} but was written with type ${mutation.value.typename}`,
+      );
+    }
+    writes.push({ spec, value: mutation.value });
+  }
+  return writes;
+}
+
+/**
+ * Checks every effect of a batch. Returns the state writes to apply, or the first problem found.
+ */
+export function validateEffects(
+  env: EffectsEnvironment,
+  slot: AddressSlot,
+  effects: InvocationEffects,
+): StateWrite[] | StatefunError {
+  for (const message of effects.messages) {
+    if (env.functionType(message.target.typename) === undefined) {
+      return invalid(slot, `message to unknown function type ${message.target.typename}`);
+    }
+  }
+  if (effects.delayed.length > 0) {
+    // Simulate the token index through the batch, since a batch may cancel and re-use a token.
+    const added = new Set<string>();
+    const removed = new Set<string>();
+    for (const action of effects.delayed) {
+      if (action.kind === "cancel") {
+        const token = action.cancellationToken;
+        if (token === "")
+          return invalid(slot, "cancellation of a delayed message with an empty token");
+        added.delete(token);
+        removed.add(token);
+        continue;
+      }
+      if (!Number.isSafeInteger(action.delayMs) || action.delayMs < 0) {
+        return invalid(slot, `delayed message with delay ${action.delayMs} ms (must be ≥ 0)`);
+      }
+      if (env.functionType(action.message.target.typename) === undefined) {
+        return invalid(
+          slot,
+          `delayed message to unknown function type ${action.message.target.typename}`,
+        );
+      }
+      const token = action.cancellationToken;
+      if (token !== undefined) {
+        const pending =
+          added.has(token) || (!removed.has(token) && env.delayed.hasToken(slot.address, token));
+        if (pending) {
+          return invalid(
+            slot,
+            `a delayed message with cancellation token ${JSON.stringify(token)} is already pending`,
+          );
+        }
+        added.add(token);
+        removed.delete(token);
+      }
+    }
+  }
+  for (const record of effects.egress) {
+    const sink = env.egress.get(record.egress);
+    if (sink === undefined) {
+      return invalid(slot, `record for unknown egress ${record.egress}`);
+    }
+    const problem = sink.validate(record.value);
+    if (problem !== undefined)
+      return invalid(slot, `record for egress ${record.egress}: ${problem}`);
+  }
+  return effects.stateMutations.length === 0 ? [] : stateWrites(slot, effects.stateMutations);
+}
+
+/** Applies validated effects, in the reference's order: messages, delayed, egress, state. */
+export function applyEffects(
+  env: EffectsEnvironment,
+  slot: AddressSlot,
+  effects: InvocationEffects,
+  writes: readonly StateWrite[],
+): void {
+  const self = slot.address;
+  const counters = slot.fn.counters;
+  for (const message of effects.messages) {
+    const target = env.functionType(message.target.typename) as FunctionTypeRuntime;
+    env.deliver(target, message.target.id, self, message.value);
+  }
+  counters.outLocal += effects.messages.length;
+  for (const action of effects.delayed) {
+    if (action.kind === "cancel") env.delayed.cancel(self, action.cancellationToken);
+    else
+      env.delayed.schedule(
+        self,
+        slot.keyGroup,
+        action.delayMs,
+        action.message,
+        action.cancellationToken,
+      );
+  }
+  for (const record of effects.egress) env.egress.emit(record.egress, record.value);
+  counters.outEgress += effects.egress.length;
+  if (writes.length > 0) slot.fn.table.write(slot.id, slot.keyGroup, writes, env.now());
+}

@@ -1,0 +1,133 @@
+/**
+ * Dispatcher invariant 5: ingress waits when the global backlog or the target's backlog is full,
+ * and resumes as the backlog drains; messages between functions are never held back.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { StatefunError, TypedValue, intType } from "@statefun-ts/protocol";
+import { createStatefulFunctions, messageBuilder } from "@statefun-ts/sdk";
+import { at, manualRuntime, readState, waitFor } from "./helpers.js";
+
+test("ingress waits while the global backlog is full, and no message is lost", async () => {
+  let release!: () => void;
+  let gate = new Promise<void>((resolve) => (release = resolve));
+  const functions = createStatefulFunctions().bind({
+    typename: "test/blocked",
+    state: { n: intType },
+    async fn(ctx) {
+      await gate;
+      ctx.storage.n = (ctx.storage.n ?? 0) + 1;
+    },
+  });
+  const { runtime, clock } = manualRuntime(functions, { maxBacklog: 10, maxBatchSize: 1 });
+  const settled: boolean[] = [];
+  const submissions = Array.from({ length: 30 }, (_, i) => {
+    const index = i;
+    return runtime.submit(at("test/blocked", String(i % 3)), TypedValue.of(intType, i)).then(() => {
+      settled[index] = true;
+    });
+  });
+  await waitFor(() => runtime.load().inflight === 3, 5000, "three batches in flight");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(runtime.load().backlog, 10, "the backlog stops at its bound");
+  assert.equal(settled.filter(Boolean).length, 13, "3 in flight + 10 queued were accepted");
+  release();
+  gate = Promise.resolve();
+  await Promise.all(submissions);
+  await runtime.whenIdle();
+  let total = 0;
+  for (let id = 0; id < 3; id++)
+    total += readState(runtime, at("test/blocked", String(id)), "n", intType, clock.now()) ?? 0;
+  assert.equal(total, 30);
+  await runtime.stop();
+});
+
+test("ingress to one full address waits while other addresses keep flowing", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const seen: string[] = [];
+  const functions = createStatefulFunctions().bind({
+    typename: "test/per-address",
+    async fn(ctx) {
+      if (ctx.self.id === "hot") await gate;
+      seen.push(ctx.self.id);
+    },
+  });
+  const { runtime } = manualRuntime(functions, { maxBacklogPerAddress: 2, maxBatchSize: 1 });
+  const hot = Array.from({ length: 5 }, () =>
+    runtime.submit(at("test/per-address", "hot"), TypedValue.of(intType, 1)),
+  );
+  let hotAccepted = 0;
+  for (const p of hot) void p.then(() => hotAccepted++);
+  await waitFor(() => runtime.load().inflight === 1, 5000, "the hot address in flight");
+  await runtime.submit(at("test/per-address", "cold"), TypedValue.of(intType, 1));
+  await waitFor(() => seen.includes("cold"), 5000, "the cold address to run");
+  assert.ok(
+    hotAccepted <= 3,
+    `at most 1 in flight + 2 queued for the hot address, found ${hotAccepted}`,
+  );
+  release();
+  await Promise.all(hot);
+  await runtime.whenIdle();
+  assert.equal(seen.filter((id) => id === "hot").length, 5);
+  await runtime.stop();
+});
+
+test("function-to-function messages are not held back by a full backlog (no deadlock)", async () => {
+  const functions = createStatefulFunctions().bind({
+    typename: "test/fanout",
+    state: { received: intType },
+    fn(ctx, message) {
+      const n = message.asInt();
+      ctx.storage.received = (ctx.storage.received ?? 0) + 1;
+      if (n > 0) {
+        for (let i = 0; i < 4; i++) {
+          ctx.send(
+            messageBuilder({ typename: "test/fanout", id: `${ctx.self.id}.${i}`, value: n - 1 }),
+          );
+        }
+      }
+    },
+  });
+  const { runtime, clock } = manualRuntime(functions, { maxBacklog: 5 });
+  await runtime.submit(at("test/fanout", "root"), TypedValue.of(intType, 6));
+  await runtime.whenIdle();
+  assert.equal(
+    readState(runtime, at("test/fanout", "root.3.3.3.3.3.3"), "received", intType, clock.now()),
+    1,
+  );
+  const stats = runtime.functionStats()[0];
+  assert.equal(stats?.in, (4 ** 7 - 1) / 3);
+  await runtime.stop();
+});
+
+test("submissions are refused with `shutdown` after stop, and waiting ones are rejected", async () => {
+  const functions = createStatefulFunctions().bind({
+    typename: "test/never",
+    fn: () => new Promise<void>(() => {}),
+  });
+  const { runtime } = manualRuntime(functions, { maxBacklog: 1, shutdownTimeoutMs: 0 });
+  await runtime.submit(at("test/never", "a"), TypedValue.of(intType, 1));
+  await waitFor(() => runtime.load().inflight === 1);
+  await runtime.submit(at("test/never", "a"), TypedValue.of(intType, 2));
+  const waiting = runtime.submit(at("test/never", "a"), TypedValue.of(intType, 3));
+  await runtime.start();
+  await runtime.stop();
+  await assert.rejects(
+    waiting,
+    (error: unknown) => error instanceof StatefunError && error.code === "shutdown",
+  );
+  await assert.rejects(
+    runtime.submit(at("test/never", "b"), TypedValue.of(intType, 1)),
+    (error: unknown) => error instanceof StatefunError && error.code === "shutdown",
+  );
+});
+
+test("submitting to an unknown function type is refused", async () => {
+  const { runtime } = manualRuntime(createStatefulFunctions());
+  await assert.rejects(
+    runtime.submit(at("test/ghost", "a"), TypedValue.of(intType, 1)),
+    (error: unknown) => error instanceof StatefunError && error.code === "unknown-function-type",
+  );
+  await runtime.stop();
+});
