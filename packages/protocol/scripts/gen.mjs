@@ -2,10 +2,11 @@
 // The output is committed and never edited by hand; `node scripts/gen.mjs --check` fails
 // when the committed files differ from what the .proto files produce.
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,12 +47,15 @@ const outputs = {
   "statefun.js": header + readFileSync(js, "utf8"),
   "statefun.d.ts": header + readFileSync(dts, "utf8"),
 };
+rmSync(work, { recursive: true, force: true });
 if (process.argv.includes("--check")) {
   const stale = Object.entries(outputs).filter(
     ([name, text]) => readFileSync(join(root, "gen", name), "utf8") !== text,
   );
   if (stale.length > 0) {
-    console.error(`generated files are stale: ${stale.map(([n]) => n).join(", ")}; run npm run gen`);
+    process.stderr.write(
+      `generated files are stale: ${stale.map(([n]) => n).join(", ")}; run npm run gen\n`,
+    );
     process.exit(1);
   }
 } else {
