@@ -21,3 +21,45 @@ export type { LogFields, LogMethod, Logger } from "./observability/logger.js";
 export { createMemoryStateBackend } from "./state/memory-backend.js";
 export type { MemoryStateBackendOptions } from "./state/memory-backend.js";
 export type { StateBackend, StateTable, StateWrite, StoredValue } from "./state/backend.js";
+export { parseDuration } from "./config/module/duration.js";
+export { durationSchema } from "./config/module/fields.js";
+export type { DurationSchemaOptions } from "./config/module/fields.js";
+export { BUILTIN_BINDERS, loadModules, parseModuleText } from "./config/module/loader.js";
+export type { ModuleLoadOptions } from "./config/module/loader.js";
+export type {
+  ComponentBinder,
+  ComponentCategory,
+  EgressBinder,
+  EmbeddedBinder,
+  EndpointBinder,
+  IngressBinder,
+  SpecContext,
+} from "./config/module/binder.js";
+export type { ConfigProblem, FieldPath } from "./config/module/problems.js";
+export { EMBEDDED_MODULE_KIND } from "./config/module/embedded.js";
+export { HTTP_ENDPOINT_V1_KIND, HTTP_ENDPOINT_V2_KIND } from "./config/module/http-endpoint.js";
+export {
+  PLAYGROUND_EGRESS_ID,
+  PLAYGROUND_EGRESS_KIND,
+  PLAYGROUND_INGRESS_ID,
+  PLAYGROUND_INGRESS_KIND,
+} from "./config/module/playground.js";
+export { ASYNC_TRANSPORT_TYPE, OKHTTP_TRANSPORT_TYPE } from "./config/module/transport.js";
+export type {
+  AsyncTransportOptions,
+  ConnectorDefinition,
+  EgressDefinition,
+  EgressDefinitionsByKind,
+  EmbeddedModuleDefinition,
+  FunctionPattern,
+  HttpEndpointDefinition,
+  IngressDefinition,
+  IngressDefinitionsByKind,
+  ModuleDefinition,
+  OkHttpTransportOptions,
+  PlaygroundEgressDefinition,
+  PlaygroundIngressDefinition,
+  SourceLocation,
+  TlsOptions,
+  TransportOptions,
+} from "./config/module/types.js";
