@@ -63,3 +63,9 @@ export type {
   TlsOptions,
   TransportOptions,
 } from "./config/module/types.js";
+export { createPlaygroundIngress } from "./io/playground/ingress.js";
+export type { PlaygroundIngress } from "./io/playground/ingress.js";
+export { createPlaygroundEgress } from "./io/playground/egress.js";
+export type { PlaygroundEgress } from "./io/playground/egress.js";
+export type { ListenAddress } from "./io/playground/http-server.js";
+export type { PlaygroundEgressOptions, PlaygroundIngressOptions } from "./io/playground/options.js";

@@ -1,0 +1,219 @@
+/**
+ * The playground egress (`io.statefun.playground.v1/egress`, reference §3.8, checklists G2/G3):
+ * functions append payloads to named topics, HTTP clients take them with `GET /<topic>`, oldest
+ * first, one per request. Deliberate differences from the official playground, which always
+ * answers with status line 200:
+ *  - an empty topic answers 204 (the official writes an empty body with status 200), an unknown
+ *    topic 404, other methods 405;
+ *  - a full topic refuses records in `validate`, so the runtime retries the emitting invocation
+ *    with backoff until a client reads, instead of dropping the record as the official does;
+ *  - `GET /<topic>?waitMs=<n>` long-polls for up to n ms instead of answering empty at once.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TypedValue } from "@statefun-ts/protocol";
+import { PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_KIND } from "../../config/module/playground.js";
+import { noopLogger } from "../../observability/logger.js";
+import type { Logger } from "../../observability/logger.js";
+import type { Egress } from "../egress.js";
+import { decodeEgressRecord } from "./egress-record.js";
+import type { ListenAddress, ResponseErrorCode } from "./http-server.js";
+import { PlaygroundHttpServer, sendEmpty, sendError, sendText } from "./http-server.js";
+import type { PlaygroundEgressOptions } from "./options.js";
+import { resolvePlaygroundEgressOptions } from "./options.js";
+import { TopicQueue } from "./topic-queue.js";
+
+/** The playground egress: an {@link Egress} that also tells where it listens. */
+export interface PlaygroundEgress extends Egress {
+  /**
+   * The bound interface and port (the OS-picked one when configured with port 0).
+   *
+   * @throws StatefunError `illegal-state` before `start()`.
+   */
+  address(): ListenAddress;
+}
+
+/** The longest accepted `waitMs` of a long poll, in ms. */
+export const MAX_WAIT_MS = 30_000;
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/** Parses `waitMs` from a query string: 0 when absent, a reason string when invalid. */
+function parseWaitMs(query: string): number | string {
+  const values = new URLSearchParams(query).getAll("waitMs");
+  if (values.length === 0) return 0;
+  const text = values[0] as string;
+  if (values.length > 1 || !/^\d{1,5}$/.test(text) || Number(text) > MAX_WAIT_MS) {
+    return `expected waitMs to be one integer from 0 to ${MAX_WAIT_MS} (ms), found ${JSON.stringify(values.join(","))}`;
+  }
+  return Number(text);
+}
+
+/** A `GET` waiting for a payload; `shutdown` answers it 503. */
+interface LongPoll {
+  shutdown(): void;
+}
+
+/**
+ * Creates the playground egress, id `io.statefun.playground/egress`.
+ *
+ * Records: typename `io.statefun.playground/EgressRecord`, UTF-8 JSON
+ * `{"topic": string, "payload": string}` (the SDK's `playgroundEgressMessage` builds them), for
+ * a topic listed in `topics`. `validate` returns the reason a record is refused, including a
+ * topic that holds `maxQueuedPerTopic` records: the emitting invocation then fails and is retried
+ * by the runtime with backoff until a client makes room, so nothing is dropped. The bound is
+ * checked per record, so one invocation emitting several records to an almost full topic may
+ * exceed it by the records of that invocation.
+ *
+ * HTTP: `GET /<topic>` (percent-decoded) removes and returns the oldest payload as a UTF-8 body
+ * (`text/plain; charset=utf-8`, 200), or 204 with an empty body when the topic is empty; 404 for
+ * a topic not configured; 405 for other methods. `GET /<topic>?waitMs=<n>` (0–30000 ms) waits up
+ * to n ms for a payload before answering 204; a client that disconnects while waiting takes
+ * nothing. Errors have a JSON body `{"error": reason, "code": code}`.
+ *
+ * Queues live in memory: records not read when the egress stops are lost (logged). Waiting polls
+ * are answered 503 on stop.
+ *
+ * @throws StatefunError `invalid-config` for invalid options.
+ */
+export function createPlaygroundEgress(options: PlaygroundEgressOptions): PlaygroundEgress {
+  const resolved = resolvePlaygroundEgressOptions(options);
+  const queues = new Map(resolved.topics.map((topic) => [topic, new TopicQueue(topic)]));
+  const polls = new Set<LongPoll>();
+  let logger: Logger = noopLogger;
+
+  function poll(res: ServerResponse, queue: TopicQueue, waitMs: number): void {
+    const topic = queue.topic;
+    const finish = (): void => {
+      clearTimeout(timer);
+      withdraw();
+      polls.delete(longPoll);
+      res.off("close", onClose);
+    };
+    const deliver = (payload: string): boolean => {
+      const socket = res.socket;
+      if (res.writableEnded || res.destroyed || socket === null || socket.destroyed) return false;
+      finish();
+      sendText(res, payload, NO_STORE);
+      return true;
+    };
+    const onClose = (): void => {
+      finish();
+      logger.debug({ topic }, "long-poll client went away before a record arrived");
+    };
+    const longPoll: LongPoll = {
+      shutdown() {
+        finish();
+        sendError(res, 503, "shutdown", "the playground egress is stopping");
+      },
+    };
+    const timer = setTimeout(() => {
+      finish();
+      sendEmpty(res, 204);
+    }, waitMs);
+    const withdraw = queue.wait(deliver);
+    polls.add(longPoll);
+    res.once("close", onClose);
+    logger.debug({ topic, waitMs }, "long-poll waiting for a record");
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "";
+    const refuse = (status: number, code: ResponseErrorCode, reason: string): void => {
+      logger.debug({ method: req.method, path: url, status, reason }, "egress request refused");
+      sendError(res, status, code, reason, status === 405 ? { Allow: "GET" } : {});
+    };
+    if (req.method !== "GET") {
+      return refuse(405, "method-not-allowed", `expected GET, found ${String(req.method)}`);
+    }
+    const mark = url.indexOf("?");
+    const path = mark === -1 ? url : url.slice(0, mark);
+    let topic: string;
+    try {
+      topic = decodeURIComponent(path.startsWith("/") ? path.slice(1) : path);
+    } catch {
+      return refuse(
+        400,
+        "invalid-argument",
+        `malformed percent-encoding in ${JSON.stringify(path)}`,
+      );
+    }
+    const queue = queues.get(topic);
+    if (queue === undefined) {
+      const known = resolved.topics.map((t) => JSON.stringify(t)).join(", ") || "none";
+      return refuse(
+        404,
+        "unknown-topic",
+        `expected GET /<topic> with a topic of ${known}, found ${JSON.stringify(topic)}`,
+      );
+    }
+    const waitMs = parseWaitMs(mark === -1 ? "" : url.slice(mark + 1));
+    if (typeof waitMs === "string") return refuse(400, "invalid-argument", waitMs);
+    const payload = queue.take();
+    if (payload !== undefined) sendText(res, payload, NO_STORE);
+    else if (waitMs === 0) sendEmpty(res, 204);
+    else poll(res, queue, waitMs);
+  }
+
+  const server = new PlaygroundHttpServer("playground egress", handle);
+  return {
+    id: PLAYGROUND_EGRESS_ID,
+    validate(value: TypedValue) {
+      const record = decodeEgressRecord(value);
+      if (typeof record === "string") return record;
+      const queue = queues.get(record.topic);
+      if (queue === undefined) {
+        const known = resolved.topics.join(", ") || "none";
+        return `topic ${JSON.stringify(record.topic)} is not one of the egress's topics (${known})`;
+      }
+      if (queue.size >= resolved.maxQueuedPerTopic) {
+        return (
+          `topic ${JSON.stringify(record.topic)} holds ${queue.size} records, its limit ` +
+          "(maxQueuedPerTopic); the invocation is retried once clients read records"
+        );
+      }
+      return undefined;
+    },
+    publish(records: readonly TypedValue[]) {
+      for (const value of records) {
+        const record = decodeEgressRecord(value);
+        const queue = typeof record === "string" ? undefined : queues.get(record.topic);
+        if (typeof record === "string" || queue === undefined) {
+          // The runtime validates records before publishing; reaching here is a runtime bug.
+          logger.error(
+            { typename: value.typename, reason: record },
+            "unvalidated egress record dropped",
+          );
+          continue;
+        }
+        queue.offer(record.payload);
+      }
+    },
+    async start(startLogger: Logger) {
+      logger = startLogger.child({ egress: PLAYGROUND_EGRESS_ID });
+      const bound = await server.start(resolved.host, resolved.port);
+      logger.info(
+        { host: bound.host, port: bound.port, topics: resolved.topics },
+        "playground egress listening",
+      );
+    },
+    async stop() {
+      const wasRunning = server.state === "running";
+      for (const longPoll of [...polls]) longPoll.shutdown();
+      await server.stop();
+      if (!wasRunning) return;
+      const undelivered: Record<string, number> = {};
+      for (const queue of queues.values())
+        if (queue.size > 0) undelivered[queue.topic] = queue.size;
+      if (Object.keys(undelivered).length > 0) {
+        logger.warn({ undelivered }, "playground egress stopped; records never read are lost");
+      } else {
+        logger.info({}, "playground egress stopped");
+      }
+    },
+    address: () => server.address(),
+    describe() {
+      const port = server.bound?.port ?? resolved.port;
+      return { kind: PLAYGROUND_EGRESS_KIND, host: resolved.host, port, topics: resolved.topics };
+    },
+  };
+}
