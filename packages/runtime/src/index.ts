@@ -69,3 +69,23 @@ export { createPlaygroundEgress } from "./io/playground/egress.js";
 export type { PlaygroundEgress } from "./io/playground/egress.js";
 export type { ListenAddress } from "./io/playground/http-server.js";
 export type { PlaygroundEgressOptions, PlaygroundIngressOptions } from "./io/playground/options.js";
+export { LOG_LEVELS, createLogger, resolveLoggerOptions } from "./observability/pino-logger.js";
+export type {
+  LogLevel,
+  LoggerOptions,
+  ResolvedLoggerOptions,
+} from "./observability/pino-logger.js";
+export { createRuntimeMetrics, resolveRuntimeMetricsOptions } from "./observability/metrics.js";
+export type {
+  ResolvedRuntimeMetricsOptions,
+  RuntimeMetrics,
+  RuntimeMetricsOptions,
+} from "./observability/metrics.js";
+export { createAdminServer, resolveAdminServerOptions } from "./admin/admin-server.js";
+export type {
+  AdminServer,
+  AdminServerOptions,
+  AdminServerState,
+  ResolvedAdminServerOptions,
+} from "./admin/admin-server.js";
+export type { FailureView, HealthView } from "./admin/routes.js";

@@ -30,16 +30,32 @@ export const noopLogger: Logger = {
   child: () => noopLogger,
 };
 
-/** Fields describing an error for a log line: message, code and cause chain. */
+/** Text for a thrown value that is not an `Error`: strings as is, objects as JSON. */
+function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * Fields describing an error for a log line: message, code and cause chain (at most 5 causes).
+ * A thrown value that is not an `Error` is described as a string, objects as JSON.
+ */
 export function errorFields(error: unknown): LogFields {
-  if (!(error instanceof Error)) return { error: String(error) };
+  if (!(error instanceof Error)) return { error: describeThrown(error) };
   const fields: Record<string, unknown> = { error: error.message };
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") fields.errorCode = code;
   const causes: string[] = [];
   let cause: unknown = error.cause;
   while (cause !== undefined && causes.length < 5) {
-    causes.push(cause instanceof Error ? cause.message : String(cause));
+    causes.push(cause instanceof Error ? cause.message : describeThrown(cause));
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   if (causes.length > 0) fields.causes = causes;

@@ -1,0 +1,251 @@
+/**
+ * The Prometheus adapter: exposes a runtime's counters on a prom-client registry of its own
+ * (never the global default registry). The hot path only bumps plain numbers in the runtime;
+ * this adapter reads them at scrape time from `collect()` callbacks.
+ *
+ * Prometheus semantics: each `_total` metric is a real counter that only goes up. At every
+ * scrape its `collect()` reads the runtime's monotonic count and adds the difference from the
+ * value it last exported (`inc(delta)`); the other metrics are gauges, set from the runtime.
+ */
+import { StatefunError } from "@statefun-ts/protocol";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
+
+/** Options of {@link createRuntimeMetrics}. Every field is optional. */
+export interface RuntimeMetricsOptions {
+  /**
+   * Also export prom-client's process and Node.js metrics (CPU, heap, event-loop lag, GC), under
+   * their standard unprefixed names (`process_*`, `nodejs_*`). Default: true.
+   */
+  readonly collectDefaultMetrics?: boolean;
+  /** Prefix of the runtime's metric names (`[a-zA-Z_:][a-zA-Z0-9_:]*` or empty). Default: `"statefun_"`. */
+  readonly prefix?: string;
+}
+
+/** {@link RuntimeMetricsOptions} with every field set. */
+export interface ResolvedRuntimeMetricsOptions {
+  readonly collectDefaultMetrics: boolean;
+  readonly prefix: string;
+}
+
+/** A runtime's metrics in the Prometheus text exposition format. */
+export interface RuntimeMetrics {
+  /** The registry holding the metrics (private to this object; add your own metrics if you like). */
+  readonly registry: Registry;
+  /** The HTTP `Content-Type` of {@link render}'s output. */
+  readonly contentType: string;
+  /** Reads the runtime's counters and renders every metric of {@link registry}. */
+  render(): Promise<string>;
+}
+
+const PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+/**
+ * Fills in defaults and validates. Never mutates its input.
+ *
+ * @throws StatefunError `invalid-config` when the prefix cannot start a Prometheus metric name.
+ */
+export function resolveRuntimeMetricsOptions(
+  options: RuntimeMetricsOptions = {},
+): ResolvedRuntimeMetricsOptions {
+  const prefix = options.prefix ?? "statefun_";
+  if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
+    throw new StatefunError(
+      "invalid-config",
+      `metrics option prefix: expected letters, digits, _ or : (not starting with a digit), found ${JSON.stringify(prefix)}`,
+      { details: { option: "prefix", found: prefix } },
+    );
+  }
+  return { collectDefaultMetrics: options.collectDefaultMetrics ?? true, prefix };
+}
+
+type CounterKey = "in" | "outLocal" | "outEgress" | "invocations" | "failures";
+type GaugeKey = "inflight" | "backlog" | "blockedAddresses";
+
+/** Per function type counters; `help` names the StateFun (Flink) metric each one mirrors. */
+const FUNCTION_COUNTERS: readonly { key: CounterKey; name: string; help: string }[] = [
+  { key: "in", name: "function_in_total", help: "Messages received (StateFun: in)." },
+  {
+    key: "outLocal",
+    name: "function_out_local_total",
+    help: "Messages sent to functions (StateFun: outLocal).",
+  },
+  {
+    key: "outEgress",
+    name: "function_out_egress_total",
+    help: "Records sent to egresses (StateFun: outEgress).",
+  },
+  {
+    key: "invocations",
+    name: "function_invocations_total",
+    help: "Batches invoked successfully (no StateFun equivalent).",
+  },
+  {
+    key: "failures",
+    name: "function_failures_total",
+    help: "Failed batch attempts, each retry counted (StateFun: remoteInvocationFailures).",
+  },
+];
+
+/** Per function type gauges. */
+const FUNCTION_GAUGES: readonly { key: GaugeKey; name: string; help: string }[] = [
+  {
+    key: "inflight",
+    name: "function_inflight_async_ops",
+    help: "Batches in flight asynchronously (StateFun: inflightAsyncOps).",
+  },
+  {
+    key: "backlog",
+    name: "function_backlog",
+    help: "Messages queued behind in-flight batches (StateFun: numBacklog).",
+  },
+  {
+    key: "blockedAddresses",
+    name: "function_blocked_addresses",
+    help: "Addresses whose backlog reached their limit (StateFun: numBlockedAddress).",
+  },
+];
+
+/** Every lifecycle state, so that `runtime_state` has a series per state. */
+const RUNTIME_STATES: Readonly<Record<RuntimeState, true>> = {
+  created: true,
+  starting: true,
+  running: true,
+  stopping: true,
+  stopped: true,
+};
+
+const LABEL = "function_type";
+
+/** Reads `runtime.functionStats()` once per synchronous scrape, however many metrics ask. */
+function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
+  let cached: readonly FunctionTypeStats[] | undefined;
+  return () => {
+    if (cached === undefined) {
+      cached = runtime.functionStats();
+      queueMicrotask(() => {
+        cached = undefined;
+      });
+    }
+    return cached;
+  };
+}
+
+/**
+ * Creates the Prometheus metrics of a runtime, on a new registry. Names (with the default
+ * prefix), by function type (label `function_type`, the typename), and the StateFun metric
+ * each one mirrors:
+ *
+ * | metric | type | StateFun |
+ * |---|---|---|
+ * | `statefun_function_in_total` | counter | `in` |
+ * | `statefun_function_out_local_total` | counter | `outLocal` (all sends are local: one worker) |
+ * | `statefun_function_out_egress_total` | counter | `outEgress` |
+ * | `statefun_function_invocations_total` | counter | — (successful batches) |
+ * | `statefun_function_failures_total` | counter | `remoteInvocationFailures` (each failed attempt, embedded too) |
+ * | `statefun_function_inflight_async_ops` | gauge | `inflightAsyncOps` |
+ * | `statefun_function_backlog` | gauge | `numBacklog` |
+ * | `statefun_function_blocked_addresses` | gauge | `numBlockedAddress` |
+ *
+ * Runtime-wide gauges: `statefun_backlog` (messages queued in all mailboxes),
+ * `statefun_inflight_async_ops` (StateFun operator `functions.inflightAsyncOps`),
+ * `statefun_delayed_messages` (delayed messages not yet due), `statefun_failing_addresses`
+ * (addresses whose batch is being retried) and `statefun_runtime_state{state}` (1 for the current
+ * lifecycle state, 0 for the others). Rates (`inRate`, …) are left to PromQL `rate()`.
+ *
+ * Function types appear once they received their first message. Counters start at the value
+ * the runtime has when first scraped and never decrease.
+ *
+ * @throws StatefunError `invalid-config` for a bad prefix.
+ */
+export function createRuntimeMetrics(
+  runtime: Runtime,
+  options: RuntimeMetricsOptions = {},
+): RuntimeMetrics {
+  const { prefix, collectDefaultMetrics: withDefaults } = resolveRuntimeMetricsOptions(options);
+  const registry = new Registry();
+  const registers = [registry];
+  const stats = statsPerTick(runtime);
+
+  for (const { key, name, help } of FUNCTION_COUNTERS) {
+    const exported = new Map<string, number>();
+    new Counter({
+      name: prefix + name,
+      help,
+      labelNames: [LABEL],
+      registers,
+      collect() {
+        for (const fn of stats()) {
+          const value = fn[key];
+          const last = exported.get(fn.typename);
+          if (last !== undefined && value <= last) continue;
+          this.inc({ [LABEL]: fn.typename }, value - (last ?? 0));
+          exported.set(fn.typename, value);
+        }
+      },
+    });
+  }
+  for (const { key, name, help } of FUNCTION_GAUGES) {
+    new Gauge({
+      name: prefix + name,
+      help,
+      labelNames: [LABEL],
+      registers,
+      collect() {
+        this.reset();
+        for (const fn of stats()) this.set({ [LABEL]: fn.typename }, fn[key]);
+      },
+    });
+  }
+  const runtimeGauges: readonly { name: string; help: string; read: () => number }[] = [
+    {
+      name: "backlog",
+      help: "Messages queued in all mailboxes.",
+      read: () => runtime.load().backlog,
+    },
+    {
+      name: "inflight_async_ops",
+      help: "Batches in flight asynchronously, all function types (StateFun: functions.inflightAsyncOps).",
+      read: () => runtime.load().inflight,
+    },
+    {
+      name: "delayed_messages",
+      help: "Delayed messages waiting for their time.",
+      read: () => runtime.load().delayed,
+    },
+    {
+      name: "failing_addresses",
+      help: "Addresses whose batch failed and is being retried.",
+      read: () => runtime.failures().length,
+    },
+  ];
+  for (const { name, help, read } of runtimeGauges) {
+    new Gauge({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+  new Gauge({
+    name: `${prefix}runtime_state`,
+    help: "1 for the runtime's current lifecycle state, 0 for the others.",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      const current = runtime.state;
+      for (const state of Object.keys(RUNTIME_STATES)) {
+        this.set({ state }, state === current ? 1 : 0);
+      }
+    },
+  });
+  if (withDefaults) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}
