@@ -62,6 +62,12 @@ export interface Runtime {
   stop(): Promise<void>;
   /** Sends a message from outside (as an ingress would); resolves when accepted. */
   submit(target: Address, value: TypedValue): Promise<void>;
+  /**
+   * Sends a message from outside if the backlog has room now.
+   *
+   * @returns false, having enqueued nothing, when the backlog is full.
+   */
+  offer(target: Address, value: TypedValue): boolean;
   /** True when a function of this type exists. */
   hasFunctionType(typename: string): boolean;
   /** Resolves when no batch is ready or in flight. */
@@ -226,6 +232,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       logger.info({}, "runtime stopped");
     },
     submit: (target, value) => dispatcher.submit(target, value),
+    offer: (target, value) => dispatcher.offer(target, value),
     hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
     whenIdle: () => dispatcher.whenIdle(),
     failures: () => dispatcher.failures(),

@@ -1,0 +1,38 @@
+/**
+ * The shape of a scenario's result, and how a scenario process reports it to the harness.
+ */
+
+/** One measured figure. */
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  /** Unit, e.g. `msg/s`, `ms`, `MB`, `x` (ratio). */
+  readonly unit: string;
+}
+
+/** What a scenario reports. */
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly figures: readonly Figure[];
+  /** Free-form notes (batch sizes, settings). */
+  readonly notes: readonly string[];
+}
+
+const MARKER = "@@statefun-bench-result@@";
+
+/** Prints a result for the harness to pick up (scenario processes call this once). */
+export function report(result: ScenarioResult): void {
+  process.stdout.write(`${MARKER}${JSON.stringify(result)}\n`);
+}
+
+/** Extracts a result from a scenario process's output. */
+export function parseReport(output: string): ScenarioResult | undefined {
+  const line = output.split("\n").find((l) => l.startsWith(MARKER));
+  return line === undefined ? undefined : (JSON.parse(line.slice(MARKER.length)) as ScenarioResult);
+}
+
+/** Formats a number for a table: thousands separators, at most 3 significant decimals. */
+export function formatValue(value: number): string {
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
+  return Number(value.toPrecision(3)).toString();
+}
