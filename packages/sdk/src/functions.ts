@@ -124,7 +124,7 @@ export function invokeBatch(
       context.abandon();
       throw error;
     }
-    if (result !== undefined && typeof (result).then === "function") {
+    if (result !== undefined && typeof result.then === "function") {
       return continueAsync(handler, context, self, invocations, i, result);
     }
   }

@@ -238,11 +238,7 @@ export function kafkaEgressMessage<T>(options: KafkaEgressOptions<T>): EgressRec
   parseTypeName(options.typename);
   const record = encodeKafkaProducerRecord({
     key: options.key ?? "",
-    valueBytes: egressBytes(
-      options.value,
-      options.valueType,
-      "kafkaEgressMessage",
-    ),
+    valueBytes: egressBytes(options.value, options.valueType, "kafkaEgressMessage"),
     topic: options.topic,
   });
   return {
@@ -268,11 +264,7 @@ export function kinesisEgressMessage<T>(options: KinesisEgressOptions<T>): Egres
   parseTypeName(options.typename);
   const record = encodeKinesisEgressRecord({
     partitionKey: options.partitionKey,
-    valueBytes: egressBytes(
-      options.value,
-      options.valueType,
-      "kinesisEgressMessage",
-    ),
+    valueBytes: egressBytes(options.value, options.valueType, "kinesisEgressMessage"),
     stream: options.stream,
     explicitHashKey: options.explicitHashKey ?? "",
   });
