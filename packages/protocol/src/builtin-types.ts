@@ -47,8 +47,12 @@ function decodeWith<T>(typename: string, decode: () => T): T {
 export const boolType: Type<boolean> = {
   typename: BUILTIN_TYPENAMES.bool,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (typeof value !== "boolean") throw invalid(BUILTIN_TYPENAMES.bool, "a boolean", value);
+    return value;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     return wrappers.BooleanWrapper.encode(value ? { value } : {}).finish();
   },
   deserialize(bytes) {
@@ -60,10 +64,14 @@ export const boolType: Type<boolean> = {
 export const intType: Type<number> = {
   typename: BUILTIN_TYPENAMES.int,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
       throw invalid(BUILTIN_TYPENAMES.int, "a 32-bit signed integer", value);
     }
+    return value === 0 ? 0 : value;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     return wrappers.IntWrapper.encode(value !== 0 ? { value } : {}).finish();
   },
   deserialize(bytes) {
@@ -75,10 +83,14 @@ export const intType: Type<number> = {
 export const longType: Type<bigint> = {
   typename: BUILTIN_TYPENAMES.long,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {
       throw invalid(BUILTIN_TYPENAMES.long, "a 64-bit signed bigint", value);
     }
+    return value;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     const writer = protobuf.Writer.create();
     if (value !== 0n) {
       writer.uint32(9).sfixed64({
@@ -111,8 +123,17 @@ export const longType: Type<bigint> = {
 export const floatType: Type<number> = {
   typename: BUILTIN_TYPENAMES.float,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (typeof value !== "number") throw invalid(BUILTIN_TYPENAMES.float, "a number", value);
+    const single = Math.fround(value);
+    if (Number.isFinite(value) && !Number.isFinite(single)) {
+      throw invalid(BUILTIN_TYPENAMES.float, "a number within the single-precision range", value);
+    }
+    // -0 encodes as the default value, so it decodes as +0 (as with the official encoders).
+    return single === 0 ? 0 : single;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     return wrappers.FloatWrapper.encode(value !== 0 ? { value } : {}).finish();
   },
   deserialize(bytes) {
@@ -124,8 +145,12 @@ export const floatType: Type<number> = {
 export const doubleType: Type<number> = {
   typename: BUILTIN_TYPENAMES.double,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (typeof value !== "number") throw invalid(BUILTIN_TYPENAMES.double, "a number", value);
+    return value === 0 ? 0 : value;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     return wrappers.DoubleWrapper.encode(value !== 0 ? { value } : {}).finish();
   },
   deserialize(bytes) {
@@ -137,12 +162,16 @@ export const doubleType: Type<number> = {
 export const stringType: Type<string> = {
   typename: BUILTIN_TYPENAMES.string,
   immutableValues: true,
-  serialize(value) {
+  normalize(value) {
     if (typeof value !== "string") throw invalid(BUILTIN_TYPENAMES.string, "a string", value);
     // A lone surrogate has no UTF-8 form: protobufjs would write bytes that no decoder accepts.
     if (LONE_SURROGATE.test(value)) {
       throw invalid(BUILTIN_TYPENAMES.string, "well-formed UTF-16 (no lone surrogate)", value);
     }
+    return value;
+  },
+  serialize(value) {
+    this.normalize?.(value);
     return wrappers.StringWrapper.encode(value !== "" ? { value } : {}).finish();
   },
   deserialize(bytes) {

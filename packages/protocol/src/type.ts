@@ -18,6 +18,13 @@ export interface Type<T> {
    * Defaults to false: mutable values are always serialized when they cross an invocation.
    */
   readonly immutableValues?: boolean;
+  /**
+   * Checks a value and returns its canonical form (for example a float rounded to single
+   * precision), throwing `invalid-argument` for a value {@link Type.serialize} would refuse.
+   * Types with {@link Type.immutableValues} provide it, so that a value kept without serializing
+   * behaves exactly as if it had gone through bytes.
+   */
+  normalize?(value: T): T;
 }
 
 /** The value type of a {@link Type}. */

@@ -16,7 +16,7 @@ export class TypedValue {
   readonly hasValue: boolean;
   private encoded: Uint8Array | undefined;
   private readonly decoded: unknown;
-  private readonly decodedType: Type<unknown> | undefined;
+  private readonly cachedType: Type<unknown> | undefined;
 
   private constructor(
     typename: string,
@@ -29,7 +29,7 @@ export class TypedValue {
     this.hasValue = hasValue;
     this.encoded = encoded;
     this.decoded = decoded;
-    this.decodedType = decodedType;
+    this.cachedType = decodedType;
   }
 
   /**
@@ -45,7 +45,8 @@ export class TypedValue {
       );
     }
     if (type.immutableValues === true) {
-      return new TypedValue(type.typename, true, undefined, value, type);
+      const canonical = type.normalize === undefined ? value : type.normalize(value);
+      return new TypedValue(type.typename, true, undefined, canonical, type);
     }
     return new TypedValue(type.typename, true, type.serialize(value), undefined, undefined);
   }
@@ -53,6 +54,35 @@ export class TypedValue {
   /** Wraps bytes that already hold a serialized value of `typename`. */
   static fromBytes(typename: string, bytes: Uint8Array): TypedValue {
     return new TypedValue(typename, true, bytes, undefined, undefined);
+  }
+
+  /**
+   * Rebuilds a value from the parts a store kept ({@link encodedIfKnown}, {@link decodedType},
+   * {@link decodedValue}), without validating or serializing again. At least one of `bytes` and
+   * `type` must be given; `decoded` must be a value of `type`.
+   */
+  static fromParts(
+    typename: string,
+    bytes: Uint8Array | undefined,
+    decoded: unknown,
+    type: Type<unknown> | undefined,
+  ): TypedValue {
+    return new TypedValue(typename, true, bytes, decoded, type);
+  }
+
+  /** The serialized value if it was already computed, without serializing. */
+  get encodedIfKnown(): Uint8Array | undefined {
+    return this.encoded;
+  }
+
+  /** The type of the kept immutable decoded value, or `undefined` when there is none. */
+  get decodedType(): Type<unknown> | undefined {
+    return this.cachedType;
+  }
+
+  /** The kept immutable decoded value (meaningful only when {@link decodedType} is set). */
+  get decodedValue(): unknown {
+    return this.decoded;
   }
 
   /** A typed value without a value (`has_value = false` on the wire). */
@@ -64,7 +94,7 @@ export class TypedValue {
   get bytes(): Uint8Array {
     let encoded = this.encoded;
     if (encoded === undefined) {
-      encoded = (this.decodedType as Type<unknown>).serialize(this.decoded);
+      encoded = (this.cachedType as Type<unknown>).serialize(this.decoded);
       this.encoded = encoded;
     }
     return encoded;
@@ -89,9 +119,10 @@ export class TypedValue {
   /** Decodes the value with `type` without comparing typenames. */
   decodeUnchecked<T>(type: Type<T>): T | undefined {
     if (!this.hasValue) return undefined;
-    if (this.decodedType !== undefined) {
-      if (this.decodedType === type) return this.decoded as T;
-      if (this.decodedType.typename === type.typename && type.immutableValues === true) {
+    const decodedType = this.cachedType;
+    if (decodedType !== undefined) {
+      if (decodedType === type) return this.decoded as T;
+      if (decodedType.typename === type.typename && type.immutableValues === true) {
         return this.decoded as T;
       }
     }

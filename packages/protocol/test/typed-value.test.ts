@@ -9,6 +9,9 @@ import {
   TypedValue,
   addressFromParts,
   addressOf,
+  doubleType,
+  floatType,
+  longType,
   formatAddress,
   intType,
   isStatefunError,
@@ -219,4 +222,37 @@ describe("addresses", () => {
     assert.equal(sameAddress(bob, addressOf("example/person", "bob")), false);
     assert.equal(sameAddress(bob, addressOf("example/greeter", "Bob")), false);
   });
+});
+
+test("values kept without serializing behave as if they went through bytes", () => {
+  const float = TypedValue.of(floatType, 0.1);
+  assert.equal(float.as(floatType), Math.fround(0.1));
+  assert.equal(float.as(floatType), floatType.deserialize(float.bytes));
+  assert.ok(
+    Object.is(TypedValue.of(doubleType, -0).as(doubleType), 0),
+    "-0 reads as +0, as after bytes",
+  );
+  const refused = (error: unknown) =>
+    error instanceof StatefunError && error.code === "invalid-argument";
+  assert.throws(() => TypedValue.of(intType, 1.5), refused);
+  assert.throws(() => TypedValue.of(intType, 2 ** 31), refused);
+  assert.throws(() => TypedValue.of(floatType, 1e39), refused);
+  assert.throws(() => TypedValue.of(stringType, "\uD800"), refused);
+  assert.throws(() => TypedValue.of(longType, 2n ** 63n), refused);
+  assert.equal(TypedValue.of(floatType, Infinity).as(floatType), Infinity);
+});
+
+test("fromParts rebuilds a kept value without serializing it again", () => {
+  const original = TypedValue.of(intType, 7);
+  assert.equal(original.encodedIfKnown, undefined, "not serialized yet");
+  const rebuilt = TypedValue.fromParts(
+    original.typename,
+    original.encodedIfKnown,
+    original.decodedValue,
+    original.decodedType,
+  );
+  assert.equal(rebuilt.as(intType), 7);
+  assert.deepEqual([...rebuilt.bytes], [0x0d, 7, 0, 0, 0]);
+  const fromBytes = TypedValue.fromParts("x/y", new Uint8Array([1, 2]), undefined, undefined);
+  assert.deepEqual([...fromBytes.bytes], [1, 2]);
 });

@@ -14,6 +14,8 @@ import { StatefunError, TypedValue, formatAddress, parseTypeName } from "@statef
 import type { Context, Storage } from "./context.js";
 import type { StateDeclarations, ValueSpec } from "./value-spec.js";
 
+const NONE: readonly never[] = Object.freeze([]);
+
 /** The state cells of one address during a batch: current values and which ones changed. */
 export class StateCells {
   private readonly specs: readonly ValueSpec[];
@@ -40,9 +42,9 @@ export class StateCells {
   }
 
   /** The changes since the batch started, in spec order. */
-  mutations(): StateMutation[] {
+  mutations(): readonly StateMutation[] {
     const changed = this.changed;
-    if (changed === undefined) return [];
+    if (changed === undefined) return NONE;
     const mutations: StateMutation[] = [];
     for (let i = 0; i < changed.length; i++) {
       if (changed[i] === true) {
@@ -87,9 +89,10 @@ export class BatchContext implements Context {
   caller: Address | undefined = undefined;
   readonly storage: Storage<StateDeclarations>;
   readonly cells: StateCells;
-  private readonly messages: OutgoingMessage[] = [];
-  private readonly delayed: DelayedAction[] = [];
-  private readonly egress: EgressRecord[] = [];
+  // Allocated on first use: most invocations use one kind of effect or none.
+  private messages: OutgoingMessage[] | undefined = undefined;
+  private delayed: DelayedAction[] | undefined = undefined;
+  private egress: EgressRecord[] | undefined = undefined;
   private closed = false;
 
   constructor(
@@ -114,7 +117,7 @@ export class BatchContext implements Context {
   send(message: OutgoingMessage): void {
     this.checkOpen("send");
     checkMessage(message, "send");
-    this.messages.push(message);
+    (this.messages ??= []).push(message);
   }
 
   sendAfter(delayMs: number, message: OutgoingMessage, cancellationToken?: string): void {
@@ -135,7 +138,7 @@ export class BatchContext implements Context {
         "sendAfter: a cancellation token must be a non-empty string",
       );
     }
-    this.delayed.push({ kind: "send", delayMs, message, cancellationToken });
+    (this.delayed ??= []).push({ kind: "send", delayMs, message, cancellationToken });
   }
 
   cancelDelayedMessage(cancellationToken: string): void {
@@ -146,7 +149,7 @@ export class BatchContext implements Context {
         "cancelDelayedMessage: the cancellation token must be a non-empty string",
       );
     }
-    this.delayed.push({ kind: "cancel", cancellationToken });
+    (this.delayed ??= []).push({ kind: "cancel", cancellationToken });
   }
 
   sendEgress(message: EgressRecord): void {
@@ -158,7 +161,7 @@ export class BatchContext implements Context {
       );
     }
     parseTypeName(message.egress);
-    this.egress.push(message);
+    (this.egress ??= []).push(message);
   }
 
   /** Closes the context and returns the batch's effects. */
@@ -166,9 +169,9 @@ export class BatchContext implements Context {
     this.closed = true;
     return {
       stateMutations: this.cells.mutations(),
-      messages: this.messages,
-      delayed: this.delayed,
-      egress: this.egress,
+      messages: this.messages ?? NONE,
+      delayed: this.delayed ?? NONE,
+      egress: this.egress ?? NONE,
     };
   }
 

@@ -98,6 +98,9 @@ export class Dispatcher implements EffectsEnvironment {
   private readonly failing = new Set<AddressSlot>();
   private readonly retryTimers = new Map<AddressSlot, TimerHandle>();
   private stopped = false;
+  /** Time read once per slice: every batch of a slice sees the same "now". */
+  private sliceNowMs = 0;
+  private inSlice = false;
   private readonly drainBound = () => this.drain();
 
   constructor(options: DispatcherOptions) {
@@ -107,7 +110,7 @@ export class Dispatcher implements EffectsEnvironment {
   }
 
   now(): number {
-    return this.options.clock.now();
+    return this.inSlice ? this.sliceNowMs : this.options.clock.now();
   }
 
   /** Messages queued in mailboxes (not counting batches in flight). */
@@ -275,6 +278,8 @@ export class Dispatcher implements EffectsEnvironment {
     this.drainScheduled = false;
     const limit = this.options.batchesPerSlice;
     let runs = 0;
+    this.sliceNowMs = this.options.clock.now();
+    this.inSlice = true;
     while (
       !this.stopped &&
       this.readyHead < this.ready.length &&
@@ -285,6 +290,7 @@ export class Dispatcher implements EffectsEnvironment {
       this.run(slot);
       if (++runs >= limit) break;
     }
+    this.inSlice = false;
     if (this.readyHead === this.ready.length) {
       this.ready = [];
       this.readyHead = 0;
@@ -312,7 +318,7 @@ export class Dispatcher implements EffectsEnvironment {
     slot.status = SlotStatus.RUNNING;
     let outcome: InvokeOutcome | Promise<InvokeOutcome>;
     try {
-      const state = fn.table.read(slot.id, slot.keyGroup, fn.specs, this.options.clock.now());
+      const state = fn.table.read(slot.id, slot.keyGroup, fn.specs, this.now());
       outcome = fn.invoker.invoke(slot.address, fn.specs, state, batch);
     } catch (error) {
       this.failed(slot, error);
