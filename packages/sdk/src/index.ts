@@ -3,7 +3,8 @@
  *
  * Bind functions in a registry made by {@link createStatefulFunctions}; run them embedded in the
  * statefun-ts runtime (a module.yaml entry of kind `io.statefun-ts.v1/embedded`), or serve them
- * to any StateFun runtime over HTTP.
+ * to any StateFun runtime over HTTP with {@link createRequestReplyHandler} and the node:http or
+ * fetch adapters ({@link createNodeHandler}, {@link createFetchHandler}).
  */
 export type { Address, Type, ValueOf } from "@statefun-ts/protocol";
 export {
@@ -51,3 +52,15 @@ export type {
   StatefulFunction,
   StatefulFunctions,
 } from "./functions.js";
+export { createRequestReplyHandler } from "./handler/request-reply.js";
+export type {
+  RequestReplyErrorInfo,
+  RequestReplyHandler,
+  RequestReplyHandlerOptions,
+} from "./handler/request-reply.js";
+export { DEFAULT_MAX_BODY_BYTES } from "./handler/http-rules.js";
+export type { HttpHandlerOptions } from "./handler/http-rules.js";
+export { createNodeHandler } from "./handler/node.js";
+export type { NodeHandler, NodeHandlerOptions } from "./handler/node.js";
+export { createFetchHandler } from "./handler/fetch.js";
+export type { FetchHandler, FetchHandlerOptions } from "./handler/fetch.js";
