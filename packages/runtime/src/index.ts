@@ -89,3 +89,30 @@ export type {
   ResolvedAdminServerOptions,
 } from "./admin/admin-server.js";
 export type { FailureView, HealthView } from "./admin/routes.js";
+export { createApplication } from "./app/application.js";
+export type {
+  Application,
+  ApplicationAdminOptions,
+  ApplicationOptions,
+  ApplicationRuntimeOptions,
+  ApplicationState,
+} from "./app/application.js";
+export {
+  builtinComponentFactories,
+  egressFactoryOf,
+  ingressFactoryOf,
+} from "./app/component-factories.js";
+export type {
+  ComponentContext,
+  ComponentFactories,
+  EgressFactory,
+  EndpointProvider,
+  EndpointProviderFactory,
+  IngressFactory,
+} from "./app/component-factories.js";
+export { createHttpEndpointProvider } from "./remote/endpoint-provider.js";
+export type {
+  HttpEndpointProvider,
+  HttpEndpointProviderOptions,
+  RemoteStats,
+} from "./remote/endpoint-provider.js";

@@ -17,6 +17,8 @@ export const SlotStatus = {
   RUNNING: 2,
   /** The last attempt failed; a retry timer is armed. */
   RETRY_WAIT: 3,
+  /** Waiting for the first request of its (remote) function type to settle. */
+  PARKED: 4,
 } as const;
 /** A {@link SlotStatus} value. */
 export type SlotStatusValue = (typeof SlotStatus)[keyof typeof SlotStatus];
@@ -48,6 +50,16 @@ export class FunctionTypeRuntime {
   readonly specs: StateSpec[];
   readonly specsByName = new Map<string, StateSpec>();
   readonly slots = new Map<string, AddressSlot>();
+  /**
+   * False until a request of this type got a valid reply. Until then one address at a time is
+   * invoked (the "probe"), so that a start or restore does not send a storm of requests that all
+   * come back asking for state specs (reference §1.4, P24).
+   */
+  negotiated: boolean;
+  /** The address invoked while not {@link negotiated}. */
+  probe: AddressSlot | undefined = undefined;
+  /** Addresses ready to run, waiting for the probe. */
+  readonly parked: AddressSlot[] = [];
   readonly counters: FunctionTypeCounters = {
     in: 0,
     outLocal: 0,
@@ -64,6 +76,7 @@ export class FunctionTypeRuntime {
     this.name = typename.slice(slash + 1);
     this.invoker = invoker;
     this.table = table;
+    this.negotiated = invoker.kind === "embedded";
     this.specs = [];
     for (const spec of invoker.declaredSpecs) this.register(spec);
   }
@@ -86,6 +99,8 @@ export class AddressSlot {
   inflight: InvocationInput[] | undefined = undefined;
   /** Failed attempts of {@link inflight}. */
   attempts = 0;
+  /** How many of its type's specs the last request carried (the rest were registered later). */
+  specsSent = 0;
   /** When the current run of failures started (ms since epoch), for the admin API. */
   failingSinceMs = 0;
   /** The last failure of {@link inflight}. */

@@ -315,7 +315,16 @@ export class Dispatcher implements EffectsEnvironment {
       this.queuedTotal -= batch.length;
       slot.inflight = batch;
     }
+    if (!fn.negotiated) {
+      if (fn.probe !== undefined && fn.probe !== slot) {
+        slot.status = SlotStatus.PARKED;
+        fn.parked.push(slot);
+        return;
+      }
+      fn.probe = slot;
+    }
     slot.status = SlotStatus.RUNNING;
+    slot.specsSent = fn.specs.length;
     let outcome: InvokeOutcome | Promise<InvokeOutcome>;
     try {
       const state = fn.table.read(slot.id, slot.keyGroup, fn.specs, this.now());
@@ -355,7 +364,7 @@ export class Dispatcher implements EffectsEnvironment {
 
   private completed(slot: AddressSlot, outcome: InvokeOutcome): void {
     if (outcome.kind === "incomplete") {
-      const problem = this.registerSpecs(slot.fn, outcome.missing);
+      const problem = this.registerSpecs(slot, outcome.missing);
       if (problem !== undefined) {
         this.failed(slot, problem);
         return;
@@ -370,6 +379,11 @@ export class Dispatcher implements EffectsEnvironment {
     }
     applyEffects(this, slot, outcome.effects, writes);
     slot.fn.counters.invocations++;
+    if (!slot.fn.negotiated) {
+      slot.fn.negotiated = true;
+      slot.fn.probe = undefined;
+      for (const parked of slot.fn.parked.splice(0)) this.makeReady(parked);
+    }
     slot.inflight = undefined;
     if (slot.attempts > 0) {
       this.options.logger.info(
@@ -388,33 +402,41 @@ export class Dispatcher implements EffectsEnvironment {
     }
   }
 
+  /**
+   * Registers the specs a function reported missing (reference §1.6). A spec registered since the
+   * request was built (by a concurrent request) is fine; one the request carried is a protocol
+   * violation, as is a known name with another typename.
+   */
   private registerSpecs(
-    fn: FunctionTypeRuntime,
+    slot: AddressSlot,
     missing: readonly StateSpec[],
   ): StatefunError | undefined {
-    let added = 0;
+    const fn = slot.fn;
+    const added: StateSpec[] = [];
     for (const spec of missing) {
-      const known = fn.specsByName.get(spec.name);
+      const index = fn.specs.findIndex((known) => known.name === spec.name);
+      const known = fn.specs[index];
       if (known === undefined) {
         fn.register(spec);
-        added++;
+        added.push(spec);
       } else if (known.typename !== spec.typename) {
         return new StatefunError(
           "invalid-effect",
           `${fn.typename} declares state ${JSON.stringify(spec.name)} with type ${spec.typename}, but it is registered with type ${known.typename}`,
         );
+      } else if (index < slot.specsSent) {
+        return new StatefunError(
+          "invalid-effect",
+          `${fn.typename} reported state ${JSON.stringify(spec.name)} missing although the request carried it`,
+        );
       }
     }
-    if (added === 0) {
-      return new StatefunError(
-        "invalid-effect",
-        `${fn.typename} reported missing state ${missing.map((s) => s.name).join(", ")} that is already registered`,
+    if (added.length > 0) {
+      this.options.logger.info(
+        { functionType: fn.typename, states: added.map((s) => `${s.name}:${s.typename}`) },
+        "registered state specs",
       );
     }
-    this.options.logger.info(
-      { functionType: fn.typename, states: missing.map((s) => `${s.name}:${s.typename}`) },
-      "registered state specs",
-    );
     return undefined;
   }
 
@@ -444,6 +466,13 @@ export class Dispatcher implements EffectsEnvironment {
     if (slot.attempts === 1 && cause.cause instanceof Error) fields.stack = cause.cause.stack;
     logger.warn(fields, "invocation failed; state and messages untouched, retrying");
     slot.status = SlotStatus.RETRY_WAIT;
+    const fn = slot.fn;
+    if (fn.probe === slot) {
+      // Let another address probe, so that one poisoned address cannot block its whole type.
+      fn.probe = undefined;
+      const next = fn.parked.shift();
+      if (next !== undefined) this.makeReady(next);
+    }
     this.retryTimers.set(
       slot,
       clock.setTimer(delayMs, () => {
