@@ -1,0 +1,141 @@
+/**
+ * The `statefun` command line: `--help`, `--version`, and `run <module.yaml...>` with its
+ * options. Commander only parses; the flags go through `resolveCliOptions` (flags, then env, then
+ * defaults). `main` resolves with the exit code and never calls `process.exit` itself, so tests
+ * can run it in-process: 0 success, 1 invalid configuration or failure, 2 usage error.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { isStatefunError } from "@statefun-ts/protocol";
+import { LOG_LEVELS } from "../observability/pino-logger.js";
+import { resolveCliIo } from "./io.js";
+import type { CliIo, ResolvedCliIo } from "./io.js";
+import {
+  CLI_ENV,
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_STATE_DIR,
+  LOG_FORMATS,
+  resolveCliOptions,
+} from "./options.js";
+import type { CliFlags } from "./options.js";
+import { runApplication } from "./run.js";
+
+/** Exit code of a usage error (unknown flag, missing argument), as in most Unix tools. */
+export const USAGE_EXIT_CODE = 2;
+
+/** The version of `@statefun-ts/runtime`, read from its package.json. */
+export function runtimeVersion(): string {
+  const manifest = new URL("../../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
+function describeError(error: unknown): string {
+  if (isStatefunError(error)) return error.message;
+  if (error instanceof Error) return error.stack ?? error.message;
+  return String(error);
+}
+
+const RUN_DESCRIPTION = `Run the application declared by one or more module.yaml files.
+
+Each option can also be set by the environment variable shown; a flag wins over its variable.`;
+
+const RUN_EXAMPLES = `
+Examples:
+  statefun run examples/greeter/module.yaml
+  statefun run module.yaml --admin-port 0 --log-format pretty
+  STATEFUN_LOG_LEVEL=debug statefun run a.yaml b.yaml --no-admin`;
+
+function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command {
+  const program = new Command("statefun");
+  program
+    .description(
+      "statefun-ts: TypeScript-native Stateful Functions, wire-compatible with Apache Flink StateFun 3.x",
+    )
+    .version(runtimeVersion(), "-V, --version", "print the version of @statefun-ts/runtime")
+    .helpOption("-h, --help", "print this help")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`statefun: ${text.replace(/^error: /u, "")}`),
+    })
+    .showHelpAfterError("(add --help for usage)");
+
+  program
+    .command("run")
+    .summary("run the application declared by module.yaml files")
+    .description(RUN_DESCRIPTION)
+    .argument("<module.yaml...>", "module files (paths or file:// URLs), in order")
+    .addOption(
+      new Option(
+        "--admin-port <port>",
+        `admin API port; 0 picks a free port (default ${DEFAULT_ADMIN_PORT}; env ${CLI_ENV.adminPort})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--admin-host <host>",
+        `admin API interface (default ${DEFAULT_ADMIN_HOST}; env ${CLI_ENV.adminHost})`,
+      ),
+    )
+    .addOption(new Option("--no-admin", `run without the admin API (env ${CLI_ENV.admin}=false)`))
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        `least severe level logged: ${LOG_LEVELS.join(", ")} (default info; env ${CLI_ENV.logLevel})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        `${LOG_FORMATS.join(" or ")} log lines (default json; env ${CLI_ENV.logFormat})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        `state directory, for checkpoints (default ${DEFAULT_STATE_DIR} in the working directory; env ${CLI_ENV.stateDir})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-backlog <n>",
+        `queued messages at which ingress waits (default 100000; env ${CLI_ENV.maxBacklog})`,
+      ),
+    )
+    .addHelpText("after", RUN_EXAMPLES)
+    .action(async (moduleFiles: string[], flags: CliFlags) => {
+      const options = resolveCliOptions(moduleFiles, flags, io.env, io.cwd);
+      onRun(await runApplication(options, io));
+    });
+  return program;
+}
+
+/**
+ * Runs the `statefun` command with `argv` (the arguments after the executable and script, as
+ * `process.argv.slice(2)`).
+ *
+ * @param io the process facilities to use; defaults to this process's.
+ * @returns the exit code: 0 after help, version or a clean stop; 1 for invalid configuration or
+ *   options (the message, without stack trace, is written to stderr prefixed `statefun: `) or a
+ *   failure; 2 for a usage error reported by the parser.
+ */
+export async function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const resolved = resolveCliIo(io);
+  let code = 0;
+  const program = buildProgram(resolved, (exitCode) => {
+    code = exitCode;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit with 0; everything else the parser refuses is a usage error.
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    }
+    resolved.stderr.write(`statefun: ${describeError(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Options of `statefun run`: the flags as commander parsed them (raw strings, all optional), and
+ * the pure {@link resolveCliOptions} that merges them with `STATEFUN_*` environment variables
+ * (flags win), fills in defaults and validates, reporting every bad value at once.
+ */
+import { resolve } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import { LOG_LEVELS } from "../observability/pino-logger.js";
+import type { LogLevel } from "../observability/pino-logger.js";
+import { resolveRuntimeOptions } from "../options.js";
+
+/** The default admin API port. */
+export const DEFAULT_ADMIN_PORT = 8081;
+/** The default interface of the admin API: all IPv4 interfaces. */
+export const DEFAULT_ADMIN_HOST = "0.0.0.0";
+/** The default state directory, relative to the working directory. */
+export const DEFAULT_STATE_DIR = ".statefun";
+/** The log formats: one JSON object per line, or human-readable lines. */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+
+/** A value of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The environment variables `statefun run` reads, by option. */
+export const CLI_ENV = {
+  adminPort: "STATEFUN_ADMIN_PORT",
+  adminHost: "STATEFUN_ADMIN_HOST",
+  admin: "STATEFUN_ADMIN",
+  logLevel: "STATEFUN_LOG_LEVEL",
+  logFormat: "STATEFUN_LOG_FORMAT",
+  stateDir: "STATEFUN_STATE_DIR",
+  maxBacklog: "STATEFUN_MAX_BACKLOG",
+} as const;
+
+/** The flags of `statefun run` as given on the command line; `undefined` when absent. */
+export interface CliFlags {
+  /** `--admin-port <port>`. */
+  readonly adminPort?: string | undefined;
+  /** `--admin-host <host>`. */
+  readonly adminHost?: string | undefined;
+  /** `false` for `--no-admin`. */
+  readonly admin?: boolean | undefined;
+  /** `--log-level <level>`. */
+  readonly logLevel?: string | undefined;
+  /** `--log-format <format>`. */
+  readonly logFormat?: string | undefined;
+  /** `--state-dir <dir>`. */
+  readonly stateDir?: string | undefined;
+  /** `--max-backlog <n>`. */
+  readonly maxBacklog?: string | undefined;
+}
+
+/** The options of `statefun run` with every field set. */
+export interface ResolvedCliOptions {
+  /** The module files, as given (paths or `file://` URLs, relative to the working directory). */
+  readonly moduleFiles: readonly string[];
+  /** Where the admin API listens, or `undefined` for `--no-admin` (`STATEFUN_ADMIN=false`). */
+  readonly admin: { readonly port: number; readonly host: string } | undefined;
+  /** Least severe level logged. Default `info`. */
+  readonly logLevel: LogLevel;
+  /** Log line format. Default `json`. */
+  readonly logFormat: LogFormat;
+  /** Absolute state directory (nothing is created yet). Default `<cwd>/.statefun`. */
+  readonly stateDir: string;
+  /** Queued messages at which ingress waits. Default: the runtime's (100000). */
+  readonly maxBacklog: number;
+}
+
+/** A source of a raw value: the flag's name, or the environment variable's. */
+interface Raw {
+  readonly value: string;
+  readonly from: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The value of an environment variable; unset and empty are the same. */
+function fromEnv(env: Env, key: string): Raw | undefined {
+  const text = env[key];
+  return text === undefined || text === ""
+    ? undefined
+    : { value: text, from: `environment variable ${key}` };
+}
+
+/** The flag's value if given, else the environment variable's. */
+function pick(flag: string, flagValue: string | undefined, env: Env, key: string): Raw | undefined {
+  return flagValue === undefined ? fromEnv(env, key) : { value: flagValue, from: flag };
+}
+
+/**
+ * Resolves the options of `statefun run`: each flag, else its environment variable
+ * ({@link CLI_ENV}), else the default. Never mutates its input and reads nothing but its
+ * arguments.
+ *
+ * @param cwd the directory a relative `--state-dir` resolves against.
+ * @throws StatefunError `invalid-config` naming, for every bad value, the flag or variable, what
+ *   was expected and what was found (one problem per line when there are several).
+ */
+export function resolveCliOptions(
+  moduleFiles: readonly string[],
+  flags: CliFlags,
+  env: Env,
+  cwd: string,
+): ResolvedCliOptions {
+  const problems: string[] = [];
+  const invalid = (raw: Raw, expected: string): undefined => {
+    problems.push(`${raw.from}: expected ${expected}, found ${JSON.stringify(raw.value)}`);
+    return undefined;
+  };
+  const integer = (raw: Raw | undefined, min: number, max: number, expected: string) => {
+    if (raw === undefined) return undefined;
+    const value = /^\d+$/.test(raw.value.trim()) ? Number(raw.value) : Number.NaN;
+    return Number.isSafeInteger(value) && value >= min && value <= max
+      ? value
+      : invalid(raw, expected);
+  };
+  const oneOf = <T extends string>(raw: Raw | undefined, allowed: readonly T[]) => {
+    if (raw === undefined) return undefined;
+    return (allowed as readonly string[]).includes(raw.value)
+      ? (raw.value as T)
+      : invalid(raw, `one of ${allowed.join(", ")}`);
+  };
+
+  const adminPort = integer(
+    pick("--admin-port", flags.adminPort, env, CLI_ENV.adminPort),
+    0,
+    65535,
+    "a port from 0 to 65535 (0 picks a free port)",
+  );
+  const hostRaw = pick("--admin-host", flags.adminHost, env, CLI_ENV.adminHost);
+  const adminHost =
+    hostRaw === undefined || hostRaw.value.trim() !== ""
+      ? hostRaw?.value
+      : invalid(hostRaw, "a host name or IP address");
+  const adminEnabled =
+    flags.admin === false
+      ? false
+      : oneOf(fromEnv(env, CLI_ENV.admin), ["true", "false"]) !== "false";
+  const logLevel = oneOf(pick("--log-level", flags.logLevel, env, CLI_ENV.logLevel), LOG_LEVELS);
+  const logFormat = oneOf(
+    pick("--log-format", flags.logFormat, env, CLI_ENV.logFormat),
+    LOG_FORMATS,
+  );
+  const stateDirRaw = pick("--state-dir", flags.stateDir, env, CLI_ENV.stateDir);
+  const stateDir =
+    stateDirRaw === undefined || stateDirRaw.value.trim() !== ""
+      ? (stateDirRaw?.value ?? DEFAULT_STATE_DIR)
+      : invalid(stateDirRaw, "a directory path");
+  const maxBacklog = integer(
+    pick("--max-backlog", flags.maxBacklog, env, CLI_ENV.maxBacklog),
+    1,
+    Number.MAX_SAFE_INTEGER,
+    "an integer ≥ 1 (messages)",
+  );
+  if (moduleFiles.length === 0) problems.push("expected at least one module file, found none");
+
+  if (problems.length > 0) {
+    const message =
+      problems.length === 1
+        ? (problems[0] as string)
+        : `invalid options (${problems.length} problems):\n${problems.map((p) => `  ${p}`).join("\n")}`;
+    throw new StatefunError("invalid-config", message, { details: { problems } });
+  }
+  return {
+    moduleFiles: [...moduleFiles],
+    admin: adminEnabled
+      ? { port: adminPort ?? DEFAULT_ADMIN_PORT, host: adminHost ?? DEFAULT_ADMIN_HOST }
+      : undefined,
+    logLevel: logLevel ?? "info",
+    logFormat: logFormat ?? "json",
+    stateDir: resolve(cwd, stateDir ?? DEFAULT_STATE_DIR),
+    // The runtime's documented default, without reading the environment a second time.
+    maxBacklog: maxBacklog ?? resolveRuntimeOptions({}, {}).maxBacklog,
+  };
+}
