@@ -10,6 +10,7 @@ export default tseslint.config(
       "**/node_modules/**",
       "**/src/gen/**",
       "packages/protocol/gen/**",
+      "packages/runtime/gen/**",
       "**/*.d.ts",
       "**/test/fixtures/**",
       ".statefun/**",

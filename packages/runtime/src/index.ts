@@ -116,3 +116,51 @@ export type {
   HttpEndpointProviderOptions,
   RemoteStats,
 } from "./remote/endpoint-provider.js";
+export type { CheckpointStorage } from "./checkpoint/storage.js";
+export {
+  MAX_OBJECT_NAME_BYTES,
+  MAX_OBJECT_NAME_SEGMENT_BYTES,
+  checkByteRange,
+  checkObjectName,
+  checkObjectPrefix,
+  compareObjectNames,
+  rangeBeyondEnd,
+} from "./checkpoint/object-name.js";
+export type { ByteRange } from "./checkpoint/object-name.js";
+export { createLocalCheckpointStorage } from "./checkpoint/local-storage.js";
+export type { LocalCheckpointStorage } from "./checkpoint/local-storage.js";
+export { resolveLocalCheckpointStorageOptions } from "./checkpoint/local-storage-options.js";
+export type {
+  LocalCheckpointStorageOptions,
+  ResolvedLocalCheckpointStorageOptions,
+} from "./checkpoint/local-storage-options.js";
+export { createChunkSource } from "./checkpoint/chunk-source.js";
+export type { ChunkSource } from "./checkpoint/chunk-source.js";
+export { resolveCheckpointingOptions } from "./checkpoint/options.js";
+export type {
+  CheckpointMode,
+  CheckpointingOptions,
+  ResolvedCheckpointingOptions,
+} from "./checkpoint/options.js";
+export type { CheckpointStats } from "./checkpoint/coordinator.js";
+export type { RestoreSummary } from "./checkpoint/recovery.js";
+export type { SavepointResult } from "./checkpoint/savepoint.js";
+export type { StatefulComponent } from "./checkpoint/cut.js";
+export { IDEMPOTENCY_TABLE } from "./io/idempotency.js";
+export type { EgressContext } from "./io/egress.js";
+export type { SubmitOptions } from "./io/ingress.js";
+export type { StateChangeCapture } from "./state/backend.js";
+export type {
+  CheckpointAddress,
+  CheckpointKind,
+  CheckpointManifest,
+  ComponentState,
+  DelayedMessageRecord,
+  EgressRecordEntry,
+  GlobalContent,
+  KeyGroupContent,
+  PendingMessageRecord,
+  StateRecord,
+  StateValueRecord,
+  StoredTypedValue,
+} from "./checkpoint/model.js";

@@ -15,6 +15,8 @@ import type { Ingress } from "./io/ingress.js";
 import type { Logger } from "./observability/logger.js";
 import { noopLogger } from "./observability/logger.js";
 import type { StateBackend } from "./state/backend.js";
+import type { CheckpointingOptions } from "./checkpoint/options.js";
+import type { CheckpointStorage } from "./checkpoint/storage.js";
 
 /** Options of a runtime. Every field is optional. */
 export interface RuntimeOptions {
@@ -54,6 +56,21 @@ export interface RuntimeOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** How long `stop()` waits for in-flight work, in ms. Default: 10000. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Checkpointing: with it, state and messages survive crashes (exactly-once), ingress
+   * acknowledgements mean durability, and the runtime recovers from the latest checkpoint in the
+   * storage when it starts. Default: none (state lives in memory only).
+   */
+  readonly checkpointing?: CheckpointingOptions;
+  /** A savepoint to start from: a file in a storage. Needs checkpointing. Default: none. */
+  readonly fromSavepoint?: { readonly storage: CheckpointStorage; readonly name: string };
+  /**
+   * How long an idempotency key is remembered after its message was accepted, in ms. Default:
+   * 900000 (15 min); env `STATEFUN_IDEMPOTENCY_WINDOW_MS`.
+   */
+  readonly idempotencyWindowMs?: number;
+  /** Interval of the background removal of expired state, in ms. Default: 1000. */
+  readonly expirySweepIntervalMs?: number;
 }
 
 /** Options with every field set. */
@@ -73,6 +90,11 @@ export interface ResolvedRuntimeOptions {
   readonly batchesPerSlice: number;
   readonly retry: RetryPolicy;
   readonly shutdownTimeoutMs: number;
+  readonly checkpointing: CheckpointingOptions | undefined;
+  readonly fromSavepoint:
+    { readonly storage: CheckpointStorage; readonly name: string } | undefined;
+  readonly idempotencyWindowMs: number;
+  readonly expirySweepIntervalMs: number;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -154,7 +176,25 @@ export function resolveRuntimeOptions(
       multiplier: retry.multiplier ?? 2,
     },
     shutdownTimeoutMs: positiveInt("shutdownTimeoutMs", options.shutdownTimeoutMs, 10_000, 0),
+    checkpointing: options.checkpointing,
+    fromSavepoint: options.fromSavepoint,
+    idempotencyWindowMs: positiveInt(
+      "idempotencyWindowMs",
+      options.idempotencyWindowMs ?? fromEnv(env, "STATEFUN_IDEMPOTENCY_WINDOW_MS"),
+      900_000,
+    ),
+    expirySweepIntervalMs: positiveInt(
+      "expirySweepIntervalMs",
+      options.expirySweepIntervalMs,
+      1000,
+    ),
   };
+  if (resolved.fromSavepoint !== undefined && resolved.checkpointing === undefined) {
+    throw new StatefunError(
+      "invalid-config",
+      "runtime option fromSavepoint: starting from a savepoint needs checkpointing to be configured",
+    );
+  }
   if (!(resolved.retry.multiplier >= 1)) {
     throw new StatefunError(
       "invalid-config",

@@ -1,51 +1,48 @@
 /**
- * The runtime: wires functions, state, the dispatcher, ingresses and egresses, and runs them
- * through one explicit lifecycle (created → starting → running → stopping → stopped).
+ * The runtime: wires functions, state, the dispatcher, checkpointing, ingresses and egresses, and
+ * runs them through one explicit lifecycle (created → starting → running → stopping → stopped).
+ *
+ * Start: recover (the latest checkpoint, or a savepoint) → start egresses → start ingresses →
+ * start checkpointing. Stop: stop ingresses → let in-flight work finish → take a last checkpoint
+ * → stop egresses → close the state backend.
  */
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import { StatefunError } from "@statefun-ts/protocol";
-import { EgressRouter } from "./core/egress.js";
+import { CheckpointCoordinator } from "./checkpoint/coordinator.js";
+import type { CheckpointStats } from "./checkpoint/coordinator.js";
+import type { StatefulComponent } from "./checkpoint/cut.js";
+import { isStatefulComponent } from "./checkpoint/cut.js";
+import { openCheckpoint } from "./checkpoint/format/index.js";
+import { resolveCheckpointingOptions } from "./checkpoint/options.js";
+import type { ResolvedCheckpointingOptions } from "./checkpoint/options.js";
+import { CHECKPOINT_PREFIX } from "./checkpoint/names.js";
+import type { RestoreSummary } from "./checkpoint/recovery.js";
+import { recoverLatest, restoreFile } from "./checkpoint/recovery.js";
+import type { SavepointResult } from "./checkpoint/savepoint.js";
+import { takeSavepoint } from "./checkpoint/savepoint.js";
+import type { CheckpointStorage } from "./checkpoint/storage.js";
+import type { TimerHandle } from "./core/clock.js";
 import type { FailingAddress } from "./core/dispatcher.js";
 import { Dispatcher } from "./core/dispatcher.js";
+import { EgressRouter } from "./core/egress.js";
 import { createEmbeddedProvider } from "./core/embedded-provider.js";
-import type { FunctionTypeRuntime } from "./core/address-slot.js";
 import { composeProviders } from "./core/function-invoker.js";
-import type { Egress } from "./io/egress.js";
+import type { Egress, EgressContext } from "./io/egress.js";
+import { IdempotencyGuard } from "./io/idempotency.js";
 import type { Ingress, IngressContext } from "./io/ingress.js";
-import { errorFields } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
-import type { RuntimeOptions, ResolvedRuntimeOptions } from "./options.js";
+import { errorFields } from "./observability/logger.js";
+import type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";
 import { resolveRuntimeOptions } from "./options.js";
+import type { FunctionTypeStats } from "./runtime-stats.js";
+import { statsOf } from "./runtime-stats.js";
 import type { StateBackend } from "./state/backend.js";
 import { createMemoryStateBackend } from "./state/memory-backend.js";
 
+export type { FunctionTypeStats } from "./runtime-stats.js";
+
 /** Lifecycle states of a {@link Runtime}. */
 export type RuntimeState = "created" | "starting" | "running" | "stopping" | "stopped";
-
-/** Counters and gauges of one function type. */
-export interface FunctionTypeStats {
-  readonly typename: string;
-  readonly kind: "embedded" | "remote";
-  readonly invoker: string;
-  /** Messages received. */
-  readonly in: number;
-  /** Messages sent to functions. */
-  readonly outLocal: number;
-  /** Records sent to egresses. */
-  readonly outEgress: number;
-  /** Batches invoked successfully. */
-  readonly invocations: number;
-  /** Failed batch attempts (each retry counts). */
-  readonly failures: number;
-  /** Batches in flight asynchronously. */
-  readonly inflight: number;
-  /** Messages queued behind in-flight batches. */
-  readonly backlog: number;
-  /** Addresses whose backlog reached `maxBacklogPerAddress`. */
-  readonly blockedAddresses: number;
-  /** Registered state specs. */
-  readonly states: readonly { readonly name: string; readonly typename: string }[];
-}
 
 /** A running stateful-functions application. */
 export interface Runtime {
@@ -56,11 +53,11 @@ export interface Runtime {
   readonly logger: Logger;
   /** The state backend. */
   readonly backend: StateBackend;
-  /** Starts egresses, then ingresses. */
+  /** Recovers (with checkpointing), then starts egresses, ingresses and checkpointing. */
   start(): Promise<void>;
-  /** Stops ingresses, waits for in-flight work (up to `shutdownTimeoutMs`), stops egresses. */
+  /** Stops ingresses, lets in-flight work finish, takes a last checkpoint, stops egresses. */
   stop(): Promise<void>;
-  /** Sends a message from outside (as an ingress would); resolves when accepted. */
+  /** Sends a message from outside; resolves when it is in the target's mailbox (not durable). */
   submit(target: Address, value: TypedValue): Promise<void>;
   /**
    * Sends a message from outside if the backlog has room now.
@@ -68,6 +65,10 @@ export interface Runtime {
    * @returns false, having enqueued nothing, when the backlog is full.
    */
   offer(target: Address, value: TypedValue): boolean;
+  /** The context an ingress with this id gets: durable, idempotent submissions. */
+  ingressContext(ingressId: string): IngressContext;
+  /** Resolves once a checkpoint taken after this call completed (at once without checkpointing). */
+  whenDurable(): Promise<void>;
   /** True when a function of this type exists. */
   hasFunctionType(typename: string): boolean;
   /** Resolves when no batch is ready or in flight. */
@@ -76,35 +77,26 @@ export interface Runtime {
   failures(): FailingAddress[];
   /** Per function type counters, for metrics and the admin API. */
   functionStats(): FunctionTypeStats[];
-  /** Messages queued in mailboxes, and batches in flight. */
+  /** Messages queued in mailboxes, batches in flight, pending delayed messages. */
   load(): { readonly backlog: number; readonly inflight: number; readonly delayed: number };
   /** The ingresses and egresses, for the admin API. */
   components(): { readonly ingresses: readonly Ingress[]; readonly egresses: readonly Egress[] };
-}
-
-function statsOf(fn: FunctionTypeRuntime): FunctionTypeStats {
-  let backlog = 0;
-  let blocked = 0;
-  const limit = fn.invoker.maxBacklogPerAddress;
-  for (const slot of fn.slots.values()) {
-    backlog += slot.queued;
-    if (limit > 0 && slot.queued >= limit) blocked++;
-  }
-  return {
-    typename: fn.typename,
-    kind: fn.invoker.kind,
-    invoker: fn.invoker.describe(),
-    ...fn.counters,
-    backlog,
-    blockedAddresses: blocked,
-    states: fn.specs.map((s) => ({ name: s.name, typename: s.typename })),
-  };
+  /** Checkpointing figures, or `undefined` without checkpointing. */
+  checkpointStats(): CheckpointStats | undefined;
+  /** What the start restored, if anything. */
+  readonly restored: RestoreSummary | undefined;
+  /**
+   * Takes a savepoint into `storage` under `name`.
+   *
+   * @throws StatefunError `illegal-state` without checkpointing or when not running.
+   */
+  savepoint(storage: CheckpointStorage, name: string): Promise<SavepointResult>;
 }
 
 /** Creates a runtime. Nothing runs until {@link Runtime.start}. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const resolved = resolveRuntimeOptions(options, process.env);
-  const logger = resolved.logger;
+  const { logger, clock } = resolved;
   const backend =
     resolved.stateBackend ?? createMemoryStateBackend({ maxKeyGroups: resolved.maxKeyGroups });
   if (backend.maxKeyGroups !== resolved.maxKeyGroups) {
@@ -115,16 +107,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
   const router = new EgressRouter();
   for (const egress of resolved.egresses) router.register(egress);
-  const provider = composeProviders([
-    createEmbeddedProvider(resolved.functions, {
-      maxBacklogPerAddress: resolved.maxBacklogPerAddress,
-    }),
-    ...resolved.providers,
-  ]);
   const dispatcher = new Dispatcher({
-    provider,
+    provider: composeProviders([
+      createEmbeddedProvider(resolved.functions, {
+        maxBacklogPerAddress: resolved.maxBacklogPerAddress,
+      }),
+      ...resolved.providers,
+    ]),
     backend,
-    clock: resolved.clock,
+    clock,
     logger,
     egress: router,
     maxBatchSize: resolved.maxBatchSize,
@@ -134,7 +125,27 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     retry: resolved.retry,
     defer: setImmediate,
   });
+  const checkpointing: ResolvedCheckpointingOptions | undefined =
+    resolved.checkpointing === undefined
+      ? undefined
+      : resolveCheckpointingOptions(resolved.checkpointing, process.env);
+  const sinks = resolved.egresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
+  const sources = resolved.ingresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
+  const coordinator =
+    checkpointing === undefined
+      ? undefined
+      : new CheckpointCoordinator(
+          checkpointing,
+          { backend, dispatcher, egress: router, sinks, ingresses: sources },
+          clock,
+          logger.child({ component: "checkpoints" }),
+          resolved.maxKeyGroups,
+        );
+  const guard = new IdempotencyGuard(backend, resolved.idempotencyWindowMs, clock);
+  const whenDurable = (): Promise<void> => coordinator?.whenDurable() ?? Promise.resolve();
   let state: RuntimeState = "created";
+  let restored: RestoreSummary | undefined;
+  let sweepTimer: TimerHandle | undefined;
   const started: { ingresses: Ingress[]; egresses: Egress[] } = { ingresses: [], egresses: [] };
 
   function expect(expected: RuntimeState, operation: string): void {
@@ -146,11 +157,74 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   }
 
-  const ingressContext: IngressContext = {
-    submit: (target, value) => dispatcher.submit(target, value),
-    hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
-    logger,
-  };
+  function ingressContext(ingressId: string): IngressContext {
+    return {
+      durable: coordinator !== undefined,
+      logger: logger.child({ ingress: ingressId }),
+      hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
+      async submit(target, value, submitOptions) {
+        const key = submitOptions?.idempotencyKey;
+        if (key === undefined) {
+          await dispatcher.submit(target, value);
+          await whenDurable();
+          return;
+        }
+        await guard.submit(
+          ingressId,
+          key,
+          (record) => dispatcher.submit(target, value, record),
+          whenDurable,
+        );
+      },
+    };
+  }
+
+  const egressContext: EgressContext = { logger, durable: coordinator !== undefined, whenDurable };
+
+  function sweep(): void {
+    sweepTimer = clock.setTimer(resolved.expirySweepIntervalMs, () => {
+      if (state !== "running") return;
+      backend.sweepExpired(clock.now());
+      sweep();
+    });
+  }
+
+  async function recover(): Promise<void> {
+    if (coordinator === undefined || checkpointing === undefined) return;
+    const targets = {
+      backend,
+      dispatcher,
+      egress: router,
+      components: [...sinks, ...sources],
+      logger,
+    };
+    const savepoint = resolved.fromSavepoint;
+    if (savepoint !== undefined) {
+      const existing = await checkpointing.storage.list(CHECKPOINT_PREFIX);
+      if (existing.length > 0) {
+        throw new StatefunError(
+          "invalid-config",
+          `cannot start from savepoint ${savepoint.name}: ${checkpointing.storage.location} already holds checkpoints; use an empty state directory`,
+        );
+      }
+      const file = await openCheckpoint(savepoint.storage, savepoint.name);
+      restored = await restoreFile(
+        savepoint.storage,
+        file,
+        savepoint.name,
+        targets,
+        resolved.maxKeyGroups,
+        true,
+      );
+      coordinator.resumeFrom({ lastId: file.manifest.id, chain: [], retained: [] });
+    } else {
+      const recovered = await recoverLatest(checkpointing.storage, targets, resolved.maxKeyGroups);
+      if (recovered === undefined) return;
+      restored = recovered.summary;
+      coordinator.resumeFrom(recovered.resume);
+    }
+    logger.info({ ...restored, storage: checkpointing.storage.location }, "restored");
+  }
 
   async function stopComponents(): Promise<void> {
     for (const ingress of started.ingresses.splice(0).reverse()) {
@@ -158,8 +232,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         logger.error({ ingress: ingress.id, ...errorFields(error) }, "ingress failed to stop");
       });
     }
-    // A process-lifecycle bound, not application time: it uses a real timer even when the
-    // runtime runs on a manual clock.
+    // A process-lifecycle bound, not application time: a real timer even on a manual clock.
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       dispatcher.whenIdle().then(() => true),
@@ -174,6 +247,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         "shutdown timeout reached with work in flight",
       );
     }
+    if (coordinator !== undefined && state === "stopping") {
+      await coordinator.checkpointNow().catch((error: unknown) => {
+        logger.error(
+          { ...errorFields(error) },
+          "the last checkpoint failed; recovery uses the one before",
+        );
+      });
+      await coordinator.stop();
+    }
+    sweepTimer?.cancel();
     dispatcher.stop();
     for (const egress of started.egresses.splice(0).reverse()) {
       await egress.stop().catch((error: unknown) => {
@@ -187,6 +270,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     get state() {
       return state;
     },
+    get restored() {
+      return restored;
+    },
     options: resolved,
     logger,
     backend,
@@ -194,26 +280,36 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       expect("created", "start");
       state = "starting";
       try {
+        await recover();
         for (const egress of resolved.egresses) {
-          await egress.start(logger);
+          await egress.start(egressContext);
           started.egresses.push(egress);
         }
         for (const ingress of resolved.ingresses) {
-          await ingress.start(ingressContext);
+          await ingress.start(ingressContext(ingress.id));
           started.ingresses.push(ingress);
         }
       } catch (error) {
-        state = "stopping";
-        await stopComponents();
         state = "stopped";
+        await stopComponents();
         throw error;
       }
+      coordinator?.start();
       state = "running";
+      sweep();
       logger.info(
         {
           ingresses: resolved.ingresses.map((i) => ({ id: i.id, ...i.describe() })),
           egresses: resolved.egresses.map((e) => ({ id: e.id, ...e.describe() })),
           stateBackend: backend.kind,
+          checkpoints:
+            checkpointing === undefined
+              ? null
+              : {
+                  storage: checkpointing.storage.location,
+                  intervalMs: checkpointing.intervalMs,
+                  mode: checkpointing.mode,
+                },
         },
         "runtime started",
       );
@@ -233,6 +329,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     submit: (target, value) => dispatcher.submit(target, value),
     offer: (target, value) => dispatcher.offer(target, value),
+    ingressContext,
+    whenDurable,
     hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
     whenIdle: () => dispatcher.whenIdle(),
     failures: () => dispatcher.failures(),
@@ -243,6 +341,22 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       delayed: dispatcher.delayed.size,
     }),
     components: () => ({ ingresses: resolved.ingresses, egresses: resolved.egresses }),
+    checkpointStats: () => coordinator?.stats,
+    async savepoint(storage, name) {
+      if (coordinator === undefined || checkpointing === undefined) {
+        throw new StatefunError("illegal-state", "savepoints need checkpointing to be configured");
+      }
+      expect("running", "take a savepoint of");
+      const result = await takeSavepoint(
+        coordinator,
+        checkpointing.storage,
+        storage,
+        name,
+        resolved.maxKeyGroups,
+      );
+      logger.info({ ...result }, "savepoint written");
+      return result;
+    },
   };
   return runtime;
 }

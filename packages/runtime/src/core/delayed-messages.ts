@@ -96,6 +96,13 @@ export class DelayedMessages {
     if (this.size === 0) this.disarm();
   }
 
+  /** Every pending message, unordered: a cheap copy for a checkpoint's cut. */
+  snapshot(): PendingDelayedMessage[] {
+    const live: PendingDelayedMessage[] = [];
+    for (const entry of this.heap) if (!entry.cancelled) live.push(entry);
+    return live;
+  }
+
   /** Every pending message, in delivery order. */
   pending(): PendingDelayedMessage[] {
     return this.heap

@@ -76,6 +76,8 @@ interface CapacityWaiter {
   readonly value: TypedValue;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+  /** Runs in the same synchronous step as the enqueue (to record an idempotency key with it). */
+  readonly onEnqueue: (() => void) | undefined;
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
@@ -144,21 +146,23 @@ export class Dispatcher implements EffectsEnvironment {
 
   /**
    * Submits a message from an ingress. Resolves once the message is in the target's mailbox;
-   * waits while the backlog is full (invariant 5).
+   * waits while the backlog is full (invariant 5). `onEnqueue` runs in the same synchronous step
+   * as the enqueue.
    *
    * @throws StatefunError `unknown-function-type` when no function of the target's type exists;
    *   `shutdown` when the dispatcher is stopping.
    */
-  submit(target: Address, value: TypedValue): Promise<void> {
+  submit(target: Address, value: TypedValue, onEnqueue?: () => void): Promise<void> {
     if (this.stopped) return Promise.reject(this.shutdownError());
     const fn = this.functionType(target.typename);
     if (fn === undefined) return Promise.reject(unknownType(target.typename));
     if (this.waiters.length === 0 && this.hasCapacity(fn, target.id)) {
+      onEnqueue?.();
       this.deliver(fn, target.id, undefined, value);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      this.waiters.push({ fn, id: target.id, value, resolve, reject });
+      this.waiters.push({ fn, id: target.id, value, resolve, reject, onEnqueue });
       // Waiters for other addresses may be blocked by their own backlog; this one may have room.
       this.releaseWaiters();
     });
@@ -244,6 +248,7 @@ export class Dispatcher implements EffectsEnvironment {
       if (this.queuedTotal >= this.options.maxBacklog) break;
       if (this.hasCapacity(waiter.fn, waiter.id)) {
         waiters.splice(i, 1);
+        waiter.onEnqueue?.();
         this.deliver(waiter.fn, waiter.id, undefined, waiter.value);
         waiter.resolve();
       } else {
@@ -489,6 +494,16 @@ export class Dispatcher implements EffectsEnvironment {
   private notifyIdle(): void {
     if (this.idleWaiters.length === 0 || !this.isIdle()) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Puts messages restored from a checkpoint into an address's mailbox, in order, as if they had
+   * just arrived (no capacity check).
+   */
+  restoreMessages(target: Address, messages: readonly InvocationInput[]): void {
+    const fn = this.functionType(target.typename);
+    if (fn === undefined) throw unknownType(target.typename);
+    for (const message of messages) this.deliver(fn, target.id, message.caller, message.argument);
   }
 
   /** Every message not yet applied, per address, in delivery order (in-flight batch first). */

@@ -4,14 +4,27 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { Logger } from "../observability/logger.js";
 
+/** Options of one submission. */
+export interface SubmitOptions {
+  /**
+   * A key the client chose for this message (the `Idempotency-Key` header). A message whose key
+   * was seen within the runtime's idempotency window is acknowledged without being applied again,
+   * also after a crash and recovery.
+   */
+  readonly idempotencyKey?: string;
+}
+
 /** What the runtime offers an ingress. */
 export interface IngressContext {
   /**
-   * Hands a message to the runtime. Resolves when the runtime has accepted it; waits while the
-   * runtime's backlog is full. Rejects with `unknown-function-type` when no function of the
-   * target's type exists, or `shutdown` while stopping.
+   * Hands a message to the runtime. Resolves when the message is accepted: with checkpointing,
+   * when it is in a completed checkpoint (durable); without, when it is in the target's mailbox.
+   * Waits while the runtime's backlog is full. Rejects with `unknown-function-type` when no
+   * function of the target's type exists, or `shutdown` while stopping.
    */
-  submit(target: Address, value: TypedValue): Promise<void>;
+  submit(target: Address, value: TypedValue, options?: SubmitOptions): Promise<void>;
+  /** True when acknowledgements mean durability (checkpointing is on). */
+  readonly durable: boolean;
   /** True when a function of this type exists. */
   hasFunctionType(typename: string): boolean;
   readonly logger: Logger;

@@ -5,6 +5,7 @@
  * makes a checkpoint's cut consistent.
  */
 import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
+import type { StateRecord } from "../checkpoint/model.js";
 
 /** One stored value with its expiration time. */
 export interface StoredValue {
@@ -42,6 +43,29 @@ export interface StateTable {
   entries(id: string, keyGroup: number, nowMs: number): StoredValue[];
 }
 
+/**
+ * The state changes of a checkpoint, captured at its cut. Capturing is cheap (no value is copied);
+ * until {@link release}, the backend keeps the cut's version of every captured address that
+ * changes afterwards, so the records read here are exactly the state at the cut.
+ */
+export interface StateChangeCapture {
+  /** Key groups with changes since the previous capture, in increasing order. */
+  keyGroups(): number[];
+  /**
+   * The records of one key group as of the cut: one per changed address; an address whose state
+   * is gone has empty `values`. Values that had expired at the cut are left out. Each key group
+   * may be read once.
+   */
+  records(keyGroup: number): StateRecord[];
+  /** Ends the capture after its checkpoint was written. */
+  release(): void;
+  /**
+   * Ends the capture of a checkpoint that was not written: its addresses count as changed again,
+   * so the next capture writes them.
+   */
+  abandon(): void;
+}
+
 /** Where persisted values live. */
 export interface StateBackend {
   /** Backend name for logs and metrics (`memory`, `disk`). */
@@ -50,6 +74,28 @@ export interface StateBackend {
   readonly maxKeyGroups: number;
   /** The table of a function type, created on first use. */
   table(typename: string): StateTable;
+  /** Starts remembering which addresses change, for incremental checkpoints. */
+  trackChanges(): void;
+  /**
+   * Captures the changes since the previous capture (or since tracking started).
+   *
+   * @param cutMs - the time of the cut; values expired by then are left out.
+   * @throws StatefunError `illegal-state` while an earlier capture is not released.
+   */
+  captureChanges(cutMs: number): StateChangeCapture;
+  /**
+   * Loads records (from a checkpoint) as they are, replacing the addresses' state; an empty
+   * `values` deletes it. Key groups are recomputed from the ids. Restored addresses count as
+   * changed only when `markChanged` is set (so that the next capture writes them again).
+   */
+  restore(records: Iterable<StateRecord>, options: { readonly markChanged: boolean }): void;
+  /** Removes all state (before restoring another checkpoint after a failed restore). */
+  clear(): void;
+  /**
+   * Removes values that have expired by `nowMs` (they already read as absent); called
+   * periodically. Returns how many values were removed.
+   */
+  sweepExpired(nowMs: number): number;
   /** Releases resources. */
   close(): Promise<void>;
 }

@@ -1,69 +1,90 @@
 /**
  * The in-memory state backend (the default): per function type and key group, a map from id to
- * the address's state cells. Cells are updated in place and keep immutable values (numbers,
- * strings) decoded rather than as `TypedValue`s, so that steady writes allocate nothing that
- * outlives the invocation — long-lived garbage is what makes a JS heap slow.
+ * the address's state cells, updated in place. With change tracking on, every change marks its
+ * address, and a capture at a checkpoint's cut preserves the cut's version of addresses that
+ * change again before the checkpoint is written (see memory-capture.ts). Expired values read as
+ * absent at once and are removed by the expiry sweep (expiry-sweeper.ts).
  */
-import type { StateSpec, Type } from "@statefun-ts/protocol";
-import { TypedValue } from "@statefun-ts/protocol";
-import { DEFAULT_MAX_KEY_GROUPS, checkMaxKeyGroups } from "../core/key-group.js";
+import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { StateRecord } from "../checkpoint/model.js";
+import { DEFAULT_MAX_KEY_GROUPS, checkMaxKeyGroups, keyGroupOf } from "../core/key-group.js";
+import type { AddressState } from "./address-state.js";
+import { cellsOf, compact, findCell } from "./address-state.js";
 import type { StateBackend, StateTable, StateWrite, StoredValue } from "./backend.js";
-
-/** One state value of one address, updated in place. */
-export class StateCell {
-  readonly name: string;
-  typename = "";
-  /** The serialized value, when known. */
-  bytes: Uint8Array | undefined = undefined;
-  /** The immutable decoded value, meaningful when {@link type} is set. */
-  decoded: unknown = undefined;
-  type: Type<unknown> | undefined = undefined;
-  /** Expiration time in ms since the epoch; `Infinity` for never. */
-  expiresAtMs = Infinity;
-
-  constructor(name: string) {
-    this.name = name;
-  }
-
-  /** Stores a value, keeping its decoded form when it has one. */
-  assign(value: TypedValue, expiresAtMs: number): void {
-    this.typename = value.typename;
-    const type = value.decodedType;
-    this.type = type;
-    this.decoded = type === undefined ? undefined : value.decodedValue;
-    this.bytes = value.encodedIfKnown;
-    this.expiresAtMs = expiresAtMs;
-  }
-
-  /** The stored value. */
-  value(): TypedValue {
-    return TypedValue.fromParts(this.typename, this.bytes, this.decoded, this.type);
-  }
-}
-
-/** The cells of one address: at most one per state name. */
-export type AddressCells = StateCell[];
+import type { SweptTable } from "./expiry-sweeper.js";
+import { ExpirySweeper } from "./expiry-sweeper.js";
+import type { CapturedTable } from "./memory-capture.js";
+import { ChangeTracker, MemoryCapture } from "./memory-capture.js";
+import { StateCell } from "./state-cell.js";
 
 function expiryFor(spec: StateSpec, nowMs: number): number {
   return spec.expiration.mode === "none" ? Infinity : nowMs + spec.expiration.afterMs;
 }
 
-function findCell(cells: AddressCells, name: string): StateCell | undefined {
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i] as StateCell;
-    if (cell.name === name) return cell;
-  }
-  return undefined;
+/** The capture in progress, shared by the tables of a backend. */
+interface CaptureHolder {
+  capture: MemoryCapture | undefined;
 }
 
-class MemoryStateTable implements StateTable {
+class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
   readonly typename: string;
-  /** Cells per key group; a group's map exists once something was written to it. */
-  readonly groups: (Map<string, AddressCells> | undefined)[];
+  /** State per key group; a group's map exists once something was written to it. */
+  readonly groups: (Map<string, AddressState> | undefined)[];
+  /** Set while changes are tracked. */
+  tracker: ChangeTracker | undefined = undefined;
+  private readonly holder: CaptureHolder;
+  private readonly sweeper: ExpirySweeper;
+  private readonly maxKeyGroups: number;
 
-  constructor(typename: string, maxKeyGroups: number) {
+  constructor(
+    typename: string,
+    maxKeyGroups: number,
+    holder: CaptureHolder,
+    sweeper: ExpirySweeper,
+  ) {
     this.typename = typename;
-    this.groups = new Array<Map<string, AddressCells> | undefined>(maxKeyGroups).fill(undefined);
+    this.groups = new Array<Map<string, AddressState> | undefined>(maxKeyGroups).fill(undefined);
+    this.holder = holder;
+    this.sweeper = sweeper;
+    this.maxKeyGroups = maxKeyGroups;
+  }
+
+  cells(id: string, keyGroup: number): AddressState | undefined {
+    return this.groups[keyGroup]?.get(id);
+  }
+
+  markChanged(keyGroup: number, id: string): void {
+    this.tracker?.mark(keyGroup, id);
+  }
+
+  /** Runs before an address's state changes: tracking and copy-on-write for a capture. */
+  private changing(id: string, keyGroup: number, state: AddressState | undefined): void {
+    this.holder.capture?.beforeChange(this, keyGroup, id, state);
+    this.tracker?.mark(keyGroup, id);
+  }
+
+  private put(id: string, keyGroup: number, state: AddressState | undefined): void {
+    if (state === undefined) {
+      this.groups[keyGroup]?.delete(id);
+      return;
+    }
+    (this.groups[keyGroup] ??= new Map()).set(id, state);
+  }
+
+  removeExpired(id: string, nowMs: number): { removed: number; nextExpiryMs: number } {
+    const keyGroup = keyGroupOf(id, this.maxKeyGroups);
+    const state = this.groups[keyGroup]?.get(id);
+    if (state === undefined) return { removed: 0, nextExpiryMs: Infinity };
+    const cells = cellsOf(state);
+    const live = cells.filter((cell) => cell.isLive(nowMs));
+    const nextExpiryMs = Math.min(Infinity, ...live.map((cell) => cell.expiresAtMs));
+    const removed = cells.length - live.length;
+    if (removed > 0) {
+      this.changing(id, keyGroup, state);
+      this.put(id, keyGroup, compact(live));
+    }
+    return { removed, nextExpiryMs };
   }
 
   read(
@@ -73,60 +94,70 @@ class MemoryStateTable implements StateTable {
     nowMs: number,
   ): (TypedValue | undefined)[] {
     const values = new Array<TypedValue | undefined>(specs.length).fill(undefined);
-    const cells = this.groups[keyGroup]?.get(id);
-    if (cells === undefined) return values;
+    const state = this.groups[keyGroup]?.get(id);
+    if (state === undefined) return values;
+    let changed = false;
     for (let s = 0; s < specs.length; s++) {
       const spec = specs[s] as StateSpec;
-      const cell = findCell(cells, spec.name);
-      if (cell === undefined || cell.expiresAtMs <= nowMs) continue;
+      const cell = findCell(state, spec.name);
+      if (cell === undefined || !cell.isLive(nowMs)) continue;
       values[s] = cell.value();
       if (spec.expiration.mode === "after-invoke") {
+        if (!changed) this.changing(id, keyGroup, state);
+        changed = true;
         cell.expiresAtMs = nowMs + spec.expiration.afterMs;
+        this.sweeper.note(this, id, cell.expiresAtMs);
       }
     }
     return values;
   }
 
   write(id: string, keyGroup: number, writes: readonly StateWrite[], nowMs: number): void {
-    let group = this.groups[keyGroup];
-    let cells = group?.get(id);
+    const state = this.groups[keyGroup]?.get(id);
+    this.changing(id, keyGroup, state);
+    // Fast path: one value replaced in place, nothing else expired.
+    if (writes.length === 1 && state instanceof StateCell) {
+      const { spec, value } = writes[0] as StateWrite;
+      if (value !== undefined && state.name === spec.name) {
+        const expiresAtMs = expiryFor(spec, nowMs);
+        state.assign(value, expiresAtMs);
+        this.sweeper.note(this, id, expiresAtMs);
+        return;
+      }
+    }
+    const cells = cellsOf(state).filter((cell) => cell.isLive(nowMs));
     for (let w = 0; w < writes.length; w++) {
       const { spec, value } = writes[w] as StateWrite;
+      const index = cells.findIndex((cell) => cell.name === spec.name);
       if (value === undefined) {
-        if (cells === undefined) continue;
-        const index = cells.findIndex((cell) => cell.name === spec.name);
         if (index !== -1) cells.splice(index, 1);
         continue;
       }
-      if (cells === undefined) {
-        cells = [];
-        if (group === undefined) {
-          group = new Map();
-          this.groups[keyGroup] = group;
-        }
-        group.set(id, cells);
-      }
-      let cell = findCell(cells, spec.name);
-      if (cell === undefined) {
-        cell = new StateCell(spec.name);
-        cells.push(cell);
-      }
-      cell.assign(value, expiryFor(spec, nowMs));
+      const cell = index === -1 ? new StateCell(spec.name) : (cells[index] as StateCell);
+      if (index === -1) cells.push(cell);
+      const expiresAtMs = expiryFor(spec, nowMs);
+      cell.assign(value, expiresAtMs);
+      this.sweeper.note(this, id, expiresAtMs);
     }
-    if (cells === undefined) return;
-    // Expired cells go when their address is written; a sweep for idle ones comes with the disk backend.
-    for (let i = cells.length - 1; i >= 0; i--) {
-      if ((cells[i] as StateCell).expiresAtMs <= nowMs) cells.splice(i, 1);
-    }
-    if (cells.length === 0) group?.delete(id);
+    this.put(id, keyGroup, compact(cells));
   }
 
   entries(id: string, keyGroup: number, nowMs: number): StoredValue[] {
-    const cells = this.groups[keyGroup]?.get(id);
-    if (cells === undefined) return [];
-    return cells
-      .filter((cell) => cell.expiresAtMs > nowMs)
+    return cellsOf(this.groups[keyGroup]?.get(id))
+      .filter((cell) => cell.isLive(nowMs))
       .map((cell) => ({ name: cell.name, value: cell.value(), expiresAtMs: cell.expiresAtMs }));
+  }
+
+  /** Replaces an address's state with restored values (or removes it). */
+  load(record: StateRecord, keyGroup: number, markChanged: boolean): void {
+    if (markChanged) this.changing(record.id, keyGroup, this.groups[keyGroup]?.get(record.id));
+    const cells = record.values.map((value) => {
+      const cell = new StateCell(value.name);
+      cell.assignBytes(value.typename, value.value, value.expiresAtMs);
+      this.sweeper.note(this, record.id, value.expiresAtMs);
+      return cell;
+    });
+    this.put(record.id, keyGroup, compact(cells));
   }
 }
 
@@ -140,16 +171,53 @@ export interface MemoryStateBackendOptions {
 export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}): StateBackend {
   const maxKeyGroups = checkMaxKeyGroups(options.maxKeyGroups ?? DEFAULT_MAX_KEY_GROUPS);
   const tables = new Map<string, MemoryStateTable>();
+  let tracking = false;
+  const holder: CaptureHolder = { capture: undefined };
+  const sweeper = new ExpirySweeper();
+  function table(typename: string): MemoryStateTable {
+    let found = tables.get(typename);
+    if (found === undefined) {
+      found = new MemoryStateTable(typename, maxKeyGroups, holder, sweeper);
+      if (tracking) found.tracker = new ChangeTracker(maxKeyGroups);
+      tables.set(typename, found);
+    }
+    return found;
+  }
   return {
     kind: "memory",
     maxKeyGroups,
-    table(typename) {
-      let table = tables.get(typename);
-      if (table === undefined) {
-        table = new MemoryStateTable(typename, maxKeyGroups);
-        tables.set(typename, table);
+    table,
+    trackChanges() {
+      tracking = true;
+      for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
+    },
+    captureChanges(cutMs) {
+      if (holder.capture !== undefined) {
+        throw new StatefunError("illegal-state", "a state capture is already in progress");
       }
-      return table;
+      const captured = new Map<number, Map<CapturedTable, Set<string>>>();
+      for (const existing of tables.values()) existing.tracker?.drain(existing, captured);
+      const capture = new MemoryCapture(cutMs, captured, () => {
+        if (holder.capture === capture) holder.capture = undefined;
+      });
+      holder.capture = capture;
+      return capture;
+    },
+    restore(records, { markChanged }) {
+      for (const record of records) {
+        table(record.functionType).load(record, keyGroupOf(record.id, maxKeyGroups), markChanged);
+      }
+    },
+    sweepExpired(nowMs) {
+      return sweeper.sweep(nowMs);
+    },
+    clear() {
+      holder.capture?.release();
+      sweeper.clear();
+      for (const existing of tables.values()) {
+        existing.groups.fill(undefined);
+        if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);
+      }
     },
     close: () => Promise.resolve(),
   };

@@ -227,9 +227,17 @@ void test("egress lifecycle and options are checked", async () => {
     () => egress.address(),
     /cannot get the address of a playground egress that is created/,
   );
-  await egress.start(createCapturingLogger());
+  await egress.start({
+    logger: createCapturingLogger(),
+    durable: false,
+    whenDurable: () => Promise.resolve(),
+  });
   await assert.rejects(
-    egress.start(createCapturingLogger()),
+    egress.start({
+      logger: createCapturingLogger(),
+      durable: false,
+      whenDurable: () => Promise.resolve(),
+    }),
     /that is running \(expected created\)/,
   );
   await egress.stop();

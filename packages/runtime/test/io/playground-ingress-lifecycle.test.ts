@@ -69,6 +69,7 @@ async function withFailingSubmit(
   const context: IngressContext = {
     submit: (_target: Address, _value: TypedValue) => Promise.reject(error),
     hasFunctionType: () => true,
+    durable: false,
     logger,
   };
   const ingress = createPlaygroundIngress({ port: 0, host: "127.0.0.1" });
@@ -105,12 +106,14 @@ void test("lifecycle misuse and invalid options throw naming the problem", async
   await ingress.start({
     submit: () => Promise.resolve(),
     hasFunctionType: () => true,
+    durable: false,
     logger: createCapturingLogger(),
   });
   await assert.rejects(
     ingress.start({
       submit: () => Promise.resolve(),
       hasFunctionType: () => true,
+      durable: false,
       logger: createCapturingLogger(),
     }),
     /cannot start a playground ingress that is running/,

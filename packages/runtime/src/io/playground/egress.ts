@@ -14,7 +14,9 @@ import type { TypedValue } from "@statefun-ts/protocol";
 import { PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_KIND } from "../../config/module/playground.js";
 import { noopLogger } from "../../observability/logger.js";
 import type { Logger } from "../../observability/logger.js";
-import type { Egress } from "../egress.js";
+import type { StatefulComponent } from "../../checkpoint/cut.js";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { Egress, EgressContext } from "../egress.js";
 import { decodeEgressRecord } from "./egress-record.js";
 import type { ListenAddress, ResponseErrorCode } from "./http-server.js";
 import { PlaygroundHttpServer, sendEmpty, sendError, sendText } from "./http-server.js";
@@ -23,7 +25,7 @@ import { resolvePlaygroundEgressOptions } from "./options.js";
 import { TopicQueue } from "./topic-queue.js";
 
 /** The playground egress: an {@link Egress} that also tells where it listens. */
-export interface PlaygroundEgress extends Egress {
+export interface PlaygroundEgress extends Egress, StatefulComponent {
   /**
    * The bound interface and port (the OS-picked one when configured with port 0).
    *
@@ -70,8 +72,11 @@ interface LongPoll {
  * to n ms for a payload before answering 204; a client that disconnects while waiting takes
  * nothing. Errors have a JSON body `{"error": reason, "code": code}`.
  *
- * Queues live in memory: records not read when the egress stops are lost (logged). Waiting polls
- * are answered 503 on stop.
+ * Without checkpointing, queues live in memory only: records not read when the egress stops are
+ * lost (logged). With checkpointing, queues are part of every checkpoint and a read is answered
+ * only once a checkpoint recording it completed, so a crash loses no record and hands none out
+ * twice; a record whose reader disconnects before the answer goes back to the front of its queue.
+ * Waiting polls are answered 503 on stop.
  *
  * @throws StatefunError `invalid-config` for invalid options.
  */
@@ -80,6 +85,29 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
   const queues = new Map(resolved.topics.map((topic) => [topic, new TopicQueue(topic)]));
   const polls = new Set<LongPoll>();
   let logger: Logger = noopLogger;
+  let context: EgressContext | undefined;
+
+  /** Answers a read with `payload` — once durable, when checkpointing is on. */
+  function hand(res: ServerResponse, queue: TopicQueue, payload: string): void {
+    if (context === undefined || !context.durable) {
+      sendText(res, payload, NO_STORE);
+      return;
+    }
+    context.whenDurable().then(
+      () => {
+        if (res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed) {
+          queue.putBack(payload);
+          logger.debug({ topic: queue.topic }, "reader went away; record put back");
+          return;
+        }
+        sendText(res, payload, NO_STORE);
+      },
+      (error: unknown) => {
+        queue.putBack(payload);
+        sendError(res, 503, "shutdown", error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
 
   function poll(res: ServerResponse, queue: TopicQueue, waitMs: number): void {
     const topic = queue.topic;
@@ -93,7 +121,7 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       const socket = res.socket;
       if (res.writableEnded || res.destroyed || socket === null || socket.destroyed) return false;
       finish();
-      sendText(res, payload, NO_STORE);
+      hand(res, queue, payload);
       return true;
     };
     const onClose = (): void => {
@@ -149,7 +177,7 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
     const waitMs = parseWaitMs(mark === -1 ? "" : url.slice(mark + 1));
     if (typeof waitMs === "string") return refuse(400, "invalid-argument", waitMs);
     const payload = queue.take();
-    if (payload !== undefined) sendText(res, payload, NO_STORE);
+    if (payload !== undefined) hand(res, queue, payload);
     else if (waitMs === 0) sendEmpty(res, 204);
     else poll(res, queue, waitMs);
   }
@@ -188,8 +216,38 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
         queue.offer(record.payload);
       }
     },
-    async start(startLogger: Logger) {
-      logger = startLogger.child({ egress: PLAYGROUND_EGRESS_ID });
+    captureState() {
+      const snapshot = [...queues.values()].map(
+        (queue) => [queue.topic, queue.snapshot()] as const,
+      );
+      return () => new TextEncoder().encode(JSON.stringify(Object.fromEntries(snapshot)));
+    },
+    restoreState(bytes: Uint8Array) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (error) {
+        throw new StatefunError(
+          "corrupt-data",
+          "the playground egress state in the checkpoint is not JSON",
+          { cause: error },
+        );
+      }
+      for (const [topic, payloads] of Object.entries(parsed as Record<string, string[]>)) {
+        const queue = queues.get(topic);
+        if (queue === undefined) {
+          logger.warn(
+            { topic, records: payloads.length },
+            "checkpoint holds records of a topic no longer configured; dropped",
+          );
+          continue;
+        }
+        queue.restore(payloads);
+      }
+    },
+    async start(startContext: EgressContext) {
+      context = startContext;
+      logger = startContext.logger.child({ egress: PLAYGROUND_EGRESS_ID });
       const bound = await server.start(resolved.host, resolved.port);
       logger.info(
         { host: bound.host, port: bound.port, topics: resolved.topics },

@@ -4,7 +4,9 @@
  * runtime. Compatible with the official playground, with real status codes where the official
  * one always answers 200: 400 malformed request, 404 unknown function type, 405 other methods,
  * 413 body too large, 503 shutting down, 500 anything else. 200 means the runtime accepted the
- * message.
+ * message — with checkpointing, that it is in a completed checkpoint. A request with an
+ * `Idempotency-Key` header whose key was seen within the runtime's window is acknowledged without
+ * being applied again, also across a crash.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Address } from "@statefun-ts/protocol";
@@ -107,7 +109,19 @@ async function handle(
     closeAfterResponse(res);
     return refuse(413, "capacity-exceeded", `expected a body of at most ${maxBodyBytes} bytes`);
   }
-  await submit(res, context, logger, target.value, TypedValue.fromBytes(typename.value, body));
+  const keyHeader = req.headers["idempotency-key"];
+  const idempotencyKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+  if (idempotencyKey !== undefined && (idempotencyKey === "" || idempotencyKey.length > 256)) {
+    return refuse(400, "invalid-argument", "expected an Idempotency-Key of 1 to 256 characters");
+  }
+  await submit(
+    res,
+    context,
+    logger,
+    target.value,
+    TypedValue.fromBytes(typename.value, body),
+    idempotencyKey,
+  );
 }
 
 async function submit(
@@ -116,9 +130,10 @@ async function submit(
   logger: Logger,
   address: Address,
   value: TypedValue,
+  idempotencyKey: string | undefined,
 ): Promise<void> {
   try {
-    await context.submit(address, value);
+    await context.submit(address, value, idempotencyKey === undefined ? {} : { idempotencyKey });
   } catch (error) {
     if (isStatefunError(error, "unknown-function-type")) {
       sendError(res, 404, error.code, error.message);

@@ -7,8 +7,7 @@
  *  2. Consumers are waiting only while the queue is empty: `offer` hands a payload to the oldest
  *     waiting consumer that can still take it, and a consumer waits only after `take` found
  *     nothing.
- *  3. The queue's contents are `items[head..]`; a snapshot is a copy of that slice (kept simple
- *     on purpose, for the durable egress to come).
+ *  3. The queue's contents are `items[head..]`; a snapshot is a copy of that slice.
  */
 
 /**
@@ -65,6 +64,27 @@ export class TopicQueue {
       this.head = 0;
     }
     return payload;
+  }
+
+  /** Puts a payload back in front (its reader went away before it could be handed over). */
+  putBack(payload: string): void {
+    for (const waiter of this.waiters) {
+      this.waiters.delete(waiter);
+      if (waiter(payload)) return;
+    }
+    if (this.head > 0) this.items[--this.head] = payload;
+    else this.items.unshift(payload);
+  }
+
+  /** The queued payloads, oldest first (a copy). */
+  snapshot(): string[] {
+    return this.items.slice(this.head);
+  }
+
+  /** Replaces the queued payloads (restoring a checkpoint). */
+  restore(payloads: readonly string[]): void {
+    this.items = [...payloads];
+    this.head = 0;
   }
 
   /**

@@ -1,0 +1,128 @@
+/**
+ * Compaction: merging a chain of checkpoint files (a full base and the incremental files after
+ * it) into one full file — a new base that bounds restore time, or the state of a savepoint. It
+ * reads files, never live state, so it runs in the background without touching processing;
+ * memory is bounded by one key group's state.
+ */
+import type { CheckpointStorage } from "./storage.js";
+import type { ChainFile } from "./coordinator.js";
+import type { CheckpointFile } from "./format/index.js";
+import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
+import type { CheckpointManifest, GlobalContent, KeyGroupContent, StateRecord } from "./model.js";
+import type { ResolvedCheckpointingOptions } from "./options.js";
+
+/** True when the incremental files since the base have grown enough to write a new base. */
+export function shouldCompact(
+  chain: readonly ChainFile[],
+  options: Pick<ResolvedCheckpointingOptions, "compactionRatio" | "compactionMinBytes">,
+): boolean {
+  if (chain.length < 2) return false;
+  const base = chain[0] as ChainFile;
+  const baseBytes = base.full ? base.bytes : 0;
+  let incremental = 0;
+  for (let i = base.full ? 1 : 0; i < chain.length; i++)
+    incremental += (chain[i] as ChainFile).bytes;
+  // Many small files cost restore time too: bound the count as well as the bytes.
+  if (chain.length > 256) return true;
+  return (
+    incremental >= options.compactionMinBytes && incremental >= baseBytes * options.compactionRatio
+  );
+}
+
+/**
+ * The merged state of `files` (oldest first), one key group at a time: the newest record of each
+ * address wins, deleted addresses and values expired at the newest file's cut are dropped.
+ */
+export async function* mergedState(
+  files: readonly CheckpointFile[],
+): AsyncGenerator<{ readonly keyGroup: number; readonly state: StateRecord[] }> {
+  const newest = files.at(-1);
+  if (newest === undefined) return;
+  const cutMs = newest.manifest.createdAtMs;
+  const keyGroups = [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
+  for (const keyGroup of keyGroups) {
+    const merged = new Map<string, StateRecord>();
+    for (const file of files) {
+      if (!file.keyGroups().includes(keyGroup)) continue;
+      const content = await file.readKeyGroup(keyGroup);
+      for (const record of content.state)
+        merged.set(`${record.functionType}\u0000${record.id}`, record);
+    }
+    const state: StateRecord[] = [];
+    for (const record of merged.values()) {
+      const values = record.values.filter((value) => value.expiresAtMs > cutMs);
+      if (values.length > 0)
+        state.push(values.length === record.values.length ? record : { ...record, values });
+    }
+    yield { keyGroup, state };
+  }
+}
+
+/**
+ * Writes one full file to `target` in `targetStorage`: the merged state of `names` plus, when
+ * `pendingFrom` is given, its pending messages, delayed messages and global content (a
+ * savepoint). Returns the file's size in bytes.
+ */
+export async function writeMerged(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  targetStorage: CheckpointStorage,
+  target: string,
+  manifestFor: (newest: CheckpointManifest) => CheckpointManifest,
+  pendingFrom?: CheckpointFile,
+): Promise<number> {
+  const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
+  const newestFile = files.at(-1);
+  if (newestFile === undefined) throw new Error("nothing to merge");
+  const manifest = manifestFor(newestFile.manifest);
+  const pendingGroups = new Set(pendingFrom?.keyGroups() ?? []);
+  async function* contents(): AsyncGenerator<KeyGroupContent> {
+    const stateGroups = mergedState(files);
+    let next = await stateGroups.next();
+    const all = [...new Set([...files.flatMap((f) => f.keyGroups()), ...pendingGroups])].sort(
+      (a, b) => a - b,
+    );
+    for (const keyGroup of all) {
+      let state: StateRecord[] = [];
+      if (!next.done && next.value.keyGroup === keyGroup) {
+        state = next.value.state;
+        next = await stateGroups.next();
+      }
+      const pending =
+        pendingFrom !== undefined && pendingGroups.has(keyGroup)
+          ? await pendingFrom.readKeyGroup(keyGroup)
+          : undefined;
+      yield { keyGroup, state, messages: pending?.messages ?? [], delayed: pending?.delayed ?? [] };
+    }
+  }
+  const global: GlobalContent =
+    pendingFrom === undefined
+      ? { egress: [], sinks: [], ingresses: [] }
+      : await pendingFrom.readGlobal();
+  let bytes = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of encodeCheckpoint(manifest, contents(), global)) {
+      bytes += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  await targetStorage.write(target, counted());
+  return bytes;
+}
+
+/** Writes the full base `target` from a chain of files; returns its size in bytes. */
+export function compactChain(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  target: string,
+  maxKeyGroups: number,
+): Promise<number> {
+  return writeMerged(storage, names, storage, target, (newest) => ({
+    ...newest,
+    kind: "checkpoint",
+    maxKeyGroups,
+    full: true,
+    chain: [],
+    info: { compactedFrom: names.length },
+  }));
+}

@@ -1,0 +1,445 @@
+/**
+ * The checkpoint coordinator: decides when checkpoints are taken (on an interval, and at once when
+ * something waits for durability — group commit), takes each cut synchronously, writes the file
+ * off the hot path, and on completion releases egress records, resolves durability waiters,
+ * deletes files no longer needed and, now and then, writes a new full base in the background.
+ *
+ * Invariants (tests cite them by number):
+ *  1. At most one checkpoint is in progress; ids increase by one per attempt and a failed attempt's
+ *     id is never reused.
+ *  2. A cut is taken in one synchronous step: every invocation's effects are in it entirely or
+ *     not at all, and every message not yet applied is in it.
+ *  3. A checkpoint is complete when its file is durably written. Only then are the egress records
+ *     of its epoch released, its durability waiters resolved, and files it no longer needs
+ *     deleted. A failed or timed-out attempt changes nothing but the id counter: its state changes
+ *     go into the next checkpoint, its waiters wait for the next one.
+ *  4. A durability waiter is resolved by the first complete checkpoint whose cut was taken after
+ *     the waiter registered.
+ *  5. The newest `retained` complete checkpoints, and every file their chains name, are kept.
+ */
+import { StatefunError } from "@statefun-ts/protocol";
+import type { Clock, TimerHandle } from "../core/clock.js";
+import type { Logger } from "../observability/logger.js";
+import { errorFields } from "../observability/logger.js";
+import { compactChain, shouldCompact } from "./compaction.js";
+import type { CutSources } from "./cut.js";
+import { CheckpointCut } from "./cut.js";
+import { encodeCheckpoint } from "./format/index.js";
+import type { CheckpointManifest } from "./model.js";
+import { baseName, checkpointName } from "./names.js";
+import type { ResolvedCheckpointingOptions } from "./options.js";
+
+/** A file of the current chain. */
+export interface ChainFile {
+  readonly name: string;
+  readonly bytes: number;
+  /** True for a full file (the chain's base). */
+  readonly full: boolean;
+}
+
+/** A complete checkpoint kept for recovery. */
+export interface RetainedCheckpoint {
+  readonly id: number;
+  readonly name: string;
+  /** The files it builds on, oldest first. */
+  readonly chain: readonly string[];
+}
+
+/** Figures about checkpointing, for metrics and the admin API. */
+export interface CheckpointStats {
+  completed: number;
+  failed: number;
+  lastCompletedId: number;
+  /** When the last checkpoint completed, ms since the epoch (0 before the first). */
+  lastCompletedAtMs: number;
+  /** How long the last cut stopped processing, in ms. */
+  lastPauseMs: number;
+  /** The longest cut pause so far, in ms. */
+  maxPauseMs: number;
+  /** How long the last checkpoint took from cut to durable file, in ms. */
+  lastDurationMs: number;
+  /** Size of the last checkpoint file, in bytes. */
+  lastBytes: number;
+  /** Files the next checkpoint builds on. */
+  chainLength: number;
+  /** Full bases written by compaction. */
+  compactions: number;
+}
+
+/** Where a recovered application continues from. */
+export interface ResumePoint {
+  /** Id of the restored checkpoint (the next one gets a higher id). */
+  readonly lastId: number;
+  /** The restored checkpoint's chain plus the checkpoint itself, or empty to start a new chain. */
+  readonly chain: readonly ChainFile[];
+  /** Complete checkpoints found in storage, oldest first. */
+  readonly retained: readonly RetainedCheckpoint[];
+}
+
+interface Waiter {
+  readonly requiredId: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  /** Rejected when the attempt meant for it fails, instead of waiting for a later one. */
+  readonly failFast: boolean;
+}
+
+/** Takes checkpoints of a runtime. */
+export class CheckpointCoordinator {
+  readonly stats: CheckpointStats = {
+    completed: 0,
+    failed: 0,
+    lastCompletedId: 0,
+    lastCompletedAtMs: 0,
+    lastPauseMs: 0,
+    maxPauseMs: 0,
+    lastDurationMs: 0,
+    lastBytes: 0,
+    chainLength: 0,
+    compactions: 0,
+  };
+  private readonly options: ResolvedCheckpointingOptions;
+  private readonly sources: CutSources;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly maxKeyGroups: number;
+  private state: "created" | "running" | "stopped" = "created";
+  private nextId = 1;
+  private chain: ChainFile[] = [];
+  private retained: RetainedCheckpoint[] = [];
+  private waiters: Waiter[] = [];
+  private inProgress: Promise<void> | undefined;
+  private compaction: Promise<void> | undefined;
+  private timer: TimerHandle | undefined;
+  private lastStartMs = -Infinity;
+  private lastEndMs = -Infinity;
+  /** Consecutive failed attempts: the next one waits longer (up to the interval). */
+  private failureStreak = 0;
+  /** Keeps the process alive while something waits for durability (clock timers may not). */
+  private keepAlive: NodeJS.Timeout | undefined;
+  /** Files being read (by a savepoint) that must not be deleted meanwhile. */
+  private readonly pinned = new Map<string, number>();
+
+  constructor(
+    options: ResolvedCheckpointingOptions,
+    sources: CutSources,
+    clock: Clock,
+    logger: Logger,
+    maxKeyGroups: number,
+  ) {
+    this.options = options;
+    this.sources = sources;
+    this.clock = clock;
+    this.logger = logger;
+    this.maxKeyGroups = maxKeyGroups;
+  }
+
+  /** Continues after a recovery: ids go on from the restored one, and so does its chain. */
+  resumeFrom(point: ResumePoint): void {
+    this.expect("created", "resume");
+    this.nextId = point.lastId + 1;
+    this.chain = [...point.chain];
+    this.retained = [...point.retained];
+    this.stats.lastCompletedId = point.lastId;
+    this.stats.chainLength = this.chain.length;
+  }
+
+  /** Starts taking checkpoints on the interval. */
+  start(): void {
+    this.expect("created", "start");
+    this.state = "running";
+    if (this.options.mode === "exactly-once") this.sources.egress.holdUntilCheckpoint();
+    this.sources.egress.beginEpoch(this.nextId);
+    this.sources.backend.trackChanges();
+    this.lastStartMs = this.clock.now();
+    this.schedule();
+  }
+
+  /**
+   * Resolves once a checkpoint whose cut follows this call is complete (invariant 4). Asks for
+   * that checkpoint to be taken as soon as the minimum pause allows.
+   */
+  whenDurable(): Promise<void> {
+    return this.wait(false);
+  }
+
+  /**
+   * Takes a checkpoint now (after the one in progress) and resolves with its id when complete;
+   * rejects if that checkpoint fails.
+   */
+  async checkpointNow(): Promise<number> {
+    const id = this.nextId;
+    await this.wait(true);
+    return Math.max(id, this.stats.lastCompletedId);
+  }
+
+  private wait(failFast: boolean): Promise<void> {
+    if (this.state === "stopped") {
+      return Promise.reject(new StatefunError("shutdown", "checkpointing has stopped"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ requiredId: this.nextId, resolve, reject, failFast });
+      this.keepAlive ??= setInterval(() => this.releaseKeepAlive(), 1000);
+      this.schedule();
+    });
+  }
+
+  private releaseKeepAlive(): void {
+    if (this.waiters.length > 0 || this.keepAlive === undefined) return;
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
+  /**
+   * Runs `read` with the files of the latest complete checkpoint (its chain, then itself),
+   * keeping them from being deleted meanwhile.
+   */
+  async withLatestFiles<T>(read: (id: number, files: readonly string[]) => Promise<T>): Promise<T> {
+    const latest = this.retained.at(-1);
+    if (latest === undefined) {
+      throw new StatefunError("illegal-state", "no checkpoint has completed yet");
+    }
+    const files = [...latest.chain, latest.name];
+    for (const name of files) this.pinned.set(name, (this.pinned.get(name) ?? 0) + 1);
+    try {
+      return await read(latest.id, files);
+    } finally {
+      for (const name of files) {
+        const count = (this.pinned.get(name) ?? 1) - 1;
+        if (count === 0) this.pinned.delete(name);
+        else this.pinned.set(name, count);
+      }
+    }
+  }
+
+  /** Stops scheduling; waits for the checkpoint and compaction in progress. Waiters are rejected. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.inProgress;
+    await this.compaction;
+    const error = new StatefunError(
+      "shutdown",
+      "checkpointing stopped before the checkpoint completed",
+    );
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    this.releaseKeepAlive();
+  }
+
+  private expect(expected: "created" | "running", operation: string): void {
+    if (this.state !== expected) {
+      throw new StatefunError(
+        "illegal-state",
+        `cannot ${operation} a checkpoint coordinator that is ${this.state} (expected ${expected})`,
+      );
+    }
+  }
+
+  private schedule(): void {
+    if (this.state !== "running" || this.inProgress !== undefined) return;
+    const now = this.clock.now();
+    const backoff =
+      this.failureStreak === 0
+        ? 0
+        : Math.min(this.options.intervalMs, 50 * 2 ** (this.failureStreak - 1));
+    const earliest = this.lastEndMs + Math.max(this.options.minPauseMs, backoff);
+    const due =
+      this.waiters.length > 0
+        ? earliest
+        : Math.max(earliest, this.lastStartMs + this.options.intervalMs);
+    this.timer?.cancel();
+    const begin = (): void => {
+      this.timer = undefined;
+      if (this.state !== "running" || this.inProgress !== undefined) return;
+      this.inProgress = this.take().finally(() => {
+        this.inProgress = undefined;
+        this.lastEndMs = this.clock.now();
+        this.schedule();
+      });
+    };
+    if (due <= now && this.waiters.length > 0) {
+      // Someone waits: start after pending I/O, without a timer (which would not keep the
+      // process alive, and would need a manual clock to be advanced).
+      const immediate = setImmediate(begin);
+      this.timer = { cancel: () => clearImmediate(immediate) };
+      return;
+    }
+    this.timer = this.clock.setTimer(Math.max(0, due - now), begin);
+  }
+
+  private async take(): Promise<void> {
+    const id = this.nextId++;
+    this.lastStartMs = this.clock.now();
+    const started = performance.now();
+    this.sources.egress.beginEpoch(id + 1);
+    const cut = new CheckpointCut(id, this.clock.now(), this.sources);
+    const pauseMs = performance.now() - started;
+    const waiters = this.waiters.filter((w) => w.requiredId <= id);
+    this.waiters = this.waiters.filter((w) => w.requiredId > id);
+    const name = checkpointName(id);
+    const manifest: CheckpointManifest = {
+      formatVersion: 1,
+      id,
+      kind: "checkpoint",
+      createdAtMs: cut.cutMs,
+      maxKeyGroups: this.maxKeyGroups,
+      mode: this.options.mode,
+      full: this.chain.length === 0,
+      chain: this.chain.map((file) => file.name),
+      info: cut.info(),
+    };
+    const abort = new AbortController();
+    const timeout = setTimeout(() => abort.abort(), this.options.timeoutMs);
+    let bytes = 0;
+    try {
+      // The global content is serialized after the cut's synchronous step, not inside it.
+      await new Promise((resolve) => setImmediate(resolve));
+      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), cut.globalContent());
+      await this.options.storage.write(
+        name,
+        countAndGuard(chunks, abort.signal, (n) => (bytes += n)),
+      );
+    } catch (error) {
+      cut.state.abandon();
+      this.stats.failed++;
+      this.failureStreak++;
+      for (const waiter of waiters) if (waiter.failFast) waiter.reject(error);
+      this.waiters.unshift(...waiters.filter((waiter) => !waiter.failFast));
+      this.releaseKeepAlive();
+      this.logger.error(
+        {
+          checkpoint: id,
+          storage: this.options.storage.location,
+          timedOut: abort.signal.aborted,
+          ...errorFields(error),
+        },
+        "checkpoint failed; its changes go into the next one",
+      );
+      return;
+    } finally {
+      clearTimeout(timeout);
+    }
+    cut.state.release();
+    this.failureStreak = 0;
+    this.completed(id, name, manifest, bytes, pauseMs, performance.now() - started);
+    for (const waiter of waiters) waiter.resolve();
+    this.releaseKeepAlive();
+  }
+
+  private completed(
+    id: number,
+    name: string,
+    manifest: CheckpointManifest,
+    bytes: number,
+    pauseMs: number,
+    durationMs: number,
+  ): void {
+    this.sources.egress.release(id);
+    this.retained.push({ id, name, chain: manifest.chain });
+    this.chain.push({ name, bytes, full: manifest.full });
+    const stats = this.stats;
+    stats.completed++;
+    stats.lastCompletedId = id;
+    stats.lastCompletedAtMs = this.clock.now();
+    stats.lastPauseMs = pauseMs;
+    stats.maxPauseMs = Math.max(stats.maxPauseMs, pauseMs);
+    stats.lastDurationMs = durationMs;
+    stats.lastBytes = bytes;
+    stats.chainLength = this.chain.length;
+    this.logger.debug(
+      {
+        checkpoint: id,
+        bytes,
+        pauseMs: round(pauseMs),
+        durationMs: round(durationMs),
+        chain: this.chain.length,
+        ...manifest.info,
+      },
+      "checkpoint completed",
+    );
+    void this.deleteUnneeded();
+    if (this.compaction === undefined && shouldCompact(this.chain, this.options)) {
+      const files = [...this.chain];
+      this.compaction = this.compact(id, files).finally(() => {
+        this.compaction = undefined;
+      });
+    }
+  }
+
+  /** Writes a full base for checkpoint `id` from its chain, then builds later chains on it. */
+  private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
+    const name = baseName(id);
+    try {
+      const bytes = await compactChain(
+        this.options.storage,
+        files.map((f) => f.name),
+        name,
+        this.maxKeyGroups,
+      );
+      const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
+      if (index === -1) return;
+      this.chain = [{ name, bytes, full: true }, ...this.chain.slice(index + 1)];
+      this.stats.chainLength = this.chain.length;
+      this.stats.compactions++;
+      this.logger.info(
+        { checkpoint: id, base: name, bytes, replaced: files.length },
+        "wrote a new full base",
+      );
+    } catch (error) {
+      this.logger.error(
+        { checkpoint: id, ...errorFields(error) },
+        "writing a full base failed; the chain keeps growing",
+      );
+    }
+  }
+
+  /** Deletes checkpoint files that neither a retained checkpoint nor the current chain needs. */
+  private async deleteUnneeded(): Promise<void> {
+    const dropped = this.retained.slice(
+      0,
+      Math.max(0, this.retained.length - this.options.retained),
+    );
+    if (dropped.length === 0) return;
+    this.retained = this.retained.slice(dropped.length);
+    const needed = new Set<string>([...this.chain.map((file) => file.name), ...this.pinned.keys()]);
+    for (const kept of this.retained) {
+      needed.add(kept.name);
+      for (const name of kept.chain) needed.add(name);
+    }
+    const candidates = new Set<string>();
+    for (const gone of dropped) {
+      candidates.add(gone.name);
+      for (const name of gone.chain) candidates.add(name);
+    }
+    for (const name of candidates) {
+      if (needed.has(name)) continue;
+      await this.options.storage.delete(name).catch((error: unknown) => {
+        this.logger.warn(
+          { file: name, ...errorFields(error) },
+          "could not delete an old checkpoint file",
+        );
+      });
+    }
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+async function* countAndGuard(
+  chunks: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+  count: (bytes: number) => void,
+): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks) {
+    if (signal.aborted) {
+      throw new StatefunError("storage-failed", "the checkpoint timed out while being written");
+    }
+    count(chunk.byteLength);
+    yield chunk;
+  }
+  if (signal.aborted) throw new StatefunError("storage-failed", "the checkpoint timed out");
+}

@@ -1,0 +1,220 @@
+/**
+ * Reading checkpoint files. {@link openCheckpoint} reads only the footer (one or two range reads):
+ * magics, manifest CRC, JSON, format version and section index are checked before anything else
+ * is read. Sections are then read on demand, one key group (or the global part) per range read,
+ * each checked against its CRC. Every problem with the bytes is a `corrupt-data` error naming the
+ * file, the section and what is wrong; storage failures pass through unchanged.
+ */
+import { StatefunError } from "@statefun-ts/protocol";
+import type { CheckpointStorage } from "../storage.js";
+import type {
+  CheckpointManifest,
+  ComponentState,
+  GlobalContent,
+  KeyGroupContent,
+} from "../model.js";
+import { sectionLabel } from "./layout.js";
+import type { SectionKind } from "./layout.js";
+import type { CheckpointSectionInfo } from "./manifest.js";
+import { decodeSection } from "./section-reader.js";
+import type { SectionRecords } from "./records.js";
+import { readFooter } from "./footer.js";
+import type { ByteSource } from "./footer.js";
+
+/** An opened checkpoint file: its manifest, and its sections read on demand. */
+export interface CheckpointFile {
+  /** The file's name in its storage. */
+  readonly name: string;
+  /** The file's size in bytes. */
+  readonly sizeBytes: number;
+  /** The manifest the file was written with. */
+  readonly manifest: CheckpointManifest;
+  /** The index of the file's sections, in file order. */
+  readonly sections: readonly CheckpointSectionInfo[];
+  /** The key groups that have at least one section (state, messages or delayed), ascending. */
+  keyGroups(): number[];
+  /**
+   * Reads one key group's content with a single range read of its sections. A key group without
+   * sections reads as empty.
+   *
+   * @throws StatefunError `invalid-argument` for a key group outside `[0, maxKeyGroups)`;
+   *   `corrupt-data` when a section is damaged.
+   */
+  readKeyGroup(keyGroup: number): Promise<KeyGroupContent>;
+  /** Reads the global content (egress, sink and ingress state) with a single range read. */
+  readGlobal(): Promise<GlobalContent>;
+}
+
+/** A whole checkpoint file, decoded. */
+export interface DecodedCheckpoint {
+  /** The manifest the file was written with. */
+  readonly manifest: CheckpointManifest;
+  /** The key groups with any section, ascending. */
+  readonly keyGroups: readonly KeyGroupContent[];
+  /** The process-wide content. */
+  readonly global: GlobalContent;
+}
+
+/** Reads one object of a checkpoint storage by ranges. */
+function storageSource(storage: CheckpointStorage, name: string): ByteSource {
+  return {
+    name,
+    size: () => storage.size(name),
+    read: (offset, length) => storage.read(name, { offset, length }),
+  };
+}
+
+/** Reads an in-memory file by ranges (views, no copies). */
+function bytesSource(bytes: Uint8Array, name: string): ByteSource {
+  return {
+    name,
+    size: () => Promise.resolve(bytes.length),
+    read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
+  };
+}
+
+/**
+ * Opens a checkpoint file: reads and checks its footer (a range read of its tail, plus one of its
+ * first bytes for a file over 64 KiB). Sections are read later, by the returned object.
+ *
+ * @throws StatefunError `corrupt-data` when the file is too short, lacks a magic (torn write), has
+ *   a damaged or invalid manifest, or was written in a newer format version;
+ *   `storage-failed` when the storage cannot read it.
+ */
+export async function openCheckpoint(
+  storage: CheckpointStorage,
+  name: string,
+): Promise<CheckpointFile> {
+  return openSource(storageSource(storage, name));
+}
+
+/**
+ * Decodes a whole checkpoint file held in memory, through the same code as
+ * {@link openCheckpoint}. For tests, tools and small files.
+ *
+ * @param name - names the file in error messages.
+ * @throws StatefunError `corrupt-data` as {@link openCheckpoint} and {@link CheckpointFile}.
+ */
+export async function decodeCheckpointBytes(
+  bytes: Uint8Array,
+  name = "<in memory>",
+): Promise<DecodedCheckpoint> {
+  const file = await openSource(bytesSource(bytes, name));
+  const keyGroups: KeyGroupContent[] = [];
+  for (const keyGroup of file.keyGroups()) keyGroups.push(await file.readKeyGroup(keyGroup));
+  return { manifest: file.manifest, keyGroups, global: await file.readGlobal() };
+}
+
+async function openSource(source: ByteSource): Promise<CheckpointFile> {
+  const footer = await readFooter(source);
+  const { manifest, sections, sizeBytes } = footer;
+  const byKeyGroup = new Map<number, CheckpointSectionInfo[]>();
+  const globalSections: CheckpointSectionInfo[] = [];
+  for (const section of sections) {
+    if (section.keyGroup === undefined) globalSections.push(section);
+    else byKeyGroup.set(section.keyGroup, [...(byKeyGroup.get(section.keyGroup) ?? []), section]);
+  }
+  const keyGroups = [...byKeyGroup.keys()].sort((a, b) => a - b);
+
+  async function read(
+    selected: readonly CheckpointSectionInfo[],
+  ): Promise<Map<CheckpointSectionInfo, unknown[]>> {
+    const decoded = new Map<CheckpointSectionInfo, unknown[]>();
+    const first = selected[0];
+    const last = selected[selected.length - 1];
+    if (first === undefined || last === undefined) return decoded;
+    const start = first.offset;
+    const bytes = await source.read(start, last.offset + last.length - start);
+    for (const section of selected) {
+      const from = section.offset - start;
+      const fail = (what: string, cause?: unknown): never => {
+        throw corruptSection(source.name, section, what, cause);
+      };
+      decoded.set(
+        section,
+        decodeSection(bytes.subarray(from, from + section.length), section, fail),
+      );
+    }
+    return decoded;
+  }
+
+  function recordsOf<K extends SectionKind>(
+    decoded: Map<CheckpointSectionInfo, unknown[]>,
+    kind: K,
+  ): SectionRecords[K][] {
+    for (const [section, records] of decoded) {
+      if (section.kind === kind) return records as SectionRecords[K][];
+    }
+    return [];
+  }
+
+  function components(
+    decoded: Map<CheckpointSectionInfo, unknown[]>,
+    kind: "sink" | "ingress",
+  ): ComponentState[] {
+    const states: ComponentState[] = [];
+    for (const [section, records] of decoded) {
+      if (section.kind !== kind) continue;
+      const [bytes] = records as Uint8Array[];
+      if (records.length !== 1 || bytes === undefined) {
+        throw corruptSection(source.name, section, `expected 1 record, found ${records.length}`);
+      }
+      states.push({ id: section.component ?? "", bytes });
+    }
+    return states;
+  }
+
+  return {
+    name: source.name,
+    sizeBytes,
+    manifest,
+    sections,
+    keyGroups: () => [...keyGroups],
+    async readKeyGroup(keyGroup) {
+      if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= manifest.maxKeyGroups) {
+        throw new StatefunError(
+          "invalid-argument",
+          `checkpoint file ${source.name}: key group ${keyGroup} is outside [0, ${manifest.maxKeyGroups})`,
+        );
+      }
+      const decoded = await read(byKeyGroup.get(keyGroup) ?? []);
+      return {
+        keyGroup,
+        state: recordsOf(decoded, "state"),
+        messages: recordsOf(decoded, "messages"),
+        delayed: recordsOf(decoded, "delayed"),
+      };
+    },
+    async readGlobal() {
+      const decoded = await read(globalSections);
+      return {
+        egress: recordsOf(decoded, "egress"),
+        sinks: components(decoded, "sink"),
+        ingresses: components(decoded, "ingress"),
+      };
+    },
+  };
+}
+
+function corruptSection(
+  file: string,
+  section: CheckpointSectionInfo,
+  what: string,
+  cause?: unknown,
+): StatefunError {
+  const end = section.offset + section.length;
+  return new StatefunError(
+    "corrupt-data",
+    `checkpoint file ${file}: ${sectionLabel(section)} (bytes ${section.offset}..${end}): ${what}`,
+    {
+      cause,
+      details: {
+        file,
+        section: section.kind,
+        keyGroup: section.keyGroup,
+        component: section.component,
+        offset: section.offset,
+      },
+    },
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * Writing a checkpoint file as a stream of chunks: the magic, the global sections, the sections
+ * of each key group in increasing key group order, then the footer (manifest with the section
+ * index). Memory is bounded by one key group's sections; the same input always gives the same
+ * bytes. Layout in `layout.ts` and `docs/checkpoint-format.md`.
+ */
+import protobuf from "protobufjs/minimal.js";
+import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
+import type {
+  CheckpointManifest,
+  ComponentState,
+  GlobalContent,
+  KeyGroupContent,
+} from "../model.js";
+import {
+  END_MAGIC,
+  FILE_MAGIC,
+  FOOTER_TAIL_BYTES,
+  MAX_COMPONENT_ID_BYTES,
+  crc32Of,
+  encodeSectionHeader,
+  isWellFormedText,
+  sectionLabel,
+  u32Bytes,
+} from "./layout.js";
+import type { SectionKind, SectionOwner } from "./layout.js";
+import { checkManifest, serializeManifest } from "./manifest.js";
+import type { CheckpointSectionInfo } from "./manifest.js";
+import { RECORD_CODECS } from "./records.js";
+import type { RecordCodec, SectionRecords } from "./records.js";
+
+interface EncodedSection {
+  readonly chunks: readonly Uint8Array[];
+  readonly info: CheckpointSectionInfo;
+}
+
+/** A plain `Uint8Array` view of a `Buffer` (no copy). */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function encodeSection<K extends SectionKind>(
+  owner: SectionOwner & { readonly kind: K },
+  records: readonly SectionRecords[K][],
+  offset: number,
+): EncodedSection | undefined {
+  if (records.length === 0) return undefined;
+  const codec = RECORD_CODECS[owner.kind] as RecordCodec<SectionRecords[K]>;
+  const writer = protobuf.Writer.create();
+  let index = 0;
+  const fail = (what: string, cause?: unknown): never => {
+    throw new StatefunError(
+      "invalid-argument",
+      `cannot write the ${sectionLabel(owner)} of a checkpoint: record ${index}: ${what}`,
+      { cause, details: { section: owner.kind, keyGroup: owner.keyGroup, record: index } },
+    );
+  };
+  for (; index < records.length; index++) {
+    writer.fork();
+    try {
+      codec.encode(records[index] as SectionRecords[K], writer, fail);
+    } catch (error) {
+      if (isStatefunError(error)) throw error;
+      fail(error instanceof Error ? error.message : String(error), error);
+    }
+    writer.ldelim();
+  }
+  const payload = plain(writer.finish());
+  const header = encodeSectionHeader({
+    ...owner,
+    records: records.length,
+    payloadBytes: payload.length,
+  });
+  const crc = u32Bytes(crc32Of(header, payload));
+  const length = header.length + payload.length + crc.length;
+  return {
+    chunks: [header, payload, crc],
+    info: { ...owner, offset, length, records: records.length },
+  };
+}
+
+function invalid(what: string): never {
+  throw new StatefunError("invalid-argument", `cannot write a checkpoint: ${what}`);
+}
+
+function checkComponents(components: readonly ComponentState[], field: string): void {
+  const seen = new Set<string>();
+  for (const [i, component] of components.entries()) {
+    if (typeof component.id !== "string") invalid(`${field}[${i}].id: expected a string`);
+    const idBytes = Buffer.byteLength(component.id, "utf8");
+    if (!isWellFormedText(component.id) || idBytes > MAX_COMPONENT_ID_BYTES) {
+      const shown = JSON.stringify(component.id.slice(0, 80));
+      invalid(
+        `${field}[${i}].id: expected text of at most ${MAX_COMPONENT_ID_BYTES} UTF-8 bytes ` +
+          `without lone surrogates, found ${shown} (${idBytes} bytes)`,
+      );
+    }
+    if (!(component.bytes instanceof Uint8Array)) {
+      invalid(`${field}[${i}].bytes: expected a Uint8Array`);
+    }
+    if (seen.has(component.id)) {
+      invalid(`${field}[${i}].id: ${JSON.stringify(component.id)} appears twice`);
+    }
+    seen.add(component.id);
+  }
+}
+
+/**
+ * Encodes one checkpoint file as a stream of chunks, ready for `CheckpointStorage.write`.
+ * Chunks are produced as each section is encoded, so memory stays bounded by the largest key
+ * group's content. Sections without records are omitted. The footer holds `manifest` plus the
+ * index of the sections written (kind, owner, offset, length, record count).
+ *
+ * Nothing is validated before the first chunk is requested; errors surface from iteration.
+ *
+ * @param manifest - describes the checkpoint; written as given (with `info` keys sorted).
+ * @param keyGroups - each key group's content, in strictly increasing key group order; key groups
+ *   without any record may be left out.
+ * @param global - the process-wide parts, written before the key groups.
+ * @throws StatefunError `invalid-argument` for an invalid manifest, a key group outside
+ *   `[0, maxKeyGroups)`, a duplicate component id, or a record the format cannot hold (a string
+ *   with a lone surrogate, a fractional or unsafe time); `illegal-state` when key groups arrive
+ *   out of order.
+ */
+export async function* encodeCheckpoint(
+  manifest: CheckpointManifest,
+  keyGroups: Iterable<KeyGroupContent> | AsyncIterable<KeyGroupContent>,
+  global: GlobalContent,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const checked = checkManifest(manifest, (what) => invalid(`manifest: ${what}`));
+  checkComponents(global.sinks, "sinks");
+  checkComponents(global.ingresses, "ingresses");
+  const index: CheckpointSectionInfo[] = [];
+  let offset = FILE_MAGIC.length;
+  yield FILE_MAGIC.slice();
+
+  function* emit(section: EncodedSection | undefined): Generator<Uint8Array> {
+    if (section === undefined) return;
+    index.push(section.info);
+    offset += section.info.length;
+    yield* section.chunks;
+  }
+
+  const none = { keyGroup: undefined, component: undefined };
+  yield* emit(encodeSection({ kind: "egress", ...none }, global.egress, offset));
+  for (const { id, bytes } of global.sinks) {
+    yield* emit(encodeSection({ kind: "sink", ...none, component: id }, [bytes], offset));
+  }
+  for (const { id, bytes } of global.ingresses) {
+    yield* emit(encodeSection({ kind: "ingress", ...none, component: id }, [bytes], offset));
+  }
+  let previous = -1;
+  for await (const content of keyGroups) {
+    const keyGroup = content.keyGroup;
+    if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= checked.maxKeyGroups) {
+      invalid(`key group ${keyGroup} is outside [0, ${checked.maxKeyGroups})`);
+    }
+    if (keyGroup <= previous) {
+      throw new StatefunError(
+        "illegal-state",
+        `cannot write a checkpoint: key group ${keyGroup} arrived after key group ${previous}; ` +
+          "key groups must arrive in strictly increasing order",
+      );
+    }
+    previous = keyGroup;
+    const owner = { keyGroup, component: undefined };
+    yield* emit(encodeSection({ kind: "state", ...owner }, content.state, offset));
+    yield* emit(encodeSection({ kind: "messages", ...owner }, content.messages, offset));
+    yield* emit(encodeSection({ kind: "delayed", ...owner }, content.delayed, offset));
+  }
+
+  const manifestBytes = serializeManifest(checked, index);
+  const footer = new Uint8Array(manifestBytes.length + FOOTER_TAIL_BYTES);
+  footer.set(manifestBytes, 0);
+  footer.set(u32Bytes(manifestBytes.length), manifestBytes.length);
+  footer.set(u32Bytes(crc32Of(manifestBytes)), manifestBytes.length + 4);
+  footer.set(END_MAGIC, manifestBytes.length + 8);
+  yield footer;
+}
+
+/** Encodes a whole checkpoint file into one buffer: {@link encodeCheckpoint}, concatenated. */
+export async function encodeCheckpointBytes(
+  manifest: CheckpointManifest,
+  keyGroups: Iterable<KeyGroupContent> | AsyncIterable<KeyGroupContent>,
+  global: GlobalContent,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of encodeCheckpoint(manifest, keyGroups, global)) chunks.push(chunk);
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}

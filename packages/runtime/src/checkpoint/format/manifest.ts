@@ -1,0 +1,189 @@
+/**
+ * The footer manifest of a checkpoint file: the {@link CheckpointManifest} fields plus the index
+ * of the file's sections, as canonical UTF-8 JSON (fixed key order, `info` keys sorted), so that
+ * the same checkpoint always gives the same bytes. The same validation runs when writing (bad
+ * input) and reading (a corrupt file), so everything that is written can be read back.
+ */
+import type { CheckpointManifest } from "../model.js";
+import {
+  FORMAT_VERSION,
+  NO_KEY_GROUP,
+  SECTION_KIND_CODES,
+  isComponentKind,
+  isKeyGroupKind,
+} from "./layout.js";
+import type { SectionKind, SectionOwner } from "./layout.js";
+
+/** Where one section of a checkpoint file is, from the manifest's index. */
+export interface CheckpointSectionInfo extends SectionOwner {
+  /** Offset of the section's header from the start of the file, in bytes. */
+  readonly offset: number;
+  /** Length of the section (header, payload and CRC), in bytes. */
+  readonly length: number;
+  /** Number of records in the section. */
+  readonly records: number;
+}
+
+/** Reports a problem with a field; never returns. */
+export type ManifestProblem = (what: string) => never;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function found(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+function count(value: unknown, field: string, fail: ManifestProblem, max = Infinity): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max) {
+    fail(`${field}: expected an integer from 0 to ${max}, found ${found(value)}`);
+  }
+  return value as number;
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+  fail: ManifestProblem,
+): T {
+  if (!allowed.includes(value as T)) {
+    fail(`${field}: expected one of ${allowed.join(", ")}, found ${found(value)}`);
+  }
+  return value as T;
+}
+
+/** Checks a manifest's fields (and their mutual constraints) and returns a plain copy. */
+export function checkManifest(value: unknown, fail: ManifestProblem): CheckpointManifest {
+  if (!isRecord(value)) fail(`expected an object, found ${found(value)}`);
+  if (value["formatVersion"] !== FORMAT_VERSION) {
+    fail(`formatVersion: expected ${FORMAT_VERSION}, found ${found(value["formatVersion"])}`);
+  }
+  const kind = oneOf(value["kind"], ["checkpoint", "savepoint"], "kind", fail);
+  const mode = oneOf(value["mode"], ["exactly-once", "at-least-once"], "mode", fail);
+  const full = value["full"];
+  if (typeof full !== "boolean") fail(`full: expected a boolean, found ${found(full)}`);
+  const chain = value["chain"];
+  if (!Array.isArray(chain) || !chain.every((name) => typeof name === "string")) {
+    fail(`chain: expected an array of file names, found ${found(chain)}`);
+  }
+  if (full && chain.length > 0)
+    fail(`chain: a full checkpoint has no chain, found ${chain.length}`);
+  if (!full && chain.length === 0) fail("chain: an incremental checkpoint needs its chain");
+  if (kind === "savepoint" && !full) fail("full: a savepoint is always full");
+  const info = value["info"];
+  if (!isRecord(info)) fail(`info: expected an object, found ${found(info)}`);
+  const entries = Object.keys(info)
+    .sort()
+    .map((key): [string, string | number] => {
+      const entry = info[key];
+      if (typeof entry !== "string" && !(typeof entry === "number" && Number.isFinite(entry))) {
+        fail(`info.${key}: expected a string or a finite number, found ${found(entry)}`);
+      }
+      return [key, entry];
+    });
+  // fromEntries defines own properties, so that a key such as `__proto__` stays a plain key.
+  const sortedInfo = Object.fromEntries(entries);
+  return {
+    formatVersion: FORMAT_VERSION,
+    id: count(value["id"], "id", fail, Number.MAX_SAFE_INTEGER),
+    kind,
+    createdAtMs: count(value["createdAtMs"], "createdAtMs", fail, Number.MAX_SAFE_INTEGER),
+    maxKeyGroups: maxKeyGroupsOf(value["maxKeyGroups"], fail),
+    mode,
+    full,
+    chain: [...chain],
+    info: sortedInfo,
+  };
+}
+
+function maxKeyGroupsOf(value: unknown, fail: ManifestProblem): number {
+  const max = count(value, "maxKeyGroups", fail, NO_KEY_GROUP);
+  if (max === 0) fail("maxKeyGroups: expected at least 1, found 0");
+  return max;
+}
+
+/** The canonical JSON bytes of a manifest (already checked) and its section index. */
+export function serializeManifest(
+  manifest: CheckpointManifest,
+  sections: readonly CheckpointSectionInfo[],
+): Uint8Array {
+  const json = {
+    formatVersion: manifest.formatVersion,
+    id: manifest.id,
+    kind: manifest.kind,
+    createdAtMs: manifest.createdAtMs,
+    maxKeyGroups: manifest.maxKeyGroups,
+    mode: manifest.mode,
+    full: manifest.full,
+    chain: manifest.chain,
+    info: manifest.info,
+    sections: sections.map((section) => ({
+      kind: section.kind,
+      ...(section.keyGroup === undefined ? {} : { keyGroup: section.keyGroup }),
+      ...(section.component === undefined ? {} : { component: section.component }),
+      offset: section.offset,
+      length: section.length,
+      records: section.records,
+    })),
+  };
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/**
+ * Checks a parsed manifest's section index: known kinds, key groups in range, sections inside
+ * `[firstOffset, endOffset)`, in file order and without overlap, no section twice.
+ */
+export function checkSections(
+  value: unknown,
+  maxKeyGroups: number,
+  firstOffset: number,
+  endOffset: number,
+  fail: ManifestProblem,
+): CheckpointSectionInfo[] {
+  if (!Array.isArray(value)) fail(`sections: expected an array, found ${found(value)}`);
+  const sections: CheckpointSectionInfo[] = [];
+  const seen = new Set<string>();
+  let next = firstOffset;
+  for (const [i, entry] of (value as unknown[]).entries()) {
+    const field = `sections[${i}]`;
+    if (!isRecord(entry)) fail(`${field}: expected an object, found ${found(entry)}`);
+    const kinds = Object.keys(SECTION_KIND_CODES) as SectionKind[];
+    const kind = oneOf(entry["kind"], kinds, `${field}.kind`, fail);
+    let keyGroup: number | undefined;
+    if (isKeyGroupKind(kind)) {
+      keyGroup = count(entry["keyGroup"], `${field}.keyGroup`, fail, maxKeyGroups - 1);
+    } else if (entry["keyGroup"] !== undefined) {
+      fail(`${field}.keyGroup: a ${kind} section has no key group`);
+    }
+    let component: string | undefined;
+    if (isComponentKind(kind)) {
+      component = entry["component"] as string;
+      if (typeof component !== "string") {
+        fail(`${field}.component: expected a string, found ${found(component)}`);
+      }
+    } else if (entry["component"] !== undefined) {
+      fail(`${field}.component: a ${kind} section has no component`);
+    }
+    const offset = count(entry["offset"], `${field}.offset`, fail, Number.MAX_SAFE_INTEGER);
+    const length = count(entry["length"], `${field}.length`, fail, Number.MAX_SAFE_INTEGER);
+    const records = count(entry["records"], `${field}.records`, fail, 0xffffffff);
+    if (offset < next) {
+      fail(
+        `${field}.offset: ${offset} overlaps the previous section or the magic (ends at ${next})`,
+      );
+    }
+    if (offset + length > endOffset) {
+      fail(
+        `${field}: bytes ${offset}..${offset + length} extend past the sections' end ${endOffset}`,
+      );
+    }
+    const key = JSON.stringify([kind, keyGroup ?? null, component ?? null]);
+    if (seen.has(key)) fail(`${field}: a second ${kind} section for the same owner`);
+    seen.add(key);
+    next = offset + length;
+    sections.push({ kind, keyGroup, component, offset, length, records });
+  }
+  return sections;
+}

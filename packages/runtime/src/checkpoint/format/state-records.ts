@@ -1,0 +1,130 @@
+/**
+ * The fast decoder of STATE section records, the bulk of a checkpoint: restoring a million
+ * addresses decodes a million records. It reads `StateRecord`/`StateValue` (see
+ * proto/checkpoint.proto; field numbers below must match it) with protobufjs's reader directly
+ * into model records, without intermediate message objects, and it reuses the previous string
+ * when the next string's UTF-8 bytes are the same (function types, state names and typenames
+ * repeat from record to record), so most strings are never decoded at all. The generated code
+ * stays the reference: round-trip and fixture tests decode with this and encode with it.
+ */
+import protobuf from "protobufjs/minimal.js";
+import type { StateRecord, StateValueRecord } from "../model.js";
+
+const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_VARINT = 0;
+
+/** Field numbers of `StateRecord`. */
+const RECORD = { functionType: 1, id: 2, values: 3 } as const;
+/** Field numbers of `StateValue`. */
+const VALUE = { name: 1, typename: 2, value: 3, expiresAtMs: 4 } as const;
+
+/** Remembers the last string read per field, to skip decoding repeats. */
+class RepeatedStrings {
+  private lastBytes: Uint8Array | undefined = undefined;
+  private lastText = "";
+
+  read(reader: protobuf.Reader): string {
+    const length = reader.uint32();
+    const start = reader.pos;
+    const end = start + length;
+    if (end > reader.len) throw new RangeError(`a string of ${length} bytes runs past the record`);
+    const bytes = reader.buf.subarray(start, end);
+    reader.pos = end;
+    const last = this.lastBytes;
+    if (last !== undefined && last.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (last[i] !== bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastText;
+    }
+    this.lastBytes = bytes;
+    this.lastText = protobuf.util.utf8.read(reader.buf, start, end);
+    return this.lastText;
+  }
+}
+
+function expectWireType(tag: number, wireType: number, field: string): void {
+  if ((tag & 7) !== wireType) throw new TypeError(`field ${field} has wire type ${tag & 7}`);
+}
+
+/** Decodes STATE records; one instance per section (its string memory lives as long). */
+export class StateRecordDecoder {
+  private readonly functionTypes = new RepeatedStrings();
+  private readonly names = new RepeatedStrings();
+  private readonly typenames = new RepeatedStrings();
+
+  /** Reads one record of `length` bytes at the reader's position. */
+  decode(reader: protobuf.Reader, length: number): StateRecord {
+    const end = reader.pos + length;
+    let functionType = "";
+    let id = "";
+    const values: StateValueRecord[] = [];
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case RECORD.functionType:
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "function_type");
+          functionType = this.functionTypes.read(reader);
+          break;
+        case RECORD.id:
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "id");
+          id = reader.string();
+          break;
+        case RECORD.values: {
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "values");
+          const valueLength = reader.uint32();
+          values.push(this.decodeValue(reader, reader.pos + valueLength));
+          break;
+        }
+        default:
+          reader.skipType(tag & 7);
+      }
+    }
+    if (reader.pos !== end) throw new RangeError("a field runs past the end of its record");
+    return { functionType, id, values };
+  }
+
+  private decodeValue(reader: protobuf.Reader, end: number): StateValueRecord {
+    let name = "";
+    let typename = "";
+    let value: Uint8Array = EMPTY;
+    let expiresAtMs = Infinity;
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case VALUE.name:
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "name");
+          name = this.names.read(reader);
+          break;
+        case VALUE.typename:
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "typename");
+          typename = this.typenames.read(reader);
+          break;
+        case VALUE.value: {
+          expectWireType(tag, WIRE_LENGTH_DELIMITED, "value");
+          const length = reader.uint32();
+          // A view into the section: the restoring backend decodes or copies it.
+          value = reader.buf.subarray(reader.pos, reader.pos + length);
+          reader.pos += length;
+          break;
+        }
+        case VALUE.expiresAtMs: {
+          expectWireType(tag, WIRE_VARINT, "expires_at_ms");
+          const bits = reader.int64() as unknown as number | { toNumber(): number };
+          expiresAtMs = typeof bits === "number" ? bits : bits.toNumber();
+          break;
+        }
+        default:
+          reader.skipType(tag & 7);
+      }
+    }
+    if (reader.pos !== end) throw new RangeError("a field runs past the end of its value");
+    return { name, typename, value, expiresAtMs };
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,283 @@
+/**
+ * Checkpoint storage in a local directory. An object `a/b` is the file `<directory>/a/b`.
+ *
+ * Invariants (tests cite them):
+ * 1. A write streams its chunks into a temporary file in the object's directory (a name starting
+ *    with `.`, which `list` never returns), fsyncs it, renames it to the object's name and fsyncs
+ *    the directory: the object appears only complete, and is durable once `write` resolves.
+ *    Replacing an object is one rename, so readers see the old or the new bytes, never a mix.
+ * 2. A directory created for a name is made durable (its parent fsynced) before any object in it
+ *    is reported written.
+ * 3. A failed write (a chunk iterator that throws, an I/O error) leaves no temporary file and no
+ *    visible change. Temporary files of a crashed process are removed when the storage is opened;
+ *    so one storage at a time may be open on a directory.
+ * 4. Reads of ranges read only the range (`FileHandle.read` at an offset).
+ */
+import { mkdir, open, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import { createChunkSource } from "./chunk-source.js";
+import {
+  errorCode,
+  removeTempFiles,
+  syncDirectory,
+  tempFileName,
+  walkObjects,
+} from "./local-files.js";
+import { resolveLocalCheckpointStorageOptions } from "./local-storage-options.js";
+import type { LocalCheckpointStorageOptions } from "./local-storage-options.js";
+import {
+  checkByteRange,
+  checkObjectName,
+  checkObjectPrefix,
+  compareObjectNames,
+  rangeBeyondEnd,
+} from "./object-name.js";
+import type { ByteRange } from "./object-name.js";
+import type { CheckpointStorage } from "./storage.js";
+
+/** A {@link CheckpointStorage} in a local directory. */
+export interface LocalCheckpointStorage extends CheckpointStorage {
+  /** The absolute path of the directory. */
+  readonly directory: string;
+  /** How many temporary files of crashed writers were removed when the storage was opened. */
+  readonly staleTempFilesRemoved: number;
+}
+
+/** How often a write retries creating its directory when a concurrent delete removed it. */
+const DIRECTORY_ATTEMPTS = 3;
+
+/** Plain `Uint8Array` view of a Buffer (same memory), so results compare equal everywhere. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Opens (creating when missing) a checkpoint storage in a local directory and removes the
+ * temporary files that a crashed writer left in it.
+ *
+ * @throws StatefunError `invalid-config` for invalid options, `storage-failed` when the directory
+ *   cannot be created or read.
+ */
+export async function createLocalCheckpointStorage(
+  options: LocalCheckpointStorageOptions,
+): Promise<LocalCheckpointStorage> {
+  const { directory: root, fsync } = resolveLocalCheckpointStorageOptions(options);
+  let state: "open" | "closed" = "open";
+  const inFlight = new Set<Promise<unknown>>();
+  /** Directories (relative, `/`-separated) made durable, or being made so (invariant 2). */
+  const durableDirs = new Map<string, Promise<void>>();
+
+  const failure = (operation: string, name: string, path: string, cause: unknown) => {
+    const code = errorCode(cause);
+    const missing = code === "ENOENT" || code === "EISDIR";
+    const reason =
+      missing && (operation === "read" || operation === "size")
+        ? "no such object"
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
+    return new StatefunError(
+      "storage-failed",
+      `local checkpoint storage: ${operation} ${name} failed at ${path}: ${reason}`,
+      { cause, details: { operation, name, path } },
+    );
+  };
+
+  const run = <T>(operation: string, name: string, action: () => Promise<T>): Promise<T> => {
+    if (state !== "open") {
+      return Promise.reject(
+        new StatefunError(
+          "illegal-state",
+          `local checkpoint storage ${root}: ${operation} ${name}: expected state open, found ${state}`,
+          { details: { operation, name, state } },
+        ),
+      );
+    }
+    const promise = (async () => action())(); // a name check that throws becomes a rejection
+    inFlight.add(promise);
+    const forget = () => inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  };
+
+  const pathOf = (name: string) => join(root, ...name.split("/"));
+
+  /** Creates `root/relDir` and makes it and its new parents durable (invariant 2). */
+  const ensureDirectory = (relDir: string): Promise<void> => {
+    const known = durableDirs.get(relDir);
+    if (known !== undefined) return known;
+    const absolute = join(root, relDir);
+    const making = (async () => {
+      const first = await mkdir(absolute, { recursive: true });
+      if (!fsync || first === undefined) return;
+      for (let dir = absolute; dir !== dirname(dir); dir = dirname(dir)) {
+        await syncDirectory(dirname(dir));
+        if (dir === first) break;
+      }
+    })();
+    durableDirs.set(relDir, making);
+    making.catch(() => {
+      if (durableDirs.get(relDir) === making) durableDirs.delete(relDir);
+    });
+    return making;
+  };
+
+  const openTemp = async (name: string): Promise<{ handle: FileHandle; temp: string }> => {
+    const slash = name.lastIndexOf("/");
+    const relDir = slash < 0 ? "" : name.slice(0, slash);
+    for (let attempt = 1; ; attempt++) {
+      await ensureDirectory(relDir);
+      const temp = join(root, relDir, tempFileName(name.slice(slash + 1)));
+      try {
+        return { handle: await open(temp, "wx"), temp };
+      } catch (error) {
+        // A concurrent delete removed the (empty) directory: create it again.
+        if (errorCode(error) !== "ENOENT" || attempt === DIRECTORY_ATTEMPTS) throw error;
+        durableDirs.delete(relDir);
+      }
+    }
+  };
+
+  const write = async (
+    name: string,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<void> => {
+    const path = pathOf(name);
+    const source = createChunkSource(chunks, `local checkpoint storage: write ${name}`);
+    let temp: string | undefined;
+    let handle: FileHandle | undefined;
+    try {
+      ({ handle, temp } = await openTemp(name));
+      for (let chunk = await source.next(); chunk !== undefined; chunk = await source.next()) {
+        for (let offset = 0; offset < chunk.byteLength;) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+          if (bytesWritten === 0) throw new Error("the file system accepted no bytes");
+          offset += bytesWritten;
+        }
+      }
+      if (fsync) await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(temp, path);
+      temp = undefined;
+      if (fsync) await syncDirectory(dirname(path));
+    } catch (error) {
+      await source.stop();
+      await handle?.close().catch(() => {});
+      if (temp !== undefined) await unlink(temp).catch(() => {});
+      if (source.failure !== undefined) throw source.failure.error;
+      throw failure("write", name, path, error);
+    }
+  };
+
+  const read = async (name: string, range?: ByteRange): Promise<Uint8Array> => {
+    const path = pathOf(name);
+    try {
+      if (range === undefined) return plain(await readFile(path));
+      const handle = await open(path, "r");
+      try {
+        const { size } = await handle.stat();
+        if (range.offset + range.length > size) throw rangeBeyondEnd(range, size, name, root);
+        const bytes = new Uint8Array(range.length);
+        for (let filled = 0; filled < range.length;) {
+          const { bytesRead } = await handle.read(
+            bytes,
+            filled,
+            range.length - filled,
+            range.offset + filled,
+          );
+          if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${filled}`);
+          filled += bytesRead;
+        }
+        return bytes;
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if (error instanceof StatefunError) throw error;
+      throw failure("read", name, path, error);
+    }
+  };
+
+  const size = async (name: string): Promise<number> => {
+    const path = pathOf(name);
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+      return info.size;
+    } catch (error) {
+      throw failure("size", name, path, error);
+    }
+  };
+
+  const list = async (prefix: string): Promise<string[]> => {
+    const slash = prefix.lastIndexOf("/");
+    const names: string[] = [];
+    try {
+      await walkObjects(root, slash < 0 ? "" : prefix.slice(0, slash), prefix, names);
+    } catch (error) {
+      throw failure("list", JSON.stringify(prefix), root, error);
+    }
+    return names.sort(compareObjectNames);
+  };
+
+  /** Removes the empty directories of a deleted object, up to (not including) the root. */
+  const prune = async (path: string): Promise<void> => {
+    for (let dir = dirname(path); dir !== root; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone): the directories above are not empty either
+      }
+      durableDirs.delete(relative(root, dir).split(sep).join("/"));
+    }
+  };
+
+  const remove = async (name: string): Promise<void> => {
+    const path = pathOf(name);
+    try {
+      await unlink(path);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return;
+      throw failure("delete", name, path, error);
+    }
+    try {
+      if (fsync) await syncDirectory(dirname(path));
+    } catch (error) {
+      throw failure("delete", name, path, error);
+    }
+    await prune(path);
+  };
+
+  let staleTempFilesRemoved: number;
+  try {
+    await ensureDirectory("");
+    staleTempFilesRemoved = await removeTempFiles(root);
+  } catch (error) {
+    throw failure("open", "directory", root, error);
+  }
+
+  return {
+    location: root,
+    directory: root,
+    staleTempFilesRemoved,
+    write: (name, chunks) => run("write", name, () => write(checkObjectName(name, root), chunks)),
+    read: (name, range) =>
+      run("read", name, () =>
+        read(
+          checkObjectName(name, root),
+          range === undefined ? undefined : checkByteRange(range, name, root),
+        ),
+      ),
+    size: (name) => run("size", name, () => size(checkObjectName(name, root))),
+    list: (prefix) => run("list", prefix, () => list(checkObjectPrefix(prefix, root))),
+    delete: (name) => run("delete", name, () => remove(checkObjectName(name, root))),
+    close: async () => {
+      state = "closed";
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

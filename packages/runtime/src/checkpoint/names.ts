@@ -1,0 +1,38 @@
+/**
+ * Names of checkpoint files in checkpoint storage: `checkpoints/chk-<id>.sfc` for checkpoints and
+ * `checkpoints/base-<id>.sfc` for full bases written by compaction. Ids are zero-padded so that
+ * names sort by id.
+ */
+
+const PREFIX = "checkpoints/";
+const CHECKPOINT = /^checkpoints\/chk-(\d{20})\.sfc$/u;
+const BASE = /^checkpoints\/base-(\d{20})\.sfc$/u;
+
+/** The prefix under which checkpoint files live. */
+export const CHECKPOINT_PREFIX = PREFIX;
+
+function pad(id: number): string {
+  return String(id).padStart(20, "0");
+}
+
+/** The name of checkpoint `id`. */
+export function checkpointName(id: number): string {
+  return `${PREFIX}chk-${pad(id)}.sfc`;
+}
+
+/** The name of the full base written for checkpoint `id` by compaction. */
+export function baseName(id: number): string {
+  return `${PREFIX}base-${pad(id)}.sfc`;
+}
+
+/** The id of a checkpoint file name, or `undefined` for other names. */
+export function checkpointIdOf(name: string): number | undefined {
+  const match = CHECKPOINT.exec(name);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** The id of a base file name, or `undefined` for other names. */
+export function baseIdOf(name: string): number | undefined {
+  const match = BASE.exec(name);
+  return match === null ? undefined : Number(match[1]);
+}

@@ -1,0 +1,242 @@
+/**
+ * Recovery (DESIGN decision 5): finds the latest complete checkpoint whose files can all be read,
+ * loads its chain's state into the backend, re-enqueues every pending message (inputs of
+ * invocations that were in flight first), re-arms delayed messages, restores sink and ingress
+ * state, and releases the egress records that were not yet released. A file that cannot be read
+ * is reported clearly and the previous checkpoint is tried; incomplete files are never read.
+ */
+import { StatefunError, TypedValue, addressOf, isStatefunError } from "@statefun-ts/protocol";
+import type { InvocationInput } from "@statefun-ts/protocol";
+import type { Dispatcher } from "../core/dispatcher.js";
+import type { EgressRouter } from "../core/egress.js";
+import { keyGroupOf } from "../core/key-group.js";
+import type { Logger } from "../observability/logger.js";
+import { errorFields } from "../observability/logger.js";
+import type { StateBackend } from "../state/backend.js";
+import type { ChainFile, ResumePoint, RetainedCheckpoint } from "./coordinator.js";
+import type { StatefulComponent } from "./cut.js";
+import type { CheckpointFile } from "./format/index.js";
+import { openCheckpoint } from "./format/index.js";
+import type {
+  CheckpointAddress,
+  GlobalContent,
+  KeyGroupContent,
+  StoredTypedValue,
+} from "./model.js";
+import { CHECKPOINT_PREFIX, checkpointIdOf } from "./names.js";
+import type { CheckpointStorage } from "./storage.js";
+
+/** What recovery restores into. */
+export interface RecoveryTargets {
+  readonly backend: StateBackend;
+  readonly dispatcher: Dispatcher;
+  readonly egress: EgressRouter;
+  readonly components: readonly StatefulComponent[];
+  readonly logger: Logger;
+}
+
+/** What a restore loaded, for logs. */
+export interface RestoreSummary {
+  readonly file: string;
+  readonly id: number;
+  readonly files: number;
+  readonly stateRecords: number;
+  readonly pendingMessages: number;
+  readonly delayedMessages: number;
+  readonly unreleasedEgress: number;
+  readonly durationMs: number;
+}
+
+function toValue(stored: StoredTypedValue): TypedValue {
+  return stored.hasValue
+    ? TypedValue.fromBytes(stored.typename, stored.value)
+    : TypedValue.absent(stored.typename);
+}
+
+function toAddress(address: CheckpointAddress) {
+  return addressOf(address.functionType, address.id);
+}
+
+/** Loads a file's chain state, then returns its own pending content (nothing applied yet). */
+async function loadState(
+  storage: CheckpointStorage,
+  file: CheckpointFile,
+  backend: StateBackend,
+  markChanged: boolean,
+): Promise<{ pending: KeyGroupContent[]; global: GlobalContent; files: number; records: number }> {
+  const chain = await Promise.all(file.manifest.chain.map((name) => openCheckpoint(storage, name)));
+  let records = 0;
+  for (const part of chain) {
+    for (const keyGroup of part.keyGroups()) {
+      const content = await part.readKeyGroup(keyGroup);
+      backend.restore(content.state, { markChanged });
+      records += content.state.length;
+    }
+  }
+  const pending: KeyGroupContent[] = [];
+  for (const keyGroup of file.keyGroups()) {
+    const content = await file.readKeyGroup(keyGroup);
+    backend.restore(content.state, { markChanged });
+    records += content.state.length;
+    if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
+  }
+  return { pending, global: await file.readGlobal(), files: chain.length + 1, records };
+}
+
+/** Applies a file's pending content: messages, delayed messages, components, egress. */
+function applyPending(
+  pending: readonly KeyGroupContent[],
+  global: GlobalContent,
+  targets: RecoveryTargets,
+  maxKeyGroups: number,
+): { messages: number; delayed: number } {
+  let messages = 0;
+  let delayed = 0;
+  for (const content of pending) {
+    // Messages of one target are contiguous and in delivery order.
+    let index = 0;
+    while (index < content.messages.length) {
+      const target = (content.messages[index] as KeyGroupContent["messages"][number]).target;
+      const batch: InvocationInput[] = [];
+      while (index < content.messages.length) {
+        const message = content.messages[index] as KeyGroupContent["messages"][number];
+        if (message.target.functionType !== target.functionType || message.target.id !== target.id)
+          break;
+        batch.push({
+          caller: message.caller === undefined ? undefined : toAddress(message.caller),
+          argument: toValue(message.argument),
+        });
+        index++;
+      }
+      targets.dispatcher.restoreMessages(toAddress(target), batch);
+      messages += batch.length;
+    }
+    for (const message of content.delayed) {
+      const sender = toAddress(message.sender);
+      targets.dispatcher.delayed.restore({
+        dueMs: message.dueMs,
+        sender,
+        senderKeyGroup: keyGroupOf(sender.id, maxKeyGroups),
+        cancellationToken: message.cancellationToken,
+        message: { target: toAddress(message.target), value: toValue(message.argument) },
+      });
+      delayed++;
+    }
+  }
+  const byId = new Map(targets.components.map((component) => [component.id, component]));
+  for (const state of [...global.sinks, ...global.ingresses]) {
+    const component = byId.get(state.id);
+    if (component === undefined) {
+      targets.logger.warn(
+        { component: state.id },
+        "checkpoint holds state of a component that no longer exists; dropped",
+      );
+      continue;
+    }
+    component.restoreState(state.bytes);
+  }
+  targets.egress.releaseRestored(
+    global.egress.map((record) => ({ egress: record.egress, value: toValue(record.value) })),
+  );
+  return { messages, delayed };
+}
+
+/**
+ * Restores one file (a savepoint, or a checkpoint with its chain) into `targets`.
+ *
+ * @param markChanged - count restored state as changed, so that the next checkpoint writes it
+ *   in full (for a savepoint, which is not part of the state directory's chain).
+ */
+export async function restoreFile(
+  storage: CheckpointStorage,
+  file: CheckpointFile,
+  name: string,
+  targets: RecoveryTargets,
+  maxKeyGroups: number,
+  markChanged: boolean,
+): Promise<RestoreSummary> {
+  const started = performance.now();
+  const loaded = await loadState(storage, file, targets.backend, markChanged);
+  const applied = applyPending(loaded.pending, loaded.global, targets, maxKeyGroups);
+  return {
+    file: name,
+    id: file.manifest.id,
+    files: loaded.files,
+    stateRecords: loaded.records,
+    pendingMessages: applied.messages,
+    delayedMessages: applied.delayed,
+    unreleasedEgress: loaded.global.egress.length,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Recovers from the latest readable checkpoint in `storage`, or does nothing when there is none.
+ *
+ * @returns where the coordinator continues, or `undefined` for a fresh start.
+ * @throws StatefunError `corrupt-data` when checkpoints exist but none can be read (the
+ *   application does not start empty over data it could not read).
+ */
+export async function recoverLatest(
+  storage: CheckpointStorage,
+  targets: RecoveryTargets,
+  maxKeyGroups: number,
+): Promise<{ resume: ResumePoint; summary: RestoreSummary } | undefined> {
+  const names = (await storage.list(CHECKPOINT_PREFIX))
+    .filter((name) => checkpointIdOf(name) !== undefined)
+    .sort();
+  if (names.length === 0) return undefined;
+  const failures: string[] = [];
+  for (let i = names.length - 1; i >= 0; i--) {
+    const name = names[i] as string;
+    try {
+      const file = await openCheckpoint(storage, name);
+      if (file.manifest.maxKeyGroups !== maxKeyGroups) {
+        throw new StatefunError(
+          "invalid-config",
+          `the checkpoints in ${storage.location} were taken with ${file.manifest.maxKeyGroups} key groups, but the runtime is configured with ${maxKeyGroups}; restore a savepoint to change it`,
+        );
+      }
+      const summary = await restoreFile(storage, file, name, targets, maxKeyGroups, false);
+      const retained = await retainedBefore(storage, names.slice(0, i + 1));
+      const chain: ChainFile[] = [];
+      for (const chainName of [...file.manifest.chain, name]) {
+        chain.push({
+          name: chainName,
+          bytes: await storage.size(chainName),
+          full: chain.length === 0 && (chainName !== name || file.manifest.full),
+        });
+      }
+      return { resume: { lastId: file.manifest.id, chain, retained }, summary };
+    } catch (error) {
+      if (!isStatefunError(error, "corrupt-data") && !isStatefunError(error, "storage-failed"))
+        throw error;
+      failures.push(`${name}: ${error.message}`);
+      targets.logger.error(
+        { file: name, ...errorFields(error) },
+        "cannot restore this checkpoint; trying the previous one",
+      );
+      targets.backend.clear();
+    }
+  }
+  throw new StatefunError(
+    "corrupt-data",
+    `checkpoints exist in ${storage.location} but none can be restored:\n  ${failures.join("\n  ")}`,
+  );
+}
+
+async function retainedBefore(
+  storage: CheckpointStorage,
+  names: readonly string[],
+): Promise<RetainedCheckpoint[]> {
+  const retained: RetainedCheckpoint[] = [];
+  for (const name of names) {
+    try {
+      const file = await openCheckpoint(storage, name);
+      retained.push({ id: file.manifest.id, name, chain: file.manifest.chain });
+    } catch {
+      // Unreadable older files are not retained (and will not be deleted by retention either).
+    }
+  }
+  return retained;
+}

@@ -1,0 +1,50 @@
+/**
+ * Per-function-type figures of a runtime, read from the dispatcher's plain counters at query time
+ * (metrics scrapes, the admin API) rather than maintained on the hot path.
+ */
+import type { FunctionTypeRuntime } from "./core/address-slot.js";
+
+/** Counters and gauges of one function type. */
+export interface FunctionTypeStats {
+  readonly typename: string;
+  readonly kind: "embedded" | "remote";
+  readonly invoker: string;
+  /** Messages received. */
+  readonly in: number;
+  /** Messages sent to functions. */
+  readonly outLocal: number;
+  /** Records sent to egresses. */
+  readonly outEgress: number;
+  /** Batches invoked successfully. */
+  readonly invocations: number;
+  /** Failed batch attempts (each retry counts). */
+  readonly failures: number;
+  /** Batches in flight asynchronously. */
+  readonly inflight: number;
+  /** Messages queued behind in-flight batches. */
+  readonly backlog: number;
+  /** Addresses whose backlog reached `maxBacklogPerAddress`. */
+  readonly blockedAddresses: number;
+  /** Registered state specs. */
+  readonly states: readonly { readonly name: string; readonly typename: string }[];
+}
+
+/** The figures of one function type now. */
+export function statsOf(fn: FunctionTypeRuntime): FunctionTypeStats {
+  let backlog = 0;
+  let blocked = 0;
+  const limit = fn.invoker.maxBacklogPerAddress;
+  for (const slot of fn.slots.values()) {
+    backlog += slot.queued;
+    if (limit > 0 && slot.queued >= limit) blocked++;
+  }
+  return {
+    typename: fn.typename,
+    kind: fn.invoker.kind,
+    invoker: fn.invoker.describe(),
+    ...fn.counters,
+    backlog,
+    blockedAddresses: blocked,
+    states: fn.specs.map((s) => ({ name: s.name, typename: s.typename })),
+  };
+}

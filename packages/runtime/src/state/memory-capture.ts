@@ -1,0 +1,150 @@
+/**
+ * Change tracking and copy-on-write capture for the in-memory backend. Tracking records, per
+ * function type and key group, the ids that changed. A capture takes those sets at the cut (no
+ * value copied) and, until a key group is read, preserves the cut's cells of any captured address
+ * that changes again — so checkpoint writing runs off the hot path while processing continues.
+ */
+import { StatefunError } from "@statefun-ts/protocol";
+import type { StateRecord, StateValueRecord } from "../checkpoint/model.js";
+import type { StateChangeCapture } from "./backend.js";
+import type { AddressState } from "./address-state.js";
+import { cellsOf, copyState } from "./address-state.js";
+
+/** What a capture needs from a table. */
+export interface CapturedTable {
+  readonly typename: string;
+  /** Live state of an address. */
+  cells(id: string, keyGroup: number): AddressState | undefined;
+  /** Marks an address as changed again (for an abandoned capture). */
+  markChanged(keyGroup: number, id: string): void;
+}
+
+function toRecord(
+  typename: string,
+  id: string,
+  state: AddressState | null,
+  cutMs: number,
+): StateRecord {
+  const values: StateValueRecord[] = [];
+  if (state !== null) {
+    for (const cell of cellsOf(state)) {
+      if (!cell.isLive(cutMs)) continue;
+      values.push({
+        name: cell.name,
+        typename: cell.typename,
+        value: cell.encoded(),
+        expiresAtMs: cell.expiresAtMs,
+      });
+    }
+  }
+  return { functionType: typename, id, values };
+}
+
+/** A capture in progress. */
+export class MemoryCapture implements StateChangeCapture {
+  private readonly cutMs: number;
+  /** Captured ids per key group, per table. */
+  private readonly captured: Map<number, Map<CapturedTable, Set<string>>>;
+  /** Cut-time cells of captured addresses changed since (null: the address had no state). */
+  private readonly preserved = new Map<CapturedTable, Map<string, AddressState | null>>();
+  /** Key groups already read: their addresses no longer need preserving. */
+  private readonly done = new Set<number>();
+  private readonly onRelease: () => void;
+  private released = false;
+
+  constructor(
+    cutMs: number,
+    captured: Map<number, Map<CapturedTable, Set<string>>>,
+    onRelease: () => void,
+  ) {
+    this.cutMs = cutMs;
+    this.captured = captured;
+    this.onRelease = onRelease;
+  }
+
+  /** Called before an address's cells change: keeps the cut's version if still needed. */
+  beforeChange(
+    table: CapturedTable,
+    keyGroup: number,
+    id: string,
+    cells: AddressState | undefined,
+  ): void {
+    if (this.done.has(keyGroup)) return;
+    const ids = this.captured.get(keyGroup)?.get(table);
+    if (ids === undefined || !ids.has(id)) return;
+    let kept = this.preserved.get(table);
+    if (kept === undefined) {
+      kept = new Map();
+      this.preserved.set(table, kept);
+    }
+    if (!kept.has(id)) kept.set(id, cells === undefined ? null : copyState(cells));
+  }
+
+  keyGroups(): number[] {
+    return [...this.captured.keys()].sort((a, b) => a - b);
+  }
+
+  records(keyGroup: number): StateRecord[] {
+    if (this.released) throw new StatefunError("illegal-state", "the state capture was released");
+    const tables = this.captured.get(keyGroup);
+    if (tables === undefined || this.done.has(keyGroup)) return [];
+    const records: StateRecord[] = [];
+    for (const [table, ids] of tables) {
+      const kept = this.preserved.get(table);
+      for (const id of ids) {
+        const cells =
+          kept?.has(id) === true
+            ? (kept.get(id) as AddressState | null)
+            : (table.cells(id, keyGroup) ?? null);
+        records.push(toRecord(table.typename, id, cells, this.cutMs));
+        kept?.delete(id);
+      }
+    }
+    this.done.add(keyGroup);
+    return records;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.captured.clear();
+    this.preserved.clear();
+    this.onRelease();
+  }
+
+  abandon(): void {
+    if (this.released) return;
+    for (const [keyGroup, tables] of this.captured) {
+      for (const [table, ids] of tables) for (const id of ids) table.markChanged(keyGroup, id);
+    }
+    this.release();
+  }
+}
+
+/** Ids changed since the last capture, per key group, for one table. */
+export class ChangeTracker {
+  private readonly changed: (Set<string> | undefined)[];
+
+  constructor(maxKeyGroups: number) {
+    this.changed = new Array<Set<string> | undefined>(maxKeyGroups).fill(undefined);
+  }
+
+  mark(keyGroup: number, id: string): void {
+    (this.changed[keyGroup] ??= new Set()).add(id);
+  }
+
+  /** Moves the changed ids into `into` (key group → table → ids) and forgets them. */
+  drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): void {
+    for (let keyGroup = 0; keyGroup < this.changed.length; keyGroup++) {
+      const ids = this.changed[keyGroup];
+      if (ids === undefined) continue;
+      this.changed[keyGroup] = undefined;
+      let tables = into.get(keyGroup);
+      if (tables === undefined) {
+        tables = new Map();
+        into.set(keyGroup, tables);
+      }
+      tables.set(table, ids);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Encoding is streaming: a checkpoint of 300,000 state records over 128 key groups, produced
+ * lazily, comes out in chunks of one section at most, never as one buffer of the whole file.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { encodeCheckpoint, openCheckpoint } from "../../src/checkpoint/format/index.js";
+import type { KeyGroupContent, StateRecord } from "../../src/checkpoint/model.js";
+import { createCountingStorage } from "./format-storage.js";
+
+const KEY_GROUPS = 128;
+const RECORDS = 300_000;
+
+function stateOf(keyGroup: number): StateRecord[] {
+  const state: StateRecord[] = [];
+  for (let i = keyGroup; i < RECORDS; i += KEY_GROUPS) {
+    state.push({
+      functionType: "example/greeter",
+      id: `user-${i}`,
+      values: [
+        {
+          name: "seen_count",
+          typename: "io.statefun.types/int",
+          value: new Uint8Array([0x0d, i & 0xff, 0, 0, 0]),
+          expiresAtMs: Infinity,
+        },
+      ],
+    });
+  }
+  return state;
+}
+
+function* keyGroups(): Generator<KeyGroupContent> {
+  for (let keyGroup = 0; keyGroup < KEY_GROUPS; keyGroup++) {
+    yield { keyGroup, state: stateOf(keyGroup), messages: [], delayed: [] };
+  }
+}
+
+test("300,000 state records are encoded in chunks far smaller than the file", async () => {
+  const manifest = {
+    formatVersion: 1,
+    id: 1,
+    kind: "checkpoint",
+    createdAtMs: 0,
+    maxKeyGroups: KEY_GROUPS,
+    mode: "exactly-once",
+    full: true,
+    chain: [],
+    info: {},
+  } as const;
+  let total = 0;
+  let largest = 0;
+  let chunks = 0;
+  const storage = createCountingStorage();
+  async function* measured(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of encodeCheckpoint(manifest, keyGroups(), {
+      egress: [],
+      sinks: [],
+      ingresses: [],
+    })) {
+      total += chunk.length;
+      largest = Math.max(largest, chunk.length);
+      chunks += 1;
+      yield chunk;
+    }
+  }
+  await storage.write("big.sfc", measured());
+  assert.ok(total > 10_000_000, `total ${total} bytes`);
+  assert.ok(largest * 50 < total, `largest chunk ${largest} of ${total} bytes`);
+  assert.ok(chunks >= KEY_GROUPS * 3, `${chunks} chunks`);
+
+  const file = await openCheckpoint(storage, "big.sfc");
+  assert.equal(file.keyGroups().length, KEY_GROUPS);
+  assert.equal(
+    file.sections.reduce((sum, section) => sum + section.records, 0),
+    RECORDS,
+  );
+  const last = await file.readKeyGroup(KEY_GROUPS - 1);
+  assert.deepEqual(last.state, stateOf(KEY_GROUPS - 1));
+});

@@ -1,0 +1,196 @@
+/**
+ * Round trips of the checkpoint format: for arbitrary content, what `openCheckpoint` reads back
+ * from the file `encodeCheckpoint` wrote is the content (key groups without records left out),
+ * encoding is deterministic, and encoding rejects input the format cannot hold.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  decodeCheckpointBytes,
+  encodeCheckpoint,
+  encodeCheckpointBytes,
+  openCheckpoint,
+} from "../../src/checkpoint/format/index.js";
+import type { KeyGroupContent } from "../../src/checkpoint/model.js";
+import { checkpointInput, nonEmptyKeyGroups } from "./format-arbitraries.js";
+import type { CheckpointInput } from "./format-arbitraries.js";
+import { collect, createCountingStorage, rejection } from "./format-storage.js";
+
+async function* slowly<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield item;
+  }
+}
+
+const sample: CheckpointInput = {
+  manifest: {
+    formatVersion: 1,
+    id: 1,
+    kind: "checkpoint",
+    createdAtMs: 1,
+    maxKeyGroups: 8,
+    mode: "exactly-once",
+    full: true,
+    chain: [],
+    info: {},
+  },
+  keyGroups: [],
+  global: { egress: [], sinks: [], ingresses: [] },
+};
+
+function group(keyGroup: number, id = "a"): KeyGroupContent {
+  return {
+    keyGroup,
+    state: [{ functionType: "ns/f", id, values: [] }],
+    messages: [],
+    delayed: [],
+  };
+}
+
+test("what is read back from storage is what was written, and encoding is deterministic", async () => {
+  await fc.assert(
+    fc.asyncProperty(checkpointInput, fc.boolean(), async (input, asynchronous) => {
+      const storage = createCountingStorage();
+      const keyGroups = asynchronous ? slowly(input.keyGroups) : input.keyGroups;
+      await storage.write("f.sfc", encodeCheckpoint(input.manifest, keyGroups, input.global));
+      const file = await openCheckpoint(storage, "f.sfc");
+      const expected = nonEmptyKeyGroups(input.keyGroups);
+      assert.deepEqual(file.manifest, input.manifest);
+      assert.deepEqual(
+        file.keyGroups(),
+        expected.map((content) => content.keyGroup),
+      );
+      for (const content of expected) {
+        assert.deepEqual(await file.readKeyGroup(content.keyGroup), content);
+      }
+      assert.deepEqual(await file.readGlobal(), input.global);
+
+      const again = await encodeCheckpointBytes(input.manifest, input.keyGroups, input.global);
+      assert.deepEqual(again, storage.objects.get("f.sfc"));
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test("decodeCheckpointBytes decodes a whole file through the same path", async () => {
+  await fc.assert(
+    fc.asyncProperty(checkpointInput, async (input) => {
+      const bytes = await encodeCheckpointBytes(input.manifest, input.keyGroups, input.global);
+      assert.deepEqual(await decodeCheckpointBytes(bytes), {
+        manifest: input.manifest,
+        keyGroups: nonEmptyKeyGroups(input.keyGroups),
+        global: input.global,
+      });
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test("a key group without records has no sections and reads as empty", async () => {
+  const empty = { keyGroup: 3, state: [], messages: [], delayed: [] };
+  const bytes = await encodeCheckpointBytes(sample.manifest, [empty], sample.global);
+  const storage = createCountingStorage();
+  storage.objects.set("f", bytes);
+  const file = await openCheckpoint(storage, "f");
+  assert.deepEqual(file.keyGroups(), []);
+  assert.deepEqual(file.sections, []);
+  assert.deepEqual(await file.readKeyGroup(3), empty);
+  const outside = await rejection(() => file.readKeyGroup(8));
+  assert.equal(outside.code, "invalid-argument");
+  assert.match(outside.message, /key group 8 is outside \[0, 8\)/);
+});
+
+test("key groups out of order or repeated are an illegal-state error", async () => {
+  for (const order of [
+    [2, 1],
+    [4, 4],
+  ]) {
+    const error = await rejection(() =>
+      encodeCheckpointBytes(
+        sample.manifest,
+        order.map((keyGroup) => group(keyGroup)),
+        sample.global,
+      ),
+    );
+    assert.equal(error.code, "illegal-state");
+    assert.match(error.message, /strictly increasing order/);
+  }
+});
+
+test("encoding rejects what the format cannot hold, naming the section, record and field", async () => {
+  const cases: { input: Partial<CheckpointInput>; message: RegExp }[] = [
+    { input: { keyGroups: [group(8)] }, message: /key group 8 is outside \[0, 8\)/ },
+    {
+      input: { keyGroups: [group(1, "lone \ud800")] },
+      message: /state section of key group 1 .*record 0: id: .*lone surrogate/,
+    },
+    {
+      input: {
+        keyGroups: [
+          {
+            ...group(2),
+            state: [
+              group(2).state[0]!,
+              {
+                functionType: "ns/f",
+                id: "b",
+                values: [{ name: "v", typename: "t/t", value: new Uint8Array(), expiresAtMs: 1.5 }],
+              },
+            ],
+          },
+        ],
+      },
+      message: /record 1: values\[0\]\.expiresAtMs: expected an integer \(ms\), found 1.5/,
+    },
+    {
+      input: {
+        global: {
+          egress: [],
+          sinks: [
+            { id: "s", bytes: new Uint8Array() },
+            { id: "s", bytes: new Uint8Array() },
+          ],
+          ingresses: [],
+        },
+      },
+      message: /sinks\[1\]\.id: "s" appears twice/,
+    },
+    {
+      input: { manifest: { ...sample.manifest, chain: ["base"] } },
+      message: /manifest: chain: a full checkpoint has no chain/,
+    },
+    {
+      input: { manifest: { ...sample.manifest, kind: "savepoint", full: false, chain: ["b"] } },
+      message: /manifest: full: a savepoint is always full/,
+    },
+    {
+      input: { manifest: { ...sample.manifest, info: { bad: NaN } } },
+      message: /manifest: info\.bad: expected a string or a finite number/,
+    },
+  ];
+  for (const { input, message } of cases) {
+    const { manifest, keyGroups, global } = { ...sample, ...input };
+    const error = await rejection(() => collect(encodeCheckpoint(manifest, keyGroups, global)));
+    assert.equal(error.code, "invalid-argument", error.message);
+    assert.match(error.message, message);
+  }
+});
+
+test("chunks are produced section by section, before later key groups are requested", async () => {
+  let requested = 0;
+  function* groups(): Generator<KeyGroupContent> {
+    for (let keyGroup = 0; keyGroup < 4; keyGroup++) {
+      requested = keyGroup + 1;
+      yield group(keyGroup);
+    }
+  }
+  const seen: number[] = [];
+  for await (const chunk of encodeCheckpoint(sample.manifest, groups(), sample.global)) {
+    assert.ok(chunk.length > 0);
+    seen.push(requested);
+  }
+  // magic, then header, payload and CRC of each key group's state section, then the footer
+  assert.deepEqual(seen, [0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4]);
+});

@@ -1,0 +1,165 @@
+/**
+ * Recovery when files are damaged or storage fails: a corrupted latest checkpoint is reported and
+ * the previous one restored; when nothing can be read the runtime refuses to start empty; a
+ * failed checkpoint write loses nothing (its changes go into the next one); compaction writes a
+ * full base and retention deletes files no checkpoint needs, without breaking recovery.
+ */
+import assert from "node:assert/strict";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { StatefunError, TypedValue, addressOf, intType } from "@statefun-ts/protocol";
+import { createStatefulFunctions } from "@statefun-ts/sdk";
+import type { CheckpointStorage } from "../../src/index.js";
+import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
+import { readState } from "../core/helpers.js";
+import { capturingLogger } from "../remote/harness.js";
+import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
+
+function counters() {
+  return createStatefulFunctions().bind({
+    typename: "test/counter",
+    state: { count: intType },
+    fn(ctx, message) {
+      ctx.storage.count = (ctx.storage.count ?? 0) + message.asInt();
+    },
+  });
+}
+
+const a = addressOf("test/counter", "a");
+
+async function add(
+  runtime: Awaited<ReturnType<typeof startRuntime>>["runtime"],
+  n: number,
+): Promise<void> {
+  await runtime.submit(a, TypedValue.of(intType, n));
+  await runtime.whenIdle();
+  await runtime.whenDurable();
+}
+
+async function files(directory: string): Promise<string[]> {
+  return (await readdir(join(directory, "checkpoints"))).sort();
+}
+
+async function flipByte(path: string, at: (size: number) => number): Promise<void> {
+  const bytes = await readFile(path);
+  const index = at(bytes.length);
+  bytes[index] = (bytes[index] as number) ^ 0xff;
+  await writeFile(path, bytes);
+}
+
+test("a corrupted latest checkpoint is reported and the previous one is restored", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters());
+  await add(first.runtime, 1);
+  await add(first.runtime, 10);
+  await first.crash();
+  const names = await files(directory);
+  assert.equal(names.length, 2);
+  await flipByte(join(directory, "checkpoints", names[1] as string), (size) =>
+    Math.floor(size / 3),
+  );
+  const logger = capturingLogger();
+  const second = await startRuntime(directory, counters(), { logger });
+  assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 1);
+  const report = logger.lines.find((line) =>
+    line.message.startsWith("cannot restore this checkpoint"),
+  );
+  assert.equal(report?.fields.file, `checkpoints/${names[1]}`);
+  assert.equal(report?.fields.errorCode, "corrupt-data");
+  await second.runtime.stop();
+});
+
+test("when no checkpoint can be read the runtime refuses to start instead of starting empty", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters());
+  await add(first.runtime, 1);
+  await add(first.runtime, 2);
+  await first.crash();
+  // The first file is the full base both checkpoints build on.
+  const [base] = await files(directory);
+  await flipByte(join(directory, "checkpoints", base as string), (size) => Math.floor(size / 4));
+  await assert.rejects(
+    startRuntime(directory, counters()),
+    (error: unknown) =>
+      error instanceof StatefunError &&
+      error.code === "corrupt-data" &&
+      error.message.includes("none can be restored") &&
+      error.message.includes(base as string),
+  );
+});
+
+function failingOnce(storage: CheckpointStorage): CheckpointStorage & { failNext: boolean } {
+  const wrapper = {
+    failNext: false,
+    location: storage.location,
+    async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+      if (wrapper.failNext) {
+        wrapper.failNext = false;
+        throw new Error("disk full");
+      }
+      await storage.write(name, chunks);
+    },
+    read: storage.read.bind(storage),
+    size: storage.size.bind(storage),
+    list: storage.list.bind(storage),
+    delete: storage.delete.bind(storage),
+    close: storage.close.bind(storage),
+  };
+  return wrapper;
+}
+
+test("a failed checkpoint write loses nothing: its changes go into the next checkpoint", async () => {
+  const directory = await checkpointDirectory();
+  const storage = failingOnce(await createLocalCheckpointStorage({ directory }));
+  const logger = capturingLogger();
+  const runtime = createRuntime({
+    functions: [counters()],
+    logger,
+    checkpointing: { storage, intervalMs: 60_000 },
+  });
+  await runtime.start();
+  await runtime.submit(a, TypedValue.of(intType, 7));
+  await runtime.whenIdle();
+  storage.failNext = true;
+  await runtime.whenDurable();
+  assert.equal(runtime.checkpointStats()?.failed, 1);
+  assert.ok(
+    logger.lines.some(
+      (l) => l.message.startsWith("checkpoint failed") && l.fields.error === "disk full",
+    ),
+  );
+  await runtime.stop();
+  const restored = createRuntime({
+    functions: [counters()],
+    checkpointing: {
+      storage: await createLocalCheckpointStorage({ directory }),
+      intervalMs: 60_000,
+    },
+  });
+  await restored.start();
+  assert.equal(readState(restored, a, "count", intType, Date.now()), 7);
+  await restored.stop();
+});
+
+test("compaction writes a full base, retention deletes unneeded files, and recovery still works", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters(), {
+    checkpointing: { retained: 2, compactionMinBytes: 0, compactionRatio: 0.5 },
+  });
+  for (let i = 1; i <= 12; i++) await add(first.runtime, i);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const stats = first.runtime.checkpointStats();
+  assert.ok((stats?.compactions ?? 0) >= 1, "at least one full base was written");
+  await add(first.runtime, 100);
+  await first.crash();
+  const names = await files(directory);
+  assert.ok(
+    names.some((name) => name.startsWith("base-")),
+    `a base file exists: ${names.join(", ")}`,
+  );
+  assert.ok(names.length < 13, `old files were deleted: ${names.join(", ")}`);
+  const second = await startRuntime(directory, counters());
+  assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 78 + 100);
+  await second.runtime.stop();
+});

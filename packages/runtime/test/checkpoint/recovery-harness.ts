@@ -1,0 +1,66 @@
+/**
+ * Harness for recovery tests: a runtime over a real local checkpoint directory, and a "crash"
+ * that leaves the old runtime unable to touch storage (its writes fail, its deletes are ignored)
+ * while a new runtime recovers from the same directory — as after a SIGKILL.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StatefulFunctions } from "@statefun-ts/sdk";
+import type { CheckpointStorage, Runtime, RuntimeOptions } from "../../src/index.js";
+import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
+
+/** A storage wrapper whose owner can be "killed": afterwards it writes and deletes nothing. */
+export function killable(storage: CheckpointStorage): CheckpointStorage & { kill(): void } {
+  let dead = false;
+  return {
+    location: storage.location,
+    kill() {
+      dead = true;
+    },
+    async write(name, chunks) {
+      if (dead) throw new Error("this process is dead");
+      await storage.write(name, chunks);
+      if (dead) throw new Error("this process died while writing");
+    },
+    read: (name, range) => storage.read(name, range),
+    size: (name) => storage.size(name),
+    list: (prefix) => storage.list(prefix),
+    delete: async (name) => {
+      if (!dead) await storage.delete(name);
+    },
+    close: () => storage.close(),
+  };
+}
+
+/** A fresh checkpoint directory. */
+export async function checkpointDirectory(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "statefun-recovery-"));
+}
+
+/** A started runtime checkpointing into `directory`, and a way to crash it. */
+export async function startRuntime(
+  directory: string,
+  functions: StatefulFunctions,
+  options: Omit<RuntimeOptions, "checkpointing"> & {
+    checkpointing?: Partial<RuntimeOptions["checkpointing"]>;
+  } = {},
+): Promise<{ runtime: Runtime; crash: () => Promise<void> }> {
+  const storage = killable(await createLocalCheckpointStorage({ directory }));
+  const { checkpointing, ...rest } = options;
+  const runtime = createRuntime({
+    functions: [functions],
+    retry: { initialBackoffMs: 5, maxBackoffMs: 50 },
+    shutdownTimeoutMs: 100,
+    ...rest,
+    checkpointing: { intervalMs: 60_000, ...checkpointing, storage },
+  });
+  await runtime.start();
+  return {
+    runtime,
+    async crash() {
+      storage.kill();
+      await runtime.stop().catch(() => undefined);
+    },
+  };
+}

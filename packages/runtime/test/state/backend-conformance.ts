@@ -1,0 +1,255 @@
+/**
+ * The model-based conformance suite every state backend must pass: random operations (writes,
+ * deletes, reads with expire-after-invoke refresh, time moving, sweeps) are applied to the
+ * backend and to a plain Map model; captures are taken at random cuts and read back after more
+ * changes (copy-on-write must keep the cut's state); "crashes" restore a fresh backend from the
+ * captured chain and compare it with the model as of the last cut.
+ */
+import assert from "node:assert/strict";
+import type { StateSpec } from "@statefun-ts/protocol";
+import { TypedValue, stringType } from "@statefun-ts/protocol";
+import fc from "fast-check";
+import type { StateBackend, StateRecord } from "../../src/index.js";
+import { keyGroupOf } from "../../src/index.js";
+
+const TYPES = ["t/a", "t/b"] as const;
+const IDS = ["x", "y", "z", "ω", "a/b"] as const;
+
+const SPECS: readonly StateSpec[] = [
+  { name: "plain", typename: stringType.typename, expiration: { mode: "none" } },
+  {
+    name: "written",
+    typename: stringType.typename,
+    expiration: { mode: "after-write", afterMs: 100 },
+  },
+  {
+    name: "invoked",
+    typename: stringType.typename,
+    expiration: { mode: "after-invoke", afterMs: 100 },
+  },
+];
+
+type Op =
+  | { kind: "write"; type: number; id: number; spec: number; value: string | undefined }
+  | { kind: "read"; type: number; id: number }
+  | { kind: "advance"; ms: number }
+  | { kind: "sweep" }
+  | { kind: "capture" }
+  | { kind: "crash" };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("write" as const),
+      type: fc.nat(1),
+      id: fc.nat(4),
+      spec: fc.nat(2),
+      value: fc.option(fc.string({ maxLength: 4 }), { nil: undefined }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("read" as const), type: fc.nat(1), id: fc.nat(4) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("advance" as const),
+      ms: fc.integer({ min: 1, max: 80 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: "sweep" as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: "capture" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "crash" as const }) },
+);
+
+interface ModelValue {
+  readonly value: string;
+  expiresAtMs: number;
+}
+type Model = Map<string, Map<string, ModelValue>>;
+
+function copy(model: Model): Model {
+  return new Map(
+    [...model].map(([key, values]) => [key, new Map([...values].map(([n, v]) => [n, { ...v }]))]),
+  );
+}
+
+function live(model: Model, nowMs: number): Record<string, Record<string, string>> {
+  const result: Record<string, Record<string, string>> = {};
+  for (const [key, values] of model) {
+    for (const [name, value] of values) {
+      if (value.expiresAtMs <= nowMs) continue;
+      (result[key] ??= {})[name] = value.value;
+    }
+  }
+  return result;
+}
+
+function backendLive(backend: StateBackend, nowMs: number): Record<string, Record<string, string>> {
+  const result: Record<string, Record<string, string>> = {};
+  for (const type of TYPES) {
+    for (const id of IDS) {
+      for (const stored of backend
+        .table(type)
+        .entries(id, keyGroupOf(id, backend.maxKeyGroups), nowMs)) {
+        (result[`${type}\u0000${id}`] ??= {})[stored.name] = stored.value.as(stringType) as string;
+      }
+    }
+  }
+  return result;
+}
+
+/** Runs the conformance suite against backends made by `create`. */
+export async function checkBackendConformance(
+  create: () => StateBackend | Promise<StateBackend>,
+  runs = 150,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 80 }), async (ops) => {
+      let backend = await create();
+      backend.trackChanges();
+      let now = 1_000_000;
+      let model: Model = new Map();
+      const chain: StateRecord[][] = [];
+      let modelAtLastCut: Model = new Map();
+      let cutAtMs = now;
+      for (const step of ops) {
+        switch (step.kind) {
+          case "write": {
+            const type = TYPES[step.type] as string;
+            const id = IDS[step.id] as string;
+            const spec = SPECS[step.spec] as StateSpec;
+            const key = `${type}\u0000${id}`;
+            backend.table(type).write(
+              id,
+              keyGroupOf(id, backend.maxKeyGroups),
+              [
+                {
+                  spec,
+                  value:
+                    step.value === undefined ? undefined : TypedValue.of(stringType, step.value),
+                },
+              ],
+              now,
+            );
+            const values = model.get(key) ?? new Map<string, ModelValue>();
+            for (const [name, value] of values) if (value.expiresAtMs <= now) values.delete(name);
+            if (step.value === undefined) values.delete(spec.name);
+            else
+              values.set(spec.name, {
+                value: step.value,
+                expiresAtMs:
+                  spec.expiration.mode === "none" ? Infinity : now + spec.expiration.afterMs,
+              });
+            if (values.size === 0) model.delete(key);
+            else model.set(key, values);
+            break;
+          }
+          case "read": {
+            const type = TYPES[step.type] as string;
+            const id = IDS[step.id] as string;
+            const read = backend
+              .table(type)
+              .read(id, keyGroupOf(id, backend.maxKeyGroups), SPECS, now);
+            const values = model.get(`${type}\u0000${id}`);
+            SPECS.forEach((spec, index) => {
+              const expected = values?.get(spec.name);
+              const visible =
+                expected !== undefined && expected.expiresAtMs > now ? expected.value : undefined;
+              assert.equal(
+                read[index]?.as(stringType),
+                visible,
+                `read ${type}/${id} ${spec.name} at ${now}`,
+              );
+              if (
+                visible !== undefined &&
+                expected !== undefined &&
+                spec.expiration.mode === "after-invoke"
+              ) {
+                expected.expiresAtMs = now + spec.expiration.afterMs;
+              }
+            });
+            break;
+          }
+          case "advance":
+            now += step.ms;
+            break;
+          case "sweep":
+            backend.sweepExpired(now);
+            break;
+          case "capture": {
+            const capture = backend.captureChanges(now);
+            const atCut = copy(model);
+            const cutNow = now;
+            // Copy-on-write: change everything after the cut, then read the capture.
+            for (const type of TYPES)
+              for (const id of IDS) {
+                backend.table(type).write(
+                  id,
+                  keyGroupOf(id, backend.maxKeyGroups),
+                  [
+                    {
+                      spec: SPECS[0] as StateSpec,
+                      value: TypedValue.of(stringType, "after-cut"),
+                    },
+                  ],
+                  now,
+                );
+              }
+            const records = capture.keyGroups().flatMap((keyGroup) => capture.records(keyGroup));
+            capture.release();
+            chain.push(records);
+            // Undo the post-cut writes: the records bring back every address the capture holds;
+            // "plain" is then set back to its value at the cut, or deleted, everywhere.
+            backend.restore(records, { markChanged: true });
+            for (const type of TYPES) {
+              for (const id of IDS) {
+                const plain = atCut.get(`${type}\u0000${id}`)?.get("plain");
+                backend.table(type).write(
+                  id,
+                  keyGroupOf(id, backend.maxKeyGroups),
+                  [
+                    {
+                      spec: SPECS[0] as StateSpec,
+                      value:
+                        plain === undefined ? undefined : TypedValue.of(stringType, plain.value),
+                    },
+                  ],
+                  now,
+                );
+              }
+            }
+            model = copy(atCut);
+            modelAtLastCut = copy(atCut);
+            cutAtMs = cutNow;
+            const replay = await create();
+            for (const part of chain) replay.restore(part, { markChanged: false });
+            assert.deepEqual(
+              backendLive(replay, cutNow),
+              live(atCut, cutNow),
+              "the chain restores the state at the cut",
+            );
+            break;
+          }
+          case "crash": {
+            backend = await create();
+            for (const part of chain) backend.restore(part, { markChanged: false });
+            backend.trackChanges();
+            model = copy(modelAtLastCut);
+            now = Math.max(now, cutAtMs);
+            assert.deepEqual(
+              backendLive(backend, now),
+              live(model, now),
+              "state after a crash is the last cut's",
+            );
+            break;
+          }
+        }
+        assert.deepEqual(backendLive(backend, now), live(model, now), `after ${step.kind}`);
+      }
+    }),
+    { numRuns: runs },
+  );
+}
