@@ -164,3 +164,18 @@ export type {
   StateValueRecord,
   StoredTypedValue,
 } from "./checkpoint/model.js";
+export {
+  S3_PACKAGE,
+  openCheckpointStorage,
+  openSavepointForReading,
+  parseObjectLocation,
+  parseStorageLocation,
+} from "./admin/storage-location.js";
+export type {
+  ModuleImporter,
+  ObjectLocation,
+  OpenStorageOptions,
+  StorageLocation,
+} from "./admin/storage-location.js";
+export type { CheckpointsView, SavepointView } from "./admin/checkpoint-routes.js";
+export { MAX_ADMIN_BODY_BYTES } from "./admin/admin-server.js";

@@ -1,16 +1,19 @@
 /**
  * The admin HTTP server: a thin node:http adapter over the admin router (health, metrics,
- * function types, failures, components). It owns a listening socket and one explicit lifecycle
- * (created → starting → running → stopping → stopped), changed only here.
+ * function types, failures, components, checkpoints, savepoints). It reads request bodies up to
+ * {@link MAX_ADMIN_BODY_BYTES} (a larger one is answered 413). It owns a listening socket and one
+ * explicit lifecycle (created → starting → running → stopping → stopped), changed only here.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { isAbsolute } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import { errorFields } from "../observability/logger.js";
 import { createRuntimeMetrics } from "../observability/metrics.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
 import type { Runtime } from "../runtime.js";
-import { createAdminRouter } from "./router.js";
+import { createAdminRouter, jsonReply } from "./router.js";
+import type { AdminReply } from "./router.js";
 import { createAdminRoutes } from "./routes.js";
 
 /** Options of {@link createAdminServer}. */
@@ -23,6 +26,12 @@ export interface AdminServerOptions {
   readonly host?: string;
   /** What `GET /metrics` serves. Default: `createRuntimeMetrics(runtime)`. */
   readonly metrics?: RuntimeMetrics;
+  /**
+   * Where `POST /v1/savepoints` writes a savepoint when the request names no path (created when
+   * missing). Default: none; such a request is then answered 400. `statefun run` sets
+   * `<state dir>/savepoints`.
+   */
+  readonly savepointDirectory?: string;
 }
 
 /** {@link AdminServerOptions} with every field set, except `metrics` (built when absent). */
@@ -31,7 +40,11 @@ export interface ResolvedAdminServerOptions {
   readonly port: number;
   readonly host: string;
   readonly metrics: RuntimeMetrics | undefined;
+  readonly savepointDirectory: string | undefined;
 }
+
+/** The largest request body the admin server reads, in bytes: 64 KiB. */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 /** Lifecycle states of an {@link AdminServer}. */
 export type AdminServerState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -78,7 +91,38 @@ export function resolveAdminServerOptions(options: AdminServerOptions): Resolved
       { details: { option: "host", found: host } },
     );
   }
-  return { runtime: options.runtime, port, host, metrics: options.metrics };
+  const { savepointDirectory } = options;
+  if (savepointDirectory !== undefined && !isAbsolute(savepointDirectory)) {
+    throw new StatefunError(
+      "invalid-config",
+      `admin server option savepointDirectory: expected an absolute directory path, found ${JSON.stringify(savepointDirectory)}`,
+      { details: { option: "savepointDirectory", found: savepointDirectory } },
+    );
+  }
+  return { runtime: options.runtime, port, host, metrics: options.metrics, savepointDirectory };
+}
+
+/** The body as UTF-8 text, or `undefined` when it exceeds {@link MAX_ADMIN_BODY_BYTES}. */
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    bytes += chunk.byteLength;
+    if (bytes > MAX_ADMIN_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function tooLarge(): AdminReply {
+  return jsonReply(
+    413,
+    {
+      error: `expected a request body of at most ${MAX_ADMIN_BODY_BYTES} bytes`,
+      code: "payload-too-large",
+    },
+    { connection: "close" },
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -97,7 +141,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { runtime, host, port } = resolved;
   const logger = runtime.logger.child({ component: "admin" });
   const metrics = resolved.metrics ?? createRuntimeMetrics(runtime);
-  const router = createAdminRouter(createAdminRoutes(runtime, metrics), logger);
+  const savepoints = { savepointDirectory: resolved.savepointDirectory };
+  const router = createAdminRouter(createAdminRoutes(runtime, metrics, savepoints, logger), logger);
   let state: AdminServerState = "created";
   let server: Server | undefined;
   let starting: Promise<void> | undefined;
@@ -112,7 +157,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   async function respond(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
-    const reply = await router.handle(method, request.url ?? "/");
+    const body = method === "GET" || method === "HEAD" ? "" : await readBody(request);
+    const reply =
+      body === undefined ? tooLarge() : await router.handle(method, request.url ?? "/", body);
     const headers: Record<string, string> = { ...reply.headers };
     // While stopping, answer and close, so that keep-alive connections do not hold stop() up.
     if (state !== "running") headers.connection = "close";

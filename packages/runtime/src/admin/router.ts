@@ -20,6 +20,8 @@ export interface AdminRequest {
   /** The values of the pattern's `:name` segments, URL-decoded. */
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
+  /** The request body as UTF-8 text; empty when there is none (always for GET and HEAD). */
+  readonly body: string;
 }
 
 /** What a handler returns: a JSON value, or text with its content type. Status default: 200. */
@@ -42,8 +44,8 @@ export interface AdminReply {
 
 /** Routes requests to handlers. */
 export interface AdminRouter {
-  /** Answers a request; never rejects. */
-  handle(method: string, url: string): Promise<AdminReply>;
+  /** Answers a request with its body (UTF-8 text; default empty); never rejects. */
+  handle(method: string, url: string, body?: string): Promise<AdminReply>;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -116,7 +118,7 @@ export function createAdminRouter(routes: AdminRoutes, logger: Logger): AdminRou
     methods,
   }));
 
-  async function handle(method: string, url: string): Promise<AdminReply> {
+  async function handle(method: string, url: string, body = ""): Promise<AdminReply> {
     const queryAt = url.indexOf("?");
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const query = new URLSearchParams(queryAt < 0 ? "" : url.slice(queryAt + 1));
@@ -139,7 +141,7 @@ export function createAdminRouter(routes: AdminRoutes, logger: Logger): AdminRou
         );
       }
       try {
-        return toReply(await handler({ method, path, params, query }));
+        return toReply(await handler({ method, path, params, query, body }));
       } catch (error) {
         const fields = errorFields(error);
         logger.error({ method, path, ...fields }, "admin request failed");

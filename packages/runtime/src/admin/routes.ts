@@ -1,6 +1,6 @@
 /**
- * The admin API's resources: health, metrics, function types, failing addresses and the
- * runtime's components, as JSON views of the public {@link Runtime} API. Adding a resource is one
+ * The admin API's resources: health, metrics, function types, failing addresses, the runtime's
+ * components, checkpoints and savepoints (in checkpoint-routes.ts), as JSON views of the public {@link Runtime} API. Adding a resource is one
  * line in {@link createAdminRoutes}.
  */
 import { assertNever, formatAddress } from "@statefun-ts/protocol";
@@ -8,6 +8,8 @@ import type { FailingAddress } from "../core/dispatcher.js";
 import { errorFields } from "../observability/logger.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
 import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
+import { checkpointsView, savepointHandler } from "./checkpoint-routes.js";
+import type { SavepointRouteOptions } from "./checkpoint-routes.js";
 import type { AdminResult, AdminRoutes } from "./router.js";
 
 /** Body of `GET /v1/health`. */
@@ -115,8 +117,19 @@ async function metricsText(metrics: RuntimeMetrics): Promise<AdminResult> {
   return { text: await metrics.render(), contentType: metrics.contentType };
 }
 
-/** The admin API of a runtime. Function types are sorted by typename, failures by address. */
-export function createAdminRoutes(runtime: Runtime, metrics: RuntimeMetrics): AdminRoutes {
+/**
+ * The admin API of a runtime. Function types are sorted by typename, failures by address.
+ *
+ * @param savepoints where `POST /v1/savepoints` writes by default; default: nowhere (a path is
+ *   required).
+ * @param logger where savepoints are logged. Default: the runtime's logger.
+ */
+export function createAdminRoutes(
+  runtime: Runtime,
+  metrics: RuntimeMetrics,
+  savepoints: SavepointRouteOptions = {},
+  logger = runtime.logger,
+): AdminRoutes {
   const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return {
     "/v1/health": { GET: () => healthView(runtime) },
@@ -142,5 +155,7 @@ export function createAdminRoutes(runtime: Runtime, metrics: RuntimeMetrics): Ad
       }),
     },
     "/v1/runtime": { GET: () => ({ json: runtimeView(runtime) }) },
+    "/v1/checkpoints": { GET: () => ({ json: checkpointsView(runtime) }) },
+    "/v1/savepoints": { POST: savepointHandler(runtime, savepoints, logger) },
   };
 }

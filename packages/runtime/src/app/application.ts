@@ -43,6 +43,11 @@ export interface ApplicationAdminOptions {
   readonly port: number;
   /** Interface to bind. Default: `"0.0.0.0"`. */
   readonly host?: string;
+  /**
+   * Absolute directory where `POST /v1/savepoints` writes when the request names no path.
+   * Default: none (a path is then required).
+   */
+  readonly savepointDirectory?: string;
 }
 
 /** Options of {@link createApplication}. Every field is optional. */
@@ -128,6 +133,9 @@ export async function createApplication(
             runtime,
             port: options.admin.port,
             ...(options.admin.host === undefined ? {} : { host: options.admin.host }),
+            ...(options.admin.savepointDirectory === undefined
+              ? {}
+              : { savepointDirectory: options.admin.savepointDirectory }),
           });
   } catch (error) {
     await closeProviders(components.providers);

@@ -1,6 +1,7 @@
 /**
- * The `statefun` command line: `--help`, `--version`, and `run <module.yaml...>` with its
- * options. Commander only parses; the flags go through `resolveCliOptions` (flags, then env, then
+ * The `statefun` command line: `--help`, `--version`, `run <module.yaml...>` with its options,
+ * and `savepoint` and `checkpoints`, which talk to a running `statefun run` (admin-commands.ts).
+ * Commander only parses; the flags go through `resolveCliOptions` (flags, then env, then
  * defaults). `main` resolves with the exit code and never calls `process.exit` itself, so tests
  * can run it in-process: 0 success, 1 invalid configuration or failure, 2 usage error.
  */
@@ -8,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { isStatefunError } from "@statefun-ts/protocol";
 import { LOG_LEVELS } from "../observability/pino-logger.js";
+import { addAdminCommands } from "./admin-commands.js";
+import { CHECKPOINT_DEFAULTS, CHECKPOINT_MODES } from "./checkpoint-options.js";
 import { resolveCliIo } from "./io.js";
 import type { CliIo, ResolvedCliIo } from "./io.js";
 import {
@@ -36,15 +39,23 @@ function describeError(error: unknown): string {
   return String(error);
 }
 
-const RUN_DESCRIPTION = `Run the application declared by one or more module.yaml files.
-
-Each option can also be set by the environment variable shown; a flag wins over its variable.`;
+// One line per paragraph: commander wraps them to the terminal's width.
+const RUN_DESCRIPTION = [
+  "Run the application declared by one or more module.yaml files.",
+  "Each option can also be set by the environment variable shown; a flag wins over its " +
+    "variable. Durations use Flink's syntax (500ms, 1s, 2 min, 1h); a bare number is milliseconds.",
+  "Checkpointing is on by default, into the state directory: state, pending messages and " +
+    "egress queues survive a crash, and a 2xx answer of an HTTP ingress means the message is " +
+    "durable. A start on a state directory that holds checkpoints resumes from the latest one.",
+].join("\n\n");
 
 const RUN_EXAMPLES = `
 Examples:
   statefun run examples/greeter/module.yaml
   statefun run module.yaml --admin-port 0 --log-format pretty
-  STATEFUN_LOG_LEVEL=debug statefun run a.yaml b.yaml --no-admin`;
+  STATEFUN_LOG_LEVEL=debug statefun run a.yaml b.yaml --no-admin
+  statefun run module.yaml --state-dir /var/lib/app --checkpoint-interval 200ms
+  statefun run module.yaml --state-dir fresh --from-savepoint savepoint.sfc`;
 
 function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command {
   const program = new Command("statefun");
@@ -104,11 +115,66 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
         `queued messages at which ingress waits (default 100000; env ${CLI_ENV.maxBacklog})`,
       ),
     )
+    .addOption(
+      new Option(
+        "--checkpoint-interval <duration>",
+        `time between checkpoints (default 1s; env ${CLI_ENV.checkpointInterval})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--checkpoint-min-pause <duration>",
+        `least time between two checkpoints (default 0; env ${CLI_ENV.checkpointMinPause})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--checkpoint-timeout <duration>",
+        `a checkpoint not written within this time is abandoned (default 10 min; env ${CLI_ENV.checkpointTimeout})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--checkpoints-retained <n>",
+        `complete checkpoints kept (default ${CHECKPOINT_DEFAULTS.retained}; env ${CLI_ENV.checkpointsRetained})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--checkpoint-mode <mode>",
+        `${CHECKPOINT_MODES.join(" or ")}: when egress records are released (default ${CHECKPOINT_DEFAULTS.mode}; env ${CLI_ENV.checkpointMode})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--checkpoint-storage <dir|s3-url>",
+        `checkpoint storage: a directory, or s3://bucket/prefix?endpoint=...&region=... with @statefun-ts/checkpoint-s3 installed (default: the state directory; env ${CLI_ENV.checkpointStorage})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--no-checkpointing",
+        `keep state in memory only: nothing survives a stop or crash (env ${CLI_ENV.checkpointing}=false)`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--from-savepoint <path>",
+        `start from a savepoint file or s3:// URL; the checkpoint storage must hold no checkpoints (env ${CLI_ENV.fromSavepoint})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--idempotency-window <duration>",
+        `how long an Idempotency-Key is remembered (default 15 min; env ${CLI_ENV.idempotencyWindow})`,
+      ),
+    )
     .addHelpText("after", RUN_EXAMPLES)
     .action(async (moduleFiles: string[], flags: CliFlags) => {
       const options = resolveCliOptions(moduleFiles, flags, io.env, io.cwd);
       onRun(await runApplication(options, io));
     });
+  addAdminCommands(program, io);
   return program;
 }
 

@@ -4,10 +4,13 @@
  * (flags win), fills in defaults and validates, reporting every bad value at once.
  */
 import { resolve } from "node:path";
-import { StatefunError } from "@statefun-ts/protocol";
 import { LOG_LEVELS } from "../observability/pino-logger.js";
 import type { LogLevel } from "../observability/pino-logger.js";
 import { resolveRuntimeOptions } from "../options.js";
+import { CHECKPOINT_ENV, resolveCheckpointFlags } from "./checkpoint-options.js";
+import type { CheckpointFlags, ResolvedCheckpointFlags } from "./checkpoint-options.js";
+import { createProblems, fromEnv, pick } from "./option-values.js";
+import type { Env } from "./option-values.js";
 
 /** The default admin API port. */
 export const DEFAULT_ADMIN_PORT = 8081;
@@ -30,10 +33,11 @@ export const CLI_ENV = {
   logFormat: "STATEFUN_LOG_FORMAT",
   stateDir: "STATEFUN_STATE_DIR",
   maxBacklog: "STATEFUN_MAX_BACKLOG",
+  ...CHECKPOINT_ENV,
 } as const;
 
 /** The flags of `statefun run` as given on the command line; `undefined` when absent. */
-export interface CliFlags {
+export interface CliFlags extends CheckpointFlags {
   /** `--admin-port <port>`. */
   readonly adminPort?: string | undefined;
   /** `--admin-host <host>`. */
@@ -51,7 +55,7 @@ export interface CliFlags {
 }
 
 /** The options of `statefun run` with every field set. */
-export interface ResolvedCliOptions {
+export interface ResolvedCliOptions extends ResolvedCheckpointFlags {
   /** The module files, as given (paths or `file://` URLs, relative to the working directory). */
   readonly moduleFiles: readonly string[];
   /** Where the admin API listens, or `undefined` for `--no-admin` (`STATEFUN_ADMIN=false`). */
@@ -60,31 +64,13 @@ export interface ResolvedCliOptions {
   readonly logLevel: LogLevel;
   /** Log line format. Default `json`. */
   readonly logFormat: LogFormat;
-  /** Absolute state directory (nothing is created yet). Default `<cwd>/.statefun`. */
+  /**
+   * Absolute state directory (nothing is created yet): the default checkpoint storage, and where
+   * savepoints go by default (`savepoints/`). Default `<cwd>/.statefun`.
+   */
   readonly stateDir: string;
   /** Queued messages at which ingress waits. Default: the runtime's (100000). */
   readonly maxBacklog: number;
-}
-
-/** A source of a raw value: the flag's name, or the environment variable's. */
-interface Raw {
-  readonly value: string;
-  readonly from: string;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** The value of an environment variable; unset and empty are the same. */
-function fromEnv(env: Env, key: string): Raw | undefined {
-  const text = env[key];
-  return text === undefined || text === ""
-    ? undefined
-    : { value: text, from: `environment variable ${key}` };
-}
-
-/** The flag's value if given, else the environment variable's. */
-function pick(flag: string, flagValue: string | undefined, env: Env, key: string): Raw | undefined {
-  return flagValue === undefined ? fromEnv(env, key) : { value: flagValue, from: flag };
 }
 
 /**
@@ -102,24 +88,8 @@ export function resolveCliOptions(
   env: Env,
   cwd: string,
 ): ResolvedCliOptions {
-  const problems: string[] = [];
-  const invalid = (raw: Raw, expected: string): undefined => {
-    problems.push(`${raw.from}: expected ${expected}, found ${JSON.stringify(raw.value)}`);
-    return undefined;
-  };
-  const integer = (raw: Raw | undefined, min: number, max: number, expected: string) => {
-    if (raw === undefined) return undefined;
-    const value = /^\d+$/.test(raw.value.trim()) ? Number(raw.value) : Number.NaN;
-    return Number.isSafeInteger(value) && value >= min && value <= max
-      ? value
-      : invalid(raw, expected);
-  };
-  const oneOf = <T extends string>(raw: Raw | undefined, allowed: readonly T[]) => {
-    if (raw === undefined) return undefined;
-    return (allowed as readonly string[]).includes(raw.value)
-      ? (raw.value as T)
-      : invalid(raw, `one of ${allowed.join(", ")}`);
-  };
+  const problems = createProblems();
+  const { integer, oneOf, invalid } = problems;
 
   const adminPort = integer(
     pick("--admin-port", flags.adminPort, env, CLI_ENV.adminPort),
@@ -152,15 +122,10 @@ export function resolveCliOptions(
     Number.MAX_SAFE_INTEGER,
     "an integer ≥ 1 (messages)",
   );
-  if (moduleFiles.length === 0) problems.push("expected at least one module file, found none");
-
-  if (problems.length > 0) {
-    const message =
-      problems.length === 1
-        ? (problems[0] as string)
-        : `invalid options (${problems.length} problems):\n${problems.map((p) => `  ${p}`).join("\n")}`;
-    throw new StatefunError("invalid-config", message, { details: { problems } });
-  }
+  const stateDirPath = resolve(cwd, stateDir ?? DEFAULT_STATE_DIR);
+  const checkpoints = resolveCheckpointFlags(flags, env, cwd, stateDirPath, problems);
+  if (moduleFiles.length === 0) problems.add("expected at least one module file, found none");
+  problems.throwIfAny();
   return {
     moduleFiles: [...moduleFiles],
     admin: adminEnabled
@@ -168,8 +133,9 @@ export function resolveCliOptions(
       : undefined,
     logLevel: logLevel ?? "info",
     logFormat: logFormat ?? "json",
-    stateDir: resolve(cwd, stateDir ?? DEFAULT_STATE_DIR),
+    stateDir: stateDirPath,
     // The runtime's documented default, without reading the environment a second time.
     maxBacklog: maxBacklog ?? resolveRuntimeOptions({}, {}).maxBacklog,
+    ...checkpoints,
   };
 }

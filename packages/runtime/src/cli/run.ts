@@ -1,11 +1,18 @@
 /**
- * `statefun run`: load the module files, assemble the application with the built-in component
- * factories, start it, log one startup line with every bound address, and stop it cleanly on the
- * first SIGINT or SIGTERM (a second one exits at once with code 130).
+ * `statefun run`: load the module files, open the checkpoint storage (and the savepoint to start
+ * from), assemble the application with the built-in component factories, start it (recovering
+ * from the latest checkpoint), log one startup line with every bound address and what was
+ * restored, and stop it cleanly on the first SIGINT or SIGTERM (a second one exits at once with
+ * code 130). The storages are closed once the application has stopped.
  */
+import { mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import { openCheckpointStorage, openSavepointForReading } from "../admin/storage-location.js";
 import { builtinComponentFactories } from "../app/component-factories.js";
 import { createApplication } from "../app/application.js";
-import type { Application } from "../app/application.js";
+import type { Application, ApplicationRuntimeOptions } from "../app/application.js";
+import type { CheckpointStorage } from "../checkpoint/storage.js";
 import { loadModules } from "../config/module/loader.js";
 import { errorFields } from "../observability/logger.js";
 import type { LogFields, Logger } from "../observability/logger.js";
@@ -18,6 +25,10 @@ import { listenForShutdownSignals } from "./signals.js";
 export const STARTED_MESSAGE = "statefun started";
 /** The message of the last log line of a clean stop. */
 export const STOPPED_MESSAGE = "stopped";
+/** The `restored` field of the startup line when nothing was restored. */
+export const FRESH_START = "fresh start";
+/** The folder of the state directory where savepoints go by default. */
+export const SAVEPOINTS_FOLDER = "savepoints";
 
 function createCliLogger(options: ResolvedCliOptions, io: ResolvedCliIo): Logger {
   return createLogger({
@@ -28,9 +39,14 @@ function createCliLogger(options: ResolvedCliOptions, io: ResolvedCliIo): Logger
   });
 }
 
-/** The fields of the startup line: module files, state directory and every bound address. */
+/**
+ * The fields of the startup line: module files, state directory, every bound address, the
+ * checkpointing settings, and what was restored (from where) or {@link FRESH_START}.
+ */
 function startupFields(app: Application, options: ResolvedCliOptions): LogFields {
   const { ingresses, egresses } = app.runtime.components();
+  const checkpointing = app.runtime.options.checkpointing;
+  const restored = app.runtime.restored;
   return {
     moduleFiles: app.definition.files,
     stateDir: options.stateDir,
@@ -38,7 +54,68 @@ function startupFields(app: Application, options: ResolvedCliOptions): LogFields
     ingresses: ingresses.map((ingress) => ({ id: ingress.id, ...ingress.describe() })),
     egresses: egresses.map((egress) => ({ id: egress.id, ...egress.describe() })),
     maxBacklog: options.maxBacklog,
+    checkpoints:
+      checkpointing === undefined || options.checkpointing === undefined
+        ? null
+        : {
+            storage: checkpointing.storage.location,
+            intervalMs: options.checkpointing.intervalMs,
+            mode: options.checkpointing.mode,
+          },
+    restored:
+      restored === undefined
+        ? FRESH_START
+        : {
+            from: options.fromSavepoint?.path ?? checkpointing?.storage.location ?? null,
+            ...restored,
+          },
   };
+}
+
+/** Opens what checkpointing needs, recording each storage opened in `opened` (to close later). */
+async function openCheckpointing(
+  options: ResolvedCliOptions,
+  opened: CheckpointStorage[],
+): Promise<Pick<ApplicationRuntimeOptions, "checkpointing" | "fromSavepoint">> {
+  if (options.checkpointing === undefined) return {};
+  try {
+    await mkdir(options.stateDir, { recursive: true });
+  } catch (error) {
+    throw new StatefunError(
+      "invalid-config",
+      `cannot create the state directory ${options.stateDir}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { stateDir: options.stateDir } },
+    );
+  }
+  const { storage: location, ...settings } = options.checkpointing;
+  const storage = await openCheckpointStorage(location);
+  opened.push(storage);
+  const savepoint = options.fromSavepoint;
+  if (savepoint === undefined) return { checkpointing: { storage, ...settings } };
+  if (savepoint.storage.kind === "local") {
+    const file = await stat(savepoint.path).catch(() => undefined);
+    if (file === undefined || !file.isFile()) {
+      throw new StatefunError(
+        "invalid-config",
+        `--from-savepoint ${savepoint.path}: expected a savepoint file, found ${file === undefined ? "nothing" : "a directory"}`,
+        { details: { fromSavepoint: savepoint.path } },
+      );
+    }
+  }
+  const savepointStorage = await openSavepointForReading(savepoint);
+  opened.push(savepointStorage);
+  return {
+    checkpointing: { storage, ...settings },
+    fromSavepoint: { storage: savepointStorage, name: savepoint.name },
+  };
+}
+
+async function closeAll(storages: CheckpointStorage[], logger: Logger): Promise<void> {
+  for (const storage of storages.splice(0)) {
+    await storage.close().catch((error: unknown) => {
+      logger.warn({ storage: storage.location, ...errorFields(error) }, "storage failed to close");
+    });
+  }
 }
 
 /**
@@ -58,11 +135,22 @@ export async function runApplication(
     exit: io.exit,
     onForcedExit: (signal) => logger.warn({ signal }, "second signal while stopping: exiting now"),
   });
+  const storages: CheckpointStorage[] = [];
   try {
     const definition = await loadModules(options.moduleFiles);
+    const checkpointing = await openCheckpointing(options, storages);
     const app = await createApplication(definition, {
-      runtime: { logger, maxBacklog: options.maxBacklog },
-      admin: options.admin,
+      // Every value resolved here, so that the runtime does not read the environment again.
+      runtime: {
+        logger,
+        maxBacklog: options.maxBacklog,
+        idempotencyWindowMs: options.idempotencyWindowMs,
+        ...checkpointing,
+      },
+      admin:
+        options.admin === undefined
+          ? undefined
+          : { ...options.admin, savepointDirectory: join(options.stateDir, SAVEPOINTS_FOLDER) },
       factories: builtinComponentFactories(),
     });
     await app.start();
@@ -75,9 +163,11 @@ export async function runApplication(
       logger.error({ signal, ...errorFields(error) }, "failed to stop cleanly");
       return 1;
     }
+    await closeAll(storages, logger);
     logger.info({ signal }, STOPPED_MESSAGE);
     return 0;
   } finally {
     signals.dispose();
+    await closeAll(storages, logger);
   }
 }

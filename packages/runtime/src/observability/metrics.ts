@@ -9,6 +9,7 @@
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { CheckpointStats } from "../checkpoint/coordinator.js";
 import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
 
 /** Options of {@link createRuntimeMetrics}. Every field is optional. */
@@ -106,6 +107,38 @@ const FUNCTION_GAUGES: readonly { key: GaugeKey; name: string; help: string }[] 
   },
 ];
 
+/** Checkpoint counters and gauges: `[name, help, read]`, read in the unit the name says. */
+type CheckpointMetric = readonly [string, string, (stats: CheckpointStats) => number];
+const CHECKPOINT_COUNTERS: readonly CheckpointMetric[] = [
+  ["checkpoints_completed_total", "Checkpoints completed.", (s) => s.completed],
+  ["checkpoints_failed_total", "Checkpoint attempts that failed.", (s) => s.failed],
+  ["checkpoint_compactions_total", "Full bases written by compaction.", (s) => s.compactions],
+];
+const CHECKPOINT_GAUGES: readonly CheckpointMetric[] = [
+  [
+    "checkpoint_last_duration_seconds",
+    "Last checkpoint, cut to durable file.",
+    (s) => s.lastDurationMs / 1000,
+  ],
+  [
+    "checkpoint_last_pause_seconds",
+    "Processing pause of the last cut.",
+    (s) => s.lastPauseMs / 1000,
+  ],
+  [
+    "checkpoint_max_pause_seconds",
+    "Longest processing pause of a cut.",
+    (s) => s.maxPauseMs / 1000,
+  ],
+  ["checkpoint_last_size_bytes", "Size of the last checkpoint file.", (s) => s.lastBytes],
+  ["checkpoint_chain_length", "Files the next checkpoint builds on.", (s) => s.chainLength],
+  [
+    "checkpoint_last_completed_timestamp_seconds",
+    "When the last checkpoint completed (0: never).",
+    (s) => s.lastCompletedAtMs / 1000,
+  ],
+];
+
 /** Every lifecycle state, so that `runtime_state` has a series per state. */
 const RUNTIME_STATES: Readonly<Record<RuntimeState, true>> = {
   created: true,
@@ -152,6 +185,13 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  * `statefun_delayed_messages` (delayed messages not yet due), `statefun_failing_addresses`
  * (addresses whose batch is being retried) and `statefun_runtime_state{state}` (1 for the current
  * lifecycle state, 0 for the others). Rates (`inRate`, …) are left to PromQL `rate()`.
+ *
+ * With checkpointing on (read from `runtime.checkpointStats()`): counters
+ * `statefun_checkpoints_completed_total`, `statefun_checkpoints_failed_total`,
+ * `statefun_checkpoint_compactions_total`, and gauges `statefun_checkpoint_last_duration_seconds`
+ * (cut to durable file), `statefun_checkpoint_last_pause_seconds` (the processing pause of the
+ * cut), `statefun_checkpoint_max_pause_seconds`, `statefun_checkpoint_last_size_bytes`,
+ * `statefun_checkpoint_chain_length` and `statefun_checkpoint_last_completed_timestamp_seconds`.
  *
  * Function types appear once they received their first message. Counters start at the value
  * the runtime has when first scraped and never decrease.
@@ -241,6 +281,7 @@ export function createRuntimeMetrics(
       }
     },
   });
+  if (runtime.checkpointStats() !== undefined) addCheckpointMetrics(runtime, prefix, registers);
   if (withDefaults) collectDefaultMetrics({ register: registry });
 
   return {
@@ -248,4 +289,33 @@ export function createRuntimeMetrics(
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };
+}
+
+/** Registers the checkpoint metrics, read from `runtime.checkpointStats()` at scrape time. */
+function addCheckpointMetrics(runtime: Runtime, prefix: string, registers: Registry[]): void {
+  for (const [name, help, read] of CHECKPOINT_COUNTERS) {
+    let exported = 0;
+    new Counter({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        const stats = runtime.checkpointStats();
+        const value = stats === undefined ? exported : read(stats);
+        if (value > exported) this.inc(value - exported);
+        exported = Math.max(exported, value);
+      },
+    });
+  }
+  for (const [name, help, read] of CHECKPOINT_GAUGES) {
+    new Gauge({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        const stats = runtime.checkpointStats();
+        if (stats !== undefined) this.set(read(stats));
+      },
+    });
+  }
 }

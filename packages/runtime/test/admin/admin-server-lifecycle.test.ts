@@ -148,7 +148,19 @@ describe("resolveAdminServerOptions", () => {
       port: 8081,
       host: "0.0.0.0",
       metrics: undefined,
+      savepointDirectory: undefined,
     });
+  });
+
+  it("rejects a savepoint directory that is not absolute", () => {
+    assert.throws(
+      () => resolveAdminServerOptions({ runtime, port: 0, savepointDirectory: "savepoints" }),
+      {
+        code: "invalid-config",
+        message:
+          'admin server option savepointDirectory: expected an absolute directory path, found "savepoints"',
+      },
+    );
   });
 
   it("rejects a port outside 0–65535 or a blank host", () => {

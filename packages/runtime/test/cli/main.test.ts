@@ -29,6 +29,15 @@ const RUN_OPTIONS = [
   "--log-format <format>",
   "--state-dir <dir>",
   "--max-backlog <n>",
+  "--checkpoint-interval <duration>",
+  "--checkpoint-min-pause <duration>",
+  "--checkpoint-timeout <duration>",
+  "--checkpoints-retained <n>",
+  "--checkpoint-mode <mode>",
+  "--checkpoint-storage <dir|s3-url>",
+  "--no-checkpointing",
+  "--from-savepoint <path>",
+  "--idempotency-window <duration>",
 ];
 const RUN_ENV = [
   "STATEFUN_ADMIN_PORT",
@@ -38,6 +47,15 @@ const RUN_ENV = [
   "STATEFUN_LOG_FORMAT",
   "STATEFUN_STATE_DIR",
   "STATEFUN_MAX_BACKLOG",
+  "STATEFUN_CHECKPOINT_INTERVAL",
+  "STATEFUN_CHECKPOINT_MIN_PAUSE",
+  "STATEFUN_CHECKPOINT_TIMEOUT",
+  "STATEFUN_CHECKPOINTS_RETAINED",
+  "STATEFUN_CHECKPOINT_MODE",
+  "STATEFUN_CHECKPOINT_STORAGE",
+  "STATEFUN_CHECKPOINTING=false",
+  "STATEFUN_FROM_SAVEPOINT",
+  "STATEFUN_IDEMPOTENCY_WINDOW",
 ];
 
 describe("main", () => {
@@ -55,7 +73,8 @@ describe("main", () => {
     assert.equal(code, 0);
     assert.match(stdout, /^Usage: statefun run \[options\] <module\.yaml\.\.\.>/);
     const flat = stdout.replace(/\s+/g, " ");
-    for (const text of [...RUN_OPTIONS, ...RUN_ENV, "default 8081", "default .statefun"]) {
+    const defaults = ["default 8081", "default .statefun", "default 1s", "default 10 min"];
+    for (const text of [...RUN_OPTIONS, ...RUN_ENV, ...defaults, "default 15 min"]) {
       assert.ok(flat.includes(text), `run --help lacks ${text}`);
     }
   });

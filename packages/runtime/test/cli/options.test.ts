@@ -9,6 +9,22 @@ import { resolveCliOptions } from "../../src/cli/options.js";
 const CWD = "/srv/app";
 const FILES = ["module.yaml"];
 
+/** The checkpointing part of the defaults, with the state directory `stateDir`. */
+function defaultCheckpoints(stateDir: string) {
+  return {
+    checkpointing: {
+      storage: { kind: "local", directory: stateDir },
+      intervalMs: 1000,
+      minPauseMs: 0,
+      timeoutMs: 600_000,
+      retained: 3,
+      mode: "exactly-once",
+    },
+    fromSavepoint: undefined,
+    idempotencyWindowMs: 900_000,
+  };
+}
+
 function resolve(flags: CliFlags = {}, env: Record<string, string> = {}) {
   return resolveCliOptions(FILES, flags, env, CWD);
 }
@@ -34,6 +50,7 @@ describe("resolveCliOptions", () => {
       logFormat: "json",
       stateDir: "/srv/app/.statefun",
       maxBacklog: 100_000,
+      ...defaultCheckpoints("/srv/app/.statefun"),
     });
   });
 
@@ -56,6 +73,7 @@ describe("resolveCliOptions", () => {
       logFormat: "pretty",
       stateDir: "/srv/app/data/state",
       maxBacklog: 50,
+      ...defaultCheckpoints("/srv/app/data/state"),
     });
   });
 

@@ -1,0 +1,148 @@
+// Exactly-once through the `statefun` command, as real child processes serving the greeter:
+// state and egress reads survive SIGKILL (a restart on the same state directory resumes from the
+// latest checkpoint); a savepoint taken with `statefun savepoint` starts a new process on another,
+// empty state directory (a savepoint without --output goes to <state dir>/savepoints); a savepoint
+// cannot start over existing checkpoints.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { adminUrl, greet, nextGreeting, portsOf } from "./greeter-client.js";
+import type { GreeterPorts } from "./greeter-client.js";
+import { greeterModuleYaml, requireGreeterBuilt, runCli, startCli } from "./helpers.js";
+import type { CliProcess } from "./helpers.js";
+
+after(removeTempDirs);
+
+const STARTUP_MS = 20_000;
+
+/** `statefun run` on the greeter with a 200 ms checkpoint interval and an ephemeral admin port. */
+function runGreeter(moduleFile: string, stateDir: string, extra: string[] = []): CliProcess {
+  return startCli([
+    "run",
+    moduleFile,
+    "--admin-port",
+    "0",
+    "--admin-host",
+    "127.0.0.1",
+    "--state-dir",
+    stateDir,
+    "--checkpoint-interval",
+    "200ms",
+    ...extra,
+  ]);
+}
+
+async function started(cli: CliProcess): Promise<[Record<string, unknown>, GreeterPorts]> {
+  const line = await cli.logLine("statefun started", STARTUP_MS);
+  return [line, portsOf(line)];
+}
+
+async function stop(cli: CliProcess): Promise<void> {
+  cli.child.kill("SIGTERM");
+  assert.deepEqual(await cli.exit(STARTUP_MS), { code: 0, signal: null }, cli.stderr());
+}
+
+describe("statefun run with checkpoints, as child processes", () => {
+  let moduleFile: string;
+  let dir: string;
+  const processes: CliProcess[] = [];
+  const track = (cli: CliProcess) => (processes.push(cli), cli);
+
+  before(async () => {
+    requireGreeterBuilt();
+    dir = await tempDir({ "module.yaml": greeterModuleYaml() });
+    moduleFile = join(dir, "module.yaml");
+  });
+
+  after(async () => {
+    for (const cli of processes) if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    await Promise.all(processes.map((cli) => cli.exited));
+  });
+
+  it("resumes after SIGKILL: state survives, greetings read before the crash stay read", async () => {
+    const stateDir = join(dir, "crash-state");
+    const first = track(runGreeter(moduleFile, stateDir));
+    const [line, ports] = await started(first);
+    assert.deepEqual(line.checkpoints, {
+      storage: stateDir,
+      intervalMs: 200,
+      mode: "exactly-once",
+    });
+    assert.equal(line.restored, "fresh start");
+    await greet(ports, "Bob");
+    await greet(ports, "Bob");
+    assert.equal(await nextGreeting(ports), "Welcome Bob");
+    assert.equal(await nextGreeting(ports), "Nice to see you again Bob");
+
+    first.child.kill("SIGKILL");
+    assert.deepEqual(await first.exit(), { code: null, signal: "SIGKILL" });
+
+    const second = track(runGreeter(moduleFile, stateDir));
+    const [restartLine, restartPorts] = await started(second);
+    const restored = restartLine.restored as Record<string, unknown>;
+    assert.equal(restored.from, stateDir);
+    assert.match(String(restored.file), /^checkpoints\/chk-\d{20}\.sfc$/);
+    await greet(restartPorts, "Bob");
+    assert.equal(await nextGreeting(restartPorts), "Third time is a charm Bob");
+    assert.equal(await nextGreeting(restartPorts, 0), undefined);
+    await stop(second);
+  });
+
+  it("starts a new process from `statefun savepoint` on another, empty state directory", async () => {
+    const stateA = join(dir, "savepoint-state-a");
+    const first = track(runGreeter(moduleFile, stateA));
+    const [, ports] = await started(first);
+    await greet(ports, "Bob");
+    await greet(ports, "Bob");
+    assert.equal(await nextGreeting(ports), "Welcome Bob");
+    assert.equal(await nextGreeting(ports), "Nice to see you again Bob");
+
+    const output = join(dir, "saved", "bob.sfc");
+    const taken = await runCli(["savepoint", "--admin-url", adminUrl(ports), "--output", output]);
+    assert.deepEqual(taken.exit, { code: 0, signal: null }, taken.stderr);
+    assert.equal(taken.stdout, output);
+    const byDefault = await runCli(["savepoint", "--admin-url", adminUrl(ports)]);
+    assert.equal(byDefault.exit.code, 0, byDefault.stderr);
+    assert.ok(
+      byDefault.stdout.startsWith(join(stateA, "savepoints", "savepoint-")),
+      byDefault.stdout,
+    );
+    assert.ok(existsSync(byDefault.stdout), byDefault.stdout);
+    const figures = await runCli(["checkpoints", "--admin-url", adminUrl(ports)]);
+    assert.equal(figures.exit.code, 0, figures.stderr);
+    assert.match(figures.stdout, /^checkpointing: exactly-once, every 200 ms$/m);
+    assert.match(figures.stdout, new RegExp(`^storage: ${stateA}$`, "m"));
+    assert.match(figures.stdout, /^restored: fresh start$/m);
+    await stop(first);
+
+    const second = track(
+      runGreeter(moduleFile, join(dir, "savepoint-state-b"), ["--from-savepoint", output]),
+    );
+    const [line, newPorts] = await started(second);
+    const restored = line.restored as Record<string, unknown>;
+    assert.deepEqual([restored.from, restored.file], [output, "bob.sfc"]);
+    await greet(newPorts, "Bob");
+    assert.equal(await nextGreeting(newPorts), "Third time is a charm Bob");
+    assert.equal(await nextGreeting(newPorts, 0), undefined);
+    await stop(second);
+
+    // The state directory of the first process holds checkpoints: a savepoint cannot start there.
+    const refused = await runCli([
+      "run",
+      moduleFile,
+      "--admin-port",
+      "0",
+      "--state-dir",
+      stateA,
+      "--from-savepoint",
+      output,
+    ]);
+    assert.deepEqual(refused.exit, { code: 1, signal: null });
+    assert.equal(
+      refused.stderr,
+      `statefun: cannot start from savepoint bob.sfc: ${stateA} already holds checkpoints; use an empty state directory\n`,
+    );
+  });
+});
