@@ -216,7 +216,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         resolved.maxKeyGroups,
         true,
       );
-      coordinator.resumeFrom({ lastId: file.manifest.id, chain: [], retained: [] });
+      coordinator.resumeFrom({ lastId: file.manifest.id, chain: [], retained: [], quiet: false });
     } else {
       const recovered = await recoverLatest(checkpointing.storage, targets, resolved.maxKeyGroups);
       if (recovered === undefined) return;

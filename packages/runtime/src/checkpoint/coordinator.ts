@@ -74,6 +74,8 @@ export interface ResumePoint {
   readonly chain: readonly ChainFile[];
   /** Complete checkpoints found in storage, oldest first. */
   readonly retained: readonly RetainedCheckpoint[];
+  /** True when the restored checkpoint held no pending or delayed message and no unreleased record. */
+  readonly quiet: boolean;
 }
 
 interface Waiter {
@@ -117,6 +119,13 @@ export class CheckpointCoordinator {
   private failureStreak = 0;
   /** Keeps the process alive while something waits for durability (clock timers may not). */
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Component states of the last complete checkpoint, to skip checkpoints that change nothing. */
+  private lastComponents = new Map<string, Uint8Array>();
+  /**
+   * True when the last complete checkpoint held no pending or delayed message and no unreleased
+   * record: only then can an empty cut be skipped (otherwise the cut records that they are gone).
+   */
+  private lastQuiet = false;
   /** Files being read (by a savepoint) that must not be deleted meanwhile. */
   private readonly pinned = new Map<string, number>();
 
@@ -142,6 +151,7 @@ export class CheckpointCoordinator {
     this.retained = [...point.retained];
     this.stats.lastCompletedId = point.lastId;
     this.stats.chainLength = this.chain.length;
+    this.lastQuiet = point.quiet;
   }
 
   /** Starts taking checkpoints on the interval. */
@@ -293,10 +303,17 @@ export class CheckpointCoordinator {
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), this.options.timeoutMs);
     let bytes = 0;
+    const global = cut.globalContent();
+    if (this.chain.length > 0 && this.lastQuiet && cut.isEmpty(global, this.lastComponents)) {
+      // Nothing changed since the last complete checkpoint, which therefore covers this cut.
+      clearTimeout(timeout);
+      cut.state.release();
+      for (const waiter of waiters) waiter.resolve();
+      this.releaseKeepAlive();
+      return;
+    }
     try {
-      // The global content is serialized after the cut's synchronous step, not inside it.
-      await new Promise((resolve) => setImmediate(resolve));
-      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), cut.globalContent());
+      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global);
       await this.options.storage.write(
         name,
         countAndGuard(chunks, abort.signal, (n) => (bytes += n)),
@@ -323,6 +340,12 @@ export class CheckpointCoordinator {
     }
     cut.state.release();
     this.failureStreak = 0;
+    this.lastComponents = new Map(
+      [...global.sinks, ...global.ingresses].map((c) => [c.id, c.bytes]),
+    );
+    const info = cut.info();
+    this.lastQuiet =
+      info.pendingMessages === 0 && info.delayedMessages === 0 && info.unreleasedEgress === 0;
     this.completed(id, name, manifest, bytes, pauseMs, performance.now() - started);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();

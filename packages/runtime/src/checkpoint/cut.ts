@@ -144,6 +144,20 @@ export class CheckpointCut {
     };
   }
 
+  /**
+   * True when the cut holds nothing a previous complete checkpoint did not: no state change, no
+   * pending or delayed message, no unreleased record, and components in the state `previous` had.
+   */
+  isEmpty(global: GlobalContent, previous: ReadonlyMap<string, Uint8Array>): boolean {
+    if (this.state.keyGroups().length > 0 || this.pending.size > 0 || this.delayed.size > 0)
+      return false;
+    if (global.egress.length > 0) return false;
+    return [...global.sinks, ...global.ingresses].every((component) => {
+      const before = previous.get(component.id);
+      return before !== undefined && Buffer.compare(before, component.bytes) === 0;
+    });
+  }
+
   /** Counts for the manifest and logs. */
   info(): Record<string, number> {
     let messages = 0;

@@ -207,7 +207,11 @@ export async function recoverLatest(
           full: chain.length === 0 && (chainName !== name || file.manifest.full),
         });
       }
-      return { resume: { lastId: file.manifest.id, chain, retained }, summary };
+      const quiet =
+        summary.pendingMessages === 0 &&
+        summary.delayedMessages === 0 &&
+        summary.unreleasedEgress === 0;
+      return { resume: { lastId: file.manifest.id, chain, retained, quiet }, summary };
     } catch (error) {
       if (!isStatefunError(error, "corrupt-data") && !isStatefunError(error, "storage-failed"))
         throw error;

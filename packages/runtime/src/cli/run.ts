@@ -12,7 +12,6 @@ import { openCheckpointStorage, openSavepointForReading } from "../admin/storage
 import { builtinComponentFactories } from "../app/component-factories.js";
 import { createApplication } from "../app/application.js";
 import type { Application, ApplicationRuntimeOptions } from "../app/application.js";
-import type { CheckpointStorage } from "../checkpoint/storage.js";
 import { loadModules } from "../config/module/loader.js";
 import { errorFields } from "../observability/logger.js";
 import type { LogFields, Logger } from "../observability/logger.js";
@@ -20,6 +19,7 @@ import { createLogger } from "../observability/pino-logger.js";
 import type { ResolvedCliIo } from "./io.js";
 import type { ResolvedCliOptions } from "./options.js";
 import { listenForShutdownSignals } from "./signals.js";
+import { lockStateDir } from "./state-dir-lock.js";
 
 /** The message of the startup log line, whose fields give every bound address. */
 export const STARTED_MESSAGE = "statefun started";
@@ -72,10 +72,19 @@ function startupFields(app: Application, options: ResolvedCliOptions): LogFields
   };
 }
 
-/** Opens what checkpointing needs, recording each storage opened in `opened` (to close later). */
+/** Something to close or release once the application has stopped. */
+interface Held {
+  readonly what: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens what checkpointing needs — the state directory's lock, the checkpoint storage, the
+ * savepoint to start from — recording each in `opened` (to close later).
+ */
 async function openCheckpointing(
   options: ResolvedCliOptions,
-  opened: CheckpointStorage[],
+  opened: Held[],
 ): Promise<Pick<ApplicationRuntimeOptions, "checkpointing" | "fromSavepoint">> {
   if (options.checkpointing === undefined) return {};
   try {
@@ -87,9 +96,11 @@ async function openCheckpointing(
       { cause: error, details: { stateDir: options.stateDir } },
     );
   }
+  const lock = await lockStateDir(options.stateDir);
+  opened.push({ what: `lock of ${options.stateDir}`, close: () => lock.release() });
   const { storage: location, ...settings } = options.checkpointing;
   const storage = await openCheckpointStorage(location);
-  opened.push(storage);
+  opened.push({ what: storage.location, close: () => storage.close() });
   const savepoint = options.fromSavepoint;
   if (savepoint === undefined) return { checkpointing: { storage, ...settings } };
   if (savepoint.storage.kind === "local") {
@@ -103,17 +114,17 @@ async function openCheckpointing(
     }
   }
   const savepointStorage = await openSavepointForReading(savepoint);
-  opened.push(savepointStorage);
+  opened.push({ what: savepointStorage.location, close: () => savepointStorage.close() });
   return {
     checkpointing: { storage, ...settings },
     fromSavepoint: { storage: savepointStorage, name: savepoint.name },
   };
 }
 
-async function closeAll(storages: CheckpointStorage[], logger: Logger): Promise<void> {
-  for (const storage of storages.splice(0)) {
-    await storage.close().catch((error: unknown) => {
-      logger.warn({ storage: storage.location, ...errorFields(error) }, "storage failed to close");
+async function closeAll(held: Held[], logger: Logger): Promise<void> {
+  for (const item of held.splice(0).reverse()) {
+    await item.close().catch((error: unknown) => {
+      logger.warn({ resource: item.what, ...errorFields(error) }, "failed to close");
     });
   }
 }
@@ -135,7 +146,7 @@ export async function runApplication(
     exit: io.exit,
     onForcedExit: (signal) => logger.warn({ signal }, "second signal while stopping: exiting now"),
   });
-  const storages: CheckpointStorage[] = [];
+  const storages: Held[] = [];
   try {
     const definition = await loadModules(options.moduleFiles);
     const checkpointing = await openCheckpointing(options, storages);

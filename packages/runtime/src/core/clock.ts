@@ -18,12 +18,25 @@ export interface Clock {
   setTimer(delayMs: number, callback: () => void): TimerHandle;
 }
 
+/** The longest delay a Node timer honours; longer ones fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The system clock: `Date.now()` and Node timers (unref'd so they never keep a process alive). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs, callback) {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    timer.unref();
+    // Delays beyond what a Node timer can hold are waited out in steps.
+    const dueMs = Date.now() + Math.max(0, delayMs);
+    let timer: NodeJS.Timeout;
+    const arm = (): void => {
+      const remaining = dueMs - Date.now();
+      timer = setTimeout(
+        remaining > MAX_TIMER_MS ? arm : callback,
+        Math.min(Math.max(0, remaining), MAX_TIMER_MS),
+      );
+      timer.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(timer) };
   },
 };

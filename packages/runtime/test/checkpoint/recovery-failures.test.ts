@@ -163,3 +163,17 @@ test("compaction writes a full base, retention deletes unneeded files, and recov
   assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 78 + 100);
   await second.runtime.stop();
 });
+
+test("an idle runtime writes no new checkpoint files; a change writes one", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters());
+  await add(first.runtime, 1);
+  const before = await files(directory);
+  const completed = first.runtime.checkpointStats()?.completed;
+  for (let i = 0; i < 5; i++) await first.runtime.whenDurable();
+  assert.deepEqual(await files(directory), before, "nothing changed, nothing written");
+  assert.equal(first.runtime.checkpointStats()?.completed, completed);
+  await add(first.runtime, 1);
+  assert.equal((await files(directory)).length, before.length + 1);
+  await first.runtime.stop();
+});
