@@ -71,7 +71,7 @@ export async function lockStateDir(stateDir: string): Promise<StateDirLock> {
     if (pid !== undefined && holder.host !== undefined && holder.host !== hostname()) {
       throw new StatefunError(
         "invalid-config",
-        `the state directory ${stateDir} is locked by process ${pid} on host ${String(holder.host)}; if that process is gone, delete ${path}`,
+        `the state directory ${stateDir} is locked by process ${pid} on host ${JSON.stringify(holder.host)}; if that process is gone, delete ${path}`,
         { details: { stateDir, pid, host: holder.host } },
       );
     }

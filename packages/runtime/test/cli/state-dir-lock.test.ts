@@ -43,5 +43,5 @@ test("a lock left by a process that is gone is taken over, and released again", 
 test("a lock from another host is not taken over silently", async () => {
   const dir = await stateDir();
   await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: "elsewhere.example" }));
-  await assert.rejects(lockStateDir(dir), /locked by process 1 on host elsewhere\.example/);
+  await assert.rejects(lockStateDir(dir), /locked by process 1 on host "elsewhere\.example"/);
 });
