@@ -172,6 +172,8 @@ export class HttpTransport {
     if (this.closed) throw new AttemptError("the transport was closed", false);
     const transport = this.options.transport;
     const okHttp = transport.type === "okhttp";
+    // undici's headers and body timeouts bound the attempt (an AbortSignal per request would cost
+    // a timer that outlives it).
     const readTimeout = okHttp ? Math.min(transport.readTimeoutMs, timeoutMs) : timeoutMs;
     const response = await this.pool(target).request({
       method: "POST",
@@ -180,7 +182,6 @@ export class HttpTransport {
       body,
       headersTimeout: readTimeout,
       bodyTimeout: readTimeout,
-      signal: AbortSignal.timeout(timeoutMs),
     });
     const { statusCode } = response;
     const limit = transport.type === "async" ? transport.payloadMaxBytes : Number.MAX_SAFE_INTEGER;
