@@ -4,6 +4,7 @@
  */
 import { cpus, freemem, platform, release, totalmem } from "node:os";
 import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
 
 /** Facts about the machine and the Node.js process. */
 export interface MachineDescription {
@@ -28,4 +29,22 @@ export function describeMachine(): MachineDescription {
     node: process.version,
     v8: process.versions.v8,
   };
+}
+
+/**
+ * CPU time all processes of the machine spent busy (user, nice, system, irq, softirq, steal), in
+ * µs since boot, from /proc/stat; undefined where there is no /proc/stat. With a scenario's own
+ * CPU time it tells how much other work ran meanwhile (figures from a busy machine are noise).
+ */
+export function machineBusyMicros(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/stat", "utf8");
+  } catch {
+    return undefined;
+  }
+  const fields = (text.split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  // /proc/stat counts in USER_HZ ticks, 100 per second on Linux.
+  return (user + nice + system + irq + softirq + steal) * 10_000;
 }

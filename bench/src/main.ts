@@ -1,14 +1,17 @@
 /**
  * `npm run bench [-- <scenario-prefix>... [--long]]`: runs benchmark scenarios, each in its own
- * Node.js process, prints the machine description, a table of figures and ratios against the
- * baselines measured in the same run, and writes everything to bench/results/latest.json.
+ * Node.js process (remote scenarios start their HTTP server in one more), prints the machine
+ * description, a table of figures and ratios against the baselines measured in the same run, and
+ * writes everything to bench/results/latest.json.
  */
 import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeMachine } from "./machine.js";
 import type { ScenarioResult } from "./result.js";
+import { ratioLines } from "./ratios.js";
 import { formatValue, parseReport } from "./result.js";
 
 interface ScenarioDefinition {
@@ -17,9 +20,14 @@ interface ScenarioDefinition {
   readonly args: readonly string[];
   readonly longArgs: readonly string[];
   readonly description: string;
+  /** The scenario whose figures this one's ratios are computed against; run first. */
+  readonly baseline: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** A figure some scenarios report: CPU used by other processes of the machine while measuring. */
+const OTHER_CPU_FIGURE = "other processes' CPU";
+const NOISY_OTHER_CPU_CORES = 0.25;
 
 const SCENARIOS: readonly ScenarioDefinition[] = [
   {
@@ -28,6 +36,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     args: [],
     longArgs: ["--messages", "20000000"],
     description: "floor (plain Map + FIFO) and the SDK's batch engine without the runtime",
+    baseline: "baseline",
   },
   {
     name: "embedded-counter",
@@ -35,6 +44,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     args: [],
     longArgs: ["--duration-ms", "30000"],
     description: "counter over 10,000 addresses fed from outside, default backlog bound",
+    baseline: "baseline",
   },
   {
     name: "embedded-counter-small-batches",
@@ -43,6 +53,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     longArgs: ["--max-backlog", "10000", "--duration-ms", "30000"],
     description:
       "counter over 10,000 addresses with a backlog bound of 10,000 (≈1 message per batch)",
+    baseline: "baseline",
   },
   {
     name: "embedded-ring",
@@ -50,6 +61,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     args: [],
     longArgs: ["--hops", "20000"],
     description: "function-to-function ring over 10,000 addresses, 1,000 tokens",
+    baseline: "baseline",
   },
   {
     name: "self-loop",
@@ -57,8 +69,49 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     args: [],
     longArgs: ["--duration-ms", "300000"],
     description: "4 self-messaging loops; heap sampled every second after GC",
+    baseline: "baseline",
   },
+  {
+    name: "http-floor",
+    module: "scenarios/http-floor.js",
+    args: [],
+    longArgs: ["--duration-ms", "30000", "--serial-duration-ms", "10000"],
+    description: "one HTTP round trip (undici → node:http in another process), 64 in flight and 1",
+    baseline: "http-floor",
+  },
+  ...(["ours", "official"] as const).flatMap((sdk) => [
+    {
+      name: `remote-${sdk}-cold`,
+      module: "scenarios/remote.js",
+      args: ["--sdk", sdk, "--shape", "cold"],
+      longArgs: ["--sdk", sdk, "--shape", "cold", "--duration-ms", "30000"],
+      description: `remote counter (${sdk === "ours" ? "our SDK" : "official SDK"}, own process), 1,000 addresses, 64 in flight`,
+      baseline: "http-floor",
+    },
+    {
+      name: `remote-${sdk}-hot`,
+      module: "scenarios/remote.js",
+      args: ["--sdk", sdk, "--shape", "hot"],
+      longArgs: ["--sdk", sdk, "--shape", "hot", "--duration-ms", "30000"],
+      description: `remote counter (${sdk === "ours" ? "our SDK" : "official SDK"}, own process), 64 addresses, 6,400 in flight`,
+      baseline: "http-floor",
+    },
+  ]),
 ];
+
+// Scenario processes never outlive the harness: they are killed when it exits or is interrupted
+// (a scenario's own server child then exits as its IPC channel closes).
+const running = new Set<ChildProcess>();
+const killRunning = (): void => {
+  for (const child of running) child.kill("SIGKILL");
+};
+process.on("exit", killRunning);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killRunning();
+    process.exit(1);
+  });
+}
 
 function runScenario(definition: ScenarioDefinition, long: boolean): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
@@ -71,10 +124,12 @@ function runScenario(definition: ScenarioDefinition, long: boolean): Promise<Sce
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
+    running.add(child);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
+      running.delete(child);
       const result = parseReport(output);
       if (code !== 0 || result === undefined) {
         reject(new Error(`scenario ${definition.name} failed (exit ${code}):\n${output}`));
@@ -85,22 +140,6 @@ function runScenario(definition: ScenarioDefinition, long: boolean): Promise<Sce
   });
 }
 
-function ratios(results: readonly ScenarioResult[]): string[] {
-  const baseline = results.find((r) => r.scenario === "baseline");
-  if (baseline === undefined) return [];
-  const lines: string[] = [];
-  for (const result of results) {
-    const deliveries = result.figures.find((f) => f.name === "deliveries");
-    if (deliveries === undefined) continue;
-    for (const base of baseline.figures) {
-      lines.push(
-        `${result.scenario} / ${base.name}: ${formatValue(deliveries.value / base.value)}x`,
-      );
-    }
-  }
-  return lines;
-}
-
 async function main(argv: readonly string[]): Promise<void> {
   if (argv.includes("--help")) {
     console.log("usage: npm run bench -- [scenario-prefix...] [--long]\n\nscenarios:");
@@ -109,12 +148,15 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const long = argv.includes("--long");
   const filters = argv.filter((a) => !a.startsWith("--"));
-  const selected = SCENARIOS.filter(
+  const chosen = SCENARIOS.filter(
     (s) => filters.length === 0 || filters.some((f) => s.name.startsWith(f)),
   );
-  if (!selected.some((s) => s.name === "baseline") && selected.length > 0) {
-    selected.unshift(SCENARIOS[0] as ScenarioDefinition);
-  }
+  // The baselines of the chosen scenarios run first, whether chosen or not.
+  const baselines = new Set(chosen.map((s) => s.baseline));
+  const selected = [
+    ...SCENARIOS.filter((s) => baselines.has(s.name)),
+    ...chosen.filter((s) => !baselines.has(s.name)),
+  ];
   const machine = describeMachine();
   console.log(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, node ${machine.node}`,
@@ -130,11 +172,17 @@ async function main(argv: readonly string[]): Promise<void> {
       );
     }
     for (const note of result.notes) console.log(`${"".padEnd(32)} (${note})`);
+    const other = result.figures.find((f) => f.name === OTHER_CPU_FIGURE);
+    if (other !== undefined && other.value > NOISY_OTHER_CPU_CORES) {
+      console.log(
+        `${"".padEnd(32)} (warning: other processes used ${formatValue(other.value)} cores meanwhile; these figures are noise)`,
+      );
+    }
   }
-  const ratioLines = ratios(results);
-  if (ratioLines.length > 0) {
-    console.log("\nratios (deliveries / baseline):");
-    for (const line of ratioLines) console.log(`  ${line}`);
+  const lines = ratioLines(results);
+  if (lines.length > 0) {
+    console.log("\nratios:");
+    for (const line of lines) console.log(`  ${line}`);
   }
   const out = join(here, "..", "..", "results", "latest.json");
   mkdirSync(dirname(out), { recursive: true });

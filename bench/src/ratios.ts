@@ -1,0 +1,91 @@
+/**
+ * Ratios printed after the figures, so that results compare across machines: every embedded
+ * scenario's deliveries against the baselines, and named ratios between two figures of (possibly)
+ * different scenarios, each with the target it is read against. A ratio is printed only when both
+ * of its scenarios ran.
+ */
+import type { ScenarioResult } from "./result.js";
+import { formatValue } from "./result.js";
+
+/** A figure of a scenario: `[scenario, figure name]`. */
+type FigureRef = readonly [scenario: string, figure: string];
+
+/** A ratio of two figures. */
+interface RatioDefinition {
+  readonly label: string;
+  readonly numerator: FigureRef;
+  readonly denominator: FigureRef;
+  /** What the ratio should be, e.g. `≤ 2` (a target of issue 3); none for figures that explain. */
+  readonly target?: string;
+}
+
+const SDKS = ["ours", "official"] as const;
+const SHAPES = ["cold", "hot"] as const;
+
+const NAMED_RATIOS: readonly RatioDefinition[] = [
+  ...SDKS.flatMap((sdk) =>
+    SHAPES.map((shape) => ({
+      label: `floor req/s ÷ remote-${sdk}-${shape} msg/s`,
+      numerator: ["http-floor", "requests/s"] as const,
+      denominator: [`remote-${sdk}-${shape}`, "messages/s"] as const,
+      target: "≤ 2",
+    })),
+  ),
+  ...SHAPES.map((shape) => ({
+    label: `server CPU/invocation, official ÷ ours (${shape})`,
+    numerator: [`remote-official-${shape}`, "server CPU/invocation"] as const,
+    denominator: [`remote-ours-${shape}`, "server CPU/invocation"] as const,
+    target: "≥ 1",
+  })),
+  ...SHAPES.map((shape) => ({
+    label: `msg/s, ours ÷ official (${shape})`,
+    numerator: [`remote-ours-${shape}`, "messages/s"] as const,
+    denominator: [`remote-official-${shape}`, "messages/s"] as const,
+  })),
+  ...SDKS.map((sdk) => ({
+    label: `runtime CPU/message, cold ÷ hot (${sdk})`,
+    numerator: [`remote-${sdk}-cold`, "runtime CPU/message"] as const,
+    denominator: [`remote-${sdk}-hot`, "runtime CPU/message"] as const,
+    target: "> 1",
+  })),
+  ...SDKS.map((sdk) => ({
+    label: `runtime CPU/message (${sdk} cold) ÷ floor client CPU/req`,
+    numerator: [`remote-${sdk}-cold`, "runtime CPU/message"] as const,
+    denominator: ["http-floor", "client CPU/request"] as const,
+  })),
+];
+
+function figure(results: readonly ScenarioResult[], [scenario, name]: FigureRef) {
+  return results.find((r) => r.scenario === scenario)?.figures.find((f) => f.name === name)?.value;
+}
+
+/** Every scenario's `deliveries` divided by each figure of the `baseline` scenario. */
+function baselineRatios(results: readonly ScenarioResult[]): string[] {
+  const baseline = results.find((r) => r.scenario === "baseline");
+  if (baseline === undefined) return [];
+  const lines: string[] = [];
+  for (const result of results) {
+    const deliveries = result.figures.find((f) => f.name === "deliveries");
+    if (deliveries === undefined) continue;
+    for (const base of baseline.figures) {
+      lines.push(
+        `${result.scenario} deliveries ÷ baseline ${base.name}: ${formatValue(deliveries.value / base.value)}x`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The ratio lines for the results of one run (empty when no ratio applies). */
+export function ratioLines(results: readonly ScenarioResult[]): string[] {
+  const lines = baselineRatios(results);
+  for (const ratio of NAMED_RATIOS) {
+    const numerator = figure(results, ratio.numerator);
+    const denominator = figure(results, ratio.denominator);
+    if (numerator === undefined || denominator === undefined) continue;
+    const value = `${formatValue(numerator / denominator)}x`.padStart(8);
+    const target = ratio.target === undefined ? "" : `   target ${ratio.target}`;
+    lines.push(`${ratio.label.padEnd(60)} ${value}${target}`);
+  }
+  return lines;
+}
