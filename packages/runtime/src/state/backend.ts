@@ -66,6 +66,20 @@ export interface StateChangeCapture {
   abandon(): void;
 }
 
+/** A position in the listing of a function type's ids: ids come in (key group, id) order. */
+export interface IdCursor {
+  readonly keyGroup: number;
+  readonly id: string;
+}
+
+/** One page of ids. */
+export interface IdPage {
+  /** Ids holding live state, in (key group, id) order. */
+  readonly ids: readonly string[];
+  /** Where the next page starts, or `undefined` after the last page. */
+  readonly next: IdCursor | undefined;
+}
+
 /** Where persisted values live. */
 export interface StateBackend {
   /** Backend name for logs and metrics (`memory`, `disk`). */
@@ -96,6 +110,19 @@ export interface StateBackend {
    * periodically. Returns how many values were removed.
    */
   sweepExpired(nowMs: number): number;
+  /**
+   * Function types holding state, with how many addresses hold state (values expired but not
+   * yet swept may still count, for about a sweep interval).
+   */
+  functionTypes(): { readonly typename: string; readonly addresses: number }[];
+  /**
+   * Up to `limit` ids of `typename` with live state, after `after` in (key group, id) order.
+   * Pages stay correct while writes continue: an id is listed at most once; ids added behind the
+   * cursor are not listed.
+   */
+  listIds(typename: string, after: IdCursor | undefined, limit: number, nowMs: number): IdPage;
+  /** Values stored (values expired but not yet swept count until swept). */
+  liveValues(): number;
   /** Releases resources. */
   close(): Promise<void>;
 }

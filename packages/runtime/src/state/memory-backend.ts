@@ -11,7 +11,14 @@ import type { StateRecord } from "../checkpoint/model.js";
 import { DEFAULT_MAX_KEY_GROUPS, checkMaxKeyGroups, keyGroupOf } from "../core/key-group.js";
 import type { AddressState } from "./address-state.js";
 import { cellsOf, compact, findCell } from "./address-state.js";
-import type { StateBackend, StateTable, StateWrite, StoredValue } from "./backend.js";
+import type {
+  IdCursor,
+  IdPage,
+  StateBackend,
+  StateTable,
+  StateWrite,
+  StoredValue,
+} from "./backend.js";
 import type { SweptTable } from "./expiry-sweeper.js";
 import { ExpirySweeper } from "./expiry-sweeper.js";
 import type { CapturedTable } from "./memory-capture.js";
@@ -22,9 +29,16 @@ function expiryFor(spec: StateSpec, nowMs: number): number {
   return spec.expiration.mode === "none" ? Infinity : nowMs + spec.expiration.afterMs;
 }
 
-/** The capture in progress, shared by the tables of a backend. */
+/** What the tables of a backend share: the capture in progress and the count of values. */
 interface CaptureHolder {
   capture: MemoryCapture | undefined;
+  /** Values stored, all tables. */
+  values: number;
+}
+
+function countOf(state: AddressState | undefined): number {
+  if (state === undefined) return 0;
+  return state instanceof StateCell ? 1 : state.length;
 }
 
 class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
@@ -65,11 +79,47 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
   }
 
   private put(id: string, keyGroup: number, state: AddressState | undefined): void {
+    const group = this.groups[keyGroup];
+    this.holder.values += countOf(state) - countOf(group?.get(id));
     if (state === undefined) {
-      this.groups[keyGroup]?.delete(id);
+      group?.delete(id);
       return;
     }
     (this.groups[keyGroup] ??= new Map()).set(id, state);
+  }
+
+  /** Addresses holding state. */
+  addresses(): number {
+    let count = 0;
+    for (const group of this.groups) count += group?.size ?? 0;
+    return count;
+  }
+
+  listIds(after: IdCursor | undefined, limit: number, nowMs: number): IdPage {
+    const ids: string[] = [];
+    for (let keyGroup = after?.keyGroup ?? 0; keyGroup < this.groups.length; keyGroup++) {
+      const group = this.groups[keyGroup];
+      if (group === undefined) continue;
+      // Maps keep insertion order: sort (a copy of one key group's ids) for a stable order.
+      const sorted = [...group.keys()].sort();
+      let start = 0;
+      if (after !== undefined && keyGroup === after.keyGroup) {
+        while (start < sorted.length && (sorted[start] as string) <= after.id) start++;
+      }
+      for (let i = start; i < sorted.length; i++) {
+        const id = sorted[i] as string;
+        const state = group.get(id) as AddressState;
+        if (!cellsOf(state).some((cell) => cell.isLive(nowMs))) continue;
+        ids.push(id);
+        if (ids.length === limit) {
+          const more =
+            i + 1 < sorted.length ||
+            this.groups.slice(keyGroup + 1).some((g) => (g?.size ?? 0) > 0);
+          return { ids, next: more ? { keyGroup, id } : undefined };
+        }
+      }
+    }
+    return { ids, next: undefined };
   }
 
   removeExpired(id: string, nowMs: number): { removed: number; nextExpiryMs: number } {
@@ -120,6 +170,7 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
       const { spec, value } = writes[0] as StateWrite;
       if (value !== undefined && state.name === spec.name) {
         const expiresAtMs = expiryFor(spec, nowMs);
+        // Replaced in place: the count of values does not change.
         state.assign(value, expiresAtMs);
         this.sweeper.note(this, id, expiresAtMs);
         return;
@@ -172,7 +223,7 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
   const maxKeyGroups = checkMaxKeyGroups(options.maxKeyGroups ?? DEFAULT_MAX_KEY_GROUPS);
   const tables = new Map<string, MemoryStateTable>();
   let tracking = false;
-  const holder: CaptureHolder = { capture: undefined };
+  const holder: CaptureHolder = { capture: undefined, values: 0 };
   const sweeper = new ExpirySweeper();
   function table(typename: string): MemoryStateTable {
     let found = tables.get(typename);
@@ -211,9 +262,21 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
     sweepExpired(nowMs) {
       return sweeper.sweep(nowMs);
     },
+    functionTypes() {
+      return [...tables.values()]
+        .map((t) => ({ typename: t.typename, addresses: t.addresses() }))
+        .filter((t) => t.addresses > 0);
+    },
+    listIds(typename, after, limit, nowMs) {
+      return tables.get(typename)?.listIds(after, limit, nowMs) ?? { ids: [], next: undefined };
+    },
+    liveValues() {
+      return holder.values;
+    },
     clear() {
       holder.capture?.release();
       sweeper.clear();
+      holder.values = 0;
       for (const existing of tables.values()) {
         existing.groups.fill(undefined);
         if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);

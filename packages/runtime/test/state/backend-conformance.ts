@@ -101,6 +101,30 @@ function backendLive(backend: StateBackend, nowMs: number): Record<string, Recor
   return result;
 }
 
+/** Paged listing (pages of 2) gives exactly the ids with live values, in (key group, id) order. */
+function checkListing(backend: StateBackend, model: Model, nowMs: number): void {
+  const expectedLive = live(model, nowMs);
+  let liveValues = 0;
+  for (const values of Object.values(expectedLive)) liveValues += Object.keys(values).length;
+  assert.ok(backend.liveValues() >= liveValues, "the live value count covers every live value");
+  for (const type of TYPES) {
+    const expected = IDS.filter((id) => expectedLive[`${type}\u0000${id}`] !== undefined)
+      .map((id) => ({ id, keyGroup: keyGroupOf(id, backend.maxKeyGroups) }))
+      .sort((a, b) => a.keyGroup - b.keyGroup || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((entry) => entry.id);
+    const listed: string[] = [];
+    let page = backend.listIds(type, undefined, 2, nowMs);
+    listed.push(...page.ids);
+    while (page.next !== undefined) {
+      page = backend.listIds(type, page.next, 2, nowMs);
+      listed.push(...page.ids);
+    }
+    assert.deepEqual(listed, expected, `ids of ${type}`);
+    const counted = backend.functionTypes().find((t) => t.typename === type)?.addresses ?? 0;
+    assert.ok(counted >= expected.length, `address count of ${type}`);
+  }
+}
+
 /** Runs the conformance suite against backends made by `create`. */
 export async function checkBackendConformance(
   create: () => StateBackend | Promise<StateBackend>,
@@ -248,6 +272,7 @@ export async function checkBackendConformance(
           }
         }
         assert.deepEqual(backendLive(backend, now), live(model, now), `after ${step.kind}`);
+        checkListing(backend, model, now);
       }
     }),
     { numRuns: runs },
