@@ -179,3 +179,8 @@ export type {
 } from "./admin/storage-location.js";
 export type { CheckpointsView, SavepointView } from "./admin/checkpoint-routes.js";
 export { MAX_ADMIN_BODY_BYTES } from "./admin/admin-server.js";
+export {
+  STATE_SCHEMAS_TABLE,
+  TYPENAME_HISTORY_TYPENAME,
+  readStateSchemas,
+} from "./core/schema-registry.js";

@@ -2,9 +2,10 @@
  * The runtime: wires functions, state, the dispatcher, checkpointing, ingresses and egresses, and
  * runs them through one explicit lifecycle (created → starting → running → stopping → stopped).
  *
- * Start: recover (the latest checkpoint, or a savepoint) → start egresses → start ingresses →
- * start checkpointing. Stop: stop ingresses → let in-flight work finish → take a last checkpoint
- * → stop egresses → close the state backend.
+ * Start: track state changes (with checkpointing) → recover (the latest checkpoint, or a
+ * savepoint) → admit the embedded functions' value specs against the state schema registry →
+ * start egresses → start ingresses → start checkpointing. Stop: stop ingresses → let in-flight
+ * work finish → take a last checkpoint → stop egresses → close the state backend.
  */
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import { StatefunError } from "@statefun-ts/protocol";
@@ -27,6 +28,7 @@ import { Dispatcher } from "./core/dispatcher.js";
 import { EgressRouter } from "./core/egress.js";
 import { createEmbeddedProvider } from "./core/embedded-provider.js";
 import { composeProviders } from "./core/function-invoker.js";
+import { StateSchemaRegistry, declaredSchemas } from "./core/schema-registry.js";
 import type { Egress, EgressContext } from "./io/egress.js";
 import { IdempotencyGuard } from "./io/idempotency.js";
 import type { Ingress, IngressContext } from "./io/ingress.js";
@@ -53,7 +55,13 @@ export interface Runtime {
   readonly logger: Logger;
   /** The state backend. */
   readonly backend: StateBackend;
-  /** Recovers (with checkpointing), then starts egresses, ingresses and checkpointing. */
+  /**
+   * Recovers (with checkpointing), checks the embedded functions' value specs against the state
+   * schema registry, then starts egresses, ingresses and checkpointing.
+   *
+   * @throws StatefunError `invalid-config` when a value was stored with a typename its spec
+   *   declares no migration from (nothing is started then).
+   */
   start(): Promise<void>;
   /** Stops ingresses, lets in-flight work finish, takes a last checkpoint, stops egresses. */
   stop(): Promise<void>;
@@ -107,6 +115,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
   const router = new EgressRouter();
   for (const egress of resolved.egresses) router.register(egress);
+  const schemas = new StateSchemaRegistry(backend, clock);
   const dispatcher = new Dispatcher({
     provider: composeProviders([
       createEmbeddedProvider(resolved.functions, {
@@ -115,6 +124,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       ...resolved.providers,
     ]),
     backend,
+    schemas,
     clock,
     logger,
     egress: router,
@@ -280,7 +290,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       expect("created", "start");
       state = "starting";
       try {
+        // Every change from here on — restored savepoint state, the schema registry, messages
+        // processed while components start — must reach the next (incremental) checkpoint.
+        if (coordinator !== undefined) backend.trackChanges();
         await recover();
+        schemas.admitDeclared(declaredSchemas(resolved.functions));
         for (const egress of resolved.egresses) {
           await egress.start(egressContext);
           started.egresses.push(egress);

@@ -1,6 +1,8 @@
 /**
  * The implementation of `Context` for one invocation batch: collects effects in call order and
  * tracks state changes, so that the batch's effects can be handed over atomically at its end.
+ * A value stored with an earlier type is migrated when first read and counts as changed, so that
+ * the batch writes it back with the current type (lazy rewrite).
  */
 import type {
   Address,
@@ -12,18 +14,65 @@ import type {
 } from "@statefun-ts/protocol";
 import { StatefunError, TypedValue, formatAddress, parseTypeName } from "@statefun-ts/protocol";
 import type { Context, Storage } from "./context.js";
+import { findMigration } from "./migration.js";
 import type { StateDeclarations, ValueSpec } from "./value-spec.js";
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/**
+ * The `type-mismatch` error for a stored value whose typename is neither its spec's nor one the
+ * spec migrates from.
+ */
+export function stateTypeMismatch(self: Address, spec: ValueSpec, found: string): StatefunError {
+  const migrates = spec.migrateFrom.map((m) => m.from.typename);
+  const also = migrates.length === 0 ? "" : ` (or one it migrates from: ${migrates.join(", ")})`;
+  return new StatefunError(
+    "type-mismatch",
+    `state ${spec.name} of function type ${self.typename} (target ${formatAddress(self)}): expected a value of type ${spec.typename}${also}, found ${found}`,
+    {
+      details: {
+        address: formatAddress(self),
+        state: spec.name,
+        expected: spec.typename,
+        found,
+      },
+    },
+  );
+}
+
+/**
+ * Checks that every present value has its spec's typename or one the spec migrates from.
+ *
+ * @throws StatefunError `type-mismatch` for the first value that has neither.
+ */
+export function checkStateTypes(
+  self: Address,
+  specs: readonly ValueSpec[],
+  values: readonly (TypedValue | undefined)[],
+): void {
+  for (let i = 0; i < specs.length; i++) {
+    const value = values[i];
+    if (value === undefined) continue;
+    const spec = specs[i] as ValueSpec;
+    if (
+      value.typename !== spec.typename &&
+      findMigration(spec.migrateFrom, value.typename) === undefined
+    ) {
+      throw stateTypeMismatch(self, spec, value.typename);
+    }
+  }
+}
+
 /** The state cells of one address during a batch: current values and which ones changed. */
 export class StateCells {
+  private readonly self: Address;
   private readonly specs: readonly ValueSpec[];
   private readonly values: (TypedValue | undefined)[];
   private changed: boolean[] | undefined;
 
   /** Takes ownership of `values` (one entry per spec, in spec order). */
-  constructor(specs: readonly ValueSpec[], values: (TypedValue | undefined)[]) {
+  constructor(self: Address, specs: readonly ValueSpec[], values: (TypedValue | undefined)[]) {
+    this.self = self;
     this.specs = specs;
     this.values = values;
   }
@@ -31,7 +80,30 @@ export class StateCells {
   get(index: number): unknown {
     const value = this.values[index];
     if (value === undefined) return undefined;
-    return value.decodeUnchecked((this.specs[index] as ValueSpec).type);
+    const spec = this.specs[index] as ValueSpec;
+    if (value.typename !== spec.typename) {
+      this.migrate(index, spec, value);
+      return this.values[index]?.decodeUnchecked(spec.type);
+    }
+    return value.decodeUnchecked(spec.type);
+  }
+
+  /** Replaces a value stored with an earlier type by its migrated value, counted as changed. */
+  private migrate(index: number, spec: ValueSpec, value: TypedValue): void {
+    const migration = findMigration(spec.migrateFrom, value.typename);
+    if (migration === undefined) throw stateTypeMismatch(this.self, spec, value.typename);
+    let migrated: unknown;
+    try {
+      migrated = migration.migrate(value.decodeUnchecked(migration.from));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StatefunError(
+        "function-failed",
+        `state ${spec.name} of function type ${this.self.typename} (target ${formatAddress(this.self)}): the migration from ${value.typename} to ${spec.typename} failed: ${reason}`,
+        { cause: error, details: { address: formatAddress(this.self), state: spec.name } },
+      );
+    }
+    this.set(index, migrated);
   }
 
   set(index: number, value: unknown): void {

@@ -10,10 +10,10 @@ import type {
 } from "@statefun-ts/protocol";
 import { StatefunError, parseTypeName } from "@statefun-ts/protocol";
 import type { Context, Storage } from "./context.js";
-import { BatchContext, StateCells, storageClassFor } from "./context-impl.js";
+import { BatchContext, StateCells, checkStateTypes, storageClassFor } from "./context-impl.js";
 import type { Message } from "./message.js";
 import { IncomingMessage } from "./message.js";
-import type { StateDeclarations, ValueSpec } from "./value-spec.js";
+import type { CheckedDeclarations, StateDeclarations, ValueSpec } from "./value-spec.js";
 import { resolveValueSpecs } from "./value-spec.js";
 
 /** A function's handler: called once per message, sequentially per address. */
@@ -26,8 +26,11 @@ export type StatefulFunction<S extends StateDeclarations> = (
 export interface FunctionDefinition<S extends StateDeclarations> {
   /** The function type, `<namespace>/<name>`. */
   readonly typename: string;
-  /** The values the function persists, by name. Default: none. */
-  readonly state?: S;
+  /**
+   * The values the function persists, by name. Default: none. Each value's migrations must
+   * produce values of its type.
+   */
+  readonly state?: S & NoInfer<CheckedDeclarations<S>>;
   /** The handler. */
   readonly fn: StatefulFunction<S>;
 }
@@ -103,8 +106,12 @@ export function isStatefulFunctions(value: unknown): value is StatefulFunctions 
  * Runs a batch of invocations of one address, sequentially, against one shared state view, and
  * returns the batch's effects. Returns synchronously when every handler call returned
  * synchronously. Throws (or rejects) with the handler's error; the effects are then dropped.
+ * A value stored with a type its spec migrates from is migrated when read and reported as changed
+ * (written back with the current type).
  *
  * @param state - the current value of each spec of `fn`, in spec order; the call takes ownership.
+ * @throws StatefunError `type-mismatch`, before any handler runs, when a value has neither its
+ *   spec's typename nor one the spec migrates from.
  */
 export function invokeBatch(
   fn: BoundFunction,
@@ -112,7 +119,8 @@ export function invokeBatch(
   state: (TypedValue | undefined)[],
   invocations: readonly InvocationInput[],
 ): InvocationEffects | Promise<InvocationEffects> {
-  const context = new BatchContext(self, new StateCells(fn.specs, state), fn.storageClass);
+  checkStateTypes(self, fn.specs, state);
+  const context = new BatchContext(self, new StateCells(self, fn.specs, state), fn.storageClass);
   const handler = fn.fn;
   for (let i = 0; i < invocations.length; i++) {
     const invocation = invocations[i] as InvocationInput;

@@ -22,11 +22,14 @@ export type { EgressRecord, OutgoingMessage } from "@statefun-ts/protocol";
 export { customType, jsonType } from "./types.js";
 export type { CustomTypeOptions } from "./types.js";
 export type {
+  CheckedDeclarations,
   DeclaredValue,
   StateDeclarations,
   ValueSpec,
   ValueSpecOptions,
 } from "./value-spec.js";
+export { migration } from "./migration.js";
+export type { Migration } from "./migration.js";
 export type { Context, Storage } from "./context.js";
 export {
   PLAYGROUND_EGRESS_ID,

@@ -1,9 +1,12 @@
 /**
- * Value specs: the state a function declares (name, type, expiration), in the short form
- * (`visits: intType`) or the long form (`visits: { type: intType, expireAfterWriteMs: 60_000 }`).
+ * Value specs: the state a function declares (name, type, expiration, migrations from earlier
+ * types), in the short form (`visits: intType`) or the long form
+ * (`visits: { type: intType, expireAfterWriteMs: 60_000 }`).
  */
 import type { Expiration, StateSpec, Type } from "@statefun-ts/protocol";
 import { NO_EXPIRATION, StatefunError } from "@statefun-ts/protocol";
+import type { Migration } from "./migration.js";
+import { NO_MIGRATIONS, resolveMigrations } from "./migration.js";
 
 /** The long form of a value spec. */
 export interface ValueSpecOptions<T> {
@@ -13,20 +16,42 @@ export interface ValueSpecOptions<T> {
   readonly expireAfterWriteMs?: number;
   /** Expire the value this many milliseconds after the address was last invoked. */
   readonly expireAfterInvokeMs?: number;
+  /**
+   * Migrations from the types this value was stored with before, one per earlier typename (build
+   * them with `migration`). A stored value with one of those typenames is migrated when read and
+   * written back with {@link type} at the end of that batch (a write: it restarts an after-write
+   * expiration). The runtime refuses to start when a typename this value was ever stored with has
+   * no migration, so a migration cannot be removed once values may have been stored with its
+   * typename. Default: none.
+   */
+  readonly migrateFrom?: readonly Migration<T>[];
 }
 
 /** A value spec: a type, or a type with an expiration. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the element types are inferred per key
 export type StateDeclarations = Readonly<Record<string, Type<any> | ValueSpecOptions<any>>>;
 
-/** The value type declared by one entry of {@link StateDeclarations}. */
+/** The value type declared by one entry of {@link StateDeclarations} (the type of its `type`). */
 export type DeclaredValue<D> =
-  D extends Type<infer T> ? T : D extends ValueSpecOptions<infer T> ? T : never;
+  D extends Type<infer T> ? T : D extends { readonly type: Type<infer T> } ? T : never;
+
+/** One entry of {@link CheckedDeclarations}: distributes over unions of entries. */
+type CheckedEntry<E> = E extends Type<unknown> ? E : ValueSpecOptions<DeclaredValue<E>>;
+
+/**
+ * State declarations whose migrations produce values of their value's type: what `bind` checks
+ * the declarations it infers against.
+ */
+export type CheckedDeclarations<S extends StateDeclarations> = {
+  readonly [K in keyof S]: CheckedEntry<S[K]>;
+};
 
 /** A resolved value spec. */
 export interface ValueSpec<T = unknown> extends StateSpec {
   /** The value's type. */
   readonly type: Type<T>;
+  /** Migrations from earlier types (empty when none are declared). */
+  readonly migrateFrom: readonly Migration<T>[];
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -57,15 +82,23 @@ export function resolveValueSpecs(
       );
     }
     if (isType(entry)) {
-      return { name, typename: entry.typename, type: entry, expiration: NO_EXPIRATION };
+      return {
+        name,
+        typename: entry.typename,
+        type: entry,
+        expiration: NO_EXPIRATION,
+        migrateFrom: NO_MIGRATIONS,
+      };
     }
-    const { type, expireAfterWriteMs, expireAfterInvokeMs } = entry as ValueSpecOptions<unknown>;
+    const { type, expireAfterWriteMs, expireAfterInvokeMs, migrateFrom } =
+      entry as ValueSpecOptions<unknown>;
     if (type === undefined || !isType(type)) {
       throw new StatefunError(
         "invalid-argument",
-        `value spec ${name} of ${functionTypename} must be a Type or { type, expireAfterWriteMs?, expireAfterInvokeMs? }`,
+        `value spec ${name} of ${functionTypename} must be a Type or { type, expireAfterWriteMs?, expireAfterInvokeMs?, migrateFrom? }`,
       );
     }
+    const migrations = resolveMigrations(functionTypename, name, type.typename, migrateFrom);
     let expiration: Expiration = NO_EXPIRATION;
     if (expireAfterWriteMs !== undefined && expireAfterInvokeMs !== undefined) {
       throw new StatefunError(
@@ -80,6 +113,6 @@ export function resolveValueSpecs(
       checkTtl(functionTypename, name, "expireAfterInvokeMs", expireAfterInvokeMs);
       expiration = { mode: "after-invoke", afterMs: expireAfterInvokeMs };
     }
-    return { name, typename: type.typename, type, expiration };
+    return { name, typename: type.typename, type, expiration, migrateFrom: migrations };
   });
 }

@@ -30,6 +30,7 @@ import type { EffectsEnvironment } from "./effects.js";
 import { applyEffects, validateEffects } from "./effects.js";
 import type { FunctionProvider, InvokeOutcome } from "./function-invoker.js";
 import { keyGroupOf } from "./key-group.js";
+import type { StateSchemaRegistry } from "./schema-registry.js";
 
 /** Retry policy for failed batches. */
 export interface RetryPolicy {
@@ -45,6 +46,8 @@ export interface RetryPolicy {
 export interface DispatcherOptions {
   readonly provider: FunctionProvider;
   readonly backend: StateBackend;
+  /** The persisted typenames of state, consulted when a remote function negotiates specs. */
+  readonly schemas: StateSchemaRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly egress: EgressRouter;
@@ -89,7 +92,7 @@ export class Dispatcher implements EffectsEnvironment {
   readonly delayed: DelayedMessages;
   readonly egress: EgressRouter;
   private readonly options: DispatcherOptions;
-  private readonly types = new Map<string, FunctionTypeRuntime | null>();
+  private readonly types = new Map<string, FunctionTypeRuntime>();
   private ready: AddressSlot[] = [];
   private readyHead = 0;
   private drainScheduled = false;
@@ -127,21 +130,19 @@ export class Dispatcher implements EffectsEnvironment {
 
   /** The runtime of a function type, resolving its invoker on first use. */
   functionType(typename: string): FunctionTypeRuntime | undefined {
-    let fn = this.types.get(typename);
-    if (fn === undefined) {
-      const invoker = this.options.provider.resolve(typename);
-      fn =
-        invoker === undefined
-          ? null
-          : new FunctionTypeRuntime(typename, invoker, this.options.backend.table(typename));
-      this.types.set(typename, fn);
-    }
-    return fn ?? undefined;
+    const known = this.types.get(typename);
+    if (known !== undefined) return known;
+    // Unknown names are not remembered: ingress requests may name anything.
+    const invoker = this.options.provider.resolve(typename);
+    if (invoker === undefined) return undefined;
+    const fn = new FunctionTypeRuntime(typename, invoker, this.options.backend.table(typename));
+    this.types.set(typename, fn);
+    return fn;
   }
 
   /** Function types seen so far. */
   functionTypes(): FunctionTypeRuntime[] {
-    return [...this.types.values()].filter((fn): fn is FunctionTypeRuntime => fn !== null);
+    return [...this.types.values()];
   }
 
   /**
@@ -410,7 +411,8 @@ export class Dispatcher implements EffectsEnvironment {
   /**
    * Registers the specs a function reported missing (reference §1.6). A spec registered since the
    * request was built (by a concurrent request) is fine; one the request carried is a protocol
-   * violation, as is a known name with another typename.
+   * violation, as is a known name with another typename — known in memory, or recorded in the
+   * persisted state schema registry (also after a restart). Registers all or none.
    */
   private registerSpecs(
     slot: AddressSlot,
@@ -420,22 +422,25 @@ export class Dispatcher implements EffectsEnvironment {
     const added: StateSpec[] = [];
     for (const spec of missing) {
       const index = fn.specs.findIndex((known) => known.name === spec.name);
-      const known = fn.specs[index];
+      const known = fn.specs[index] ?? added.find((other) => other.name === spec.name);
       if (known === undefined) {
-        fn.register(spec);
+        const refused = this.options.schemas.checkNegotiated(fn.typename, spec);
+        if (refused !== undefined) return refused;
         added.push(spec);
       } else if (known.typename !== spec.typename) {
         return new StatefunError(
           "invalid-effect",
           `${fn.typename} declares state ${JSON.stringify(spec.name)} with type ${spec.typename}, but it is registered with type ${known.typename}`,
         );
-      } else if (index < slot.specsSent) {
+      } else if (index >= 0 && index < slot.specsSent) {
         return new StatefunError(
           "invalid-effect",
           `${fn.typename} reported state ${JSON.stringify(spec.name)} missing although the request carried it`,
         );
       }
     }
+    for (const spec of added) fn.register(spec);
+    this.options.schemas.recordNegotiated(fn.typename, added);
     if (added.length > 0) {
       this.options.logger.info(
         { functionType: fn.typename, states: added.map((s) => `${s.name}:${s.typename}`) },

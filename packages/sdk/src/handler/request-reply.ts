@@ -8,14 +8,16 @@
  * 2. When a declared value spec is missing from the request, the reply is an
  *    `IncompleteInvocationContext` listing only the missing specs, in declaration order, and no
  *    user code runs. Undeclared states in the request are ignored.
- * 3. A present state value whose typename differs from its spec's is refused (`type-mismatch`)
- *    before any user code runs: it is never decoded with the wrong type.
+ * 3. A present state value whose typename is neither its spec's nor one the spec migrates from
+ *    (`migrateFrom`) is refused (`type-mismatch`) before any user code runs: it is never decoded
+ *    with the wrong type. A value with a migratable typename is accepted, migrated when read,
+ *    and reported as a MODIFY mutation with the spec's typename.
  * 4. Invocations run strictly in order against one shared state view; the reply reports only
  *    changed values (DELETE for deleted ones) and every other effect in call order.
  * 5. A failure of user code rejects with `function-failed` naming the address, the user's error
  *    as `cause`; no partial effects are ever encoded.
  */
-import type { Address, InvocationInput, StateSpec, TypedValue } from "@statefun-ts/protocol";
+import type { Address, InvocationInput, TypedValue } from "@statefun-ts/protocol";
 import {
   StatefunError,
   buildIncompleteInvocationContext,
@@ -26,6 +28,7 @@ import {
   isStatefunError,
   parseToFunction,
 } from "@statefun-ts/protocol";
+import { checkStateTypes } from "../context-impl.js";
 import type { BoundFunction, StatefulFunctions } from "../functions.js";
 import { invokeBatch, isStatefulFunctions } from "../functions.js";
 
@@ -56,7 +59,8 @@ export interface RequestReplyHandler {
    *
    * @throws StatefunError (as a rejection) `protocol-error` for bytes that are not a valid
    *   `ToFunction`; `unknown-function-type` when no function is bound to the target's type;
-   *   `type-mismatch` when a state value has another typename than its spec; `function-failed`
+   *   `type-mismatch` when a state value has another typename than its spec and no migration
+   *   from it is declared; `function-failed`
    *   when user code threw (the error is the `cause`) or its results could not be encoded.
    */
   handle(body: Uint8Array): Promise<Uint8Array>;
@@ -105,13 +109,8 @@ export function createRequestReplyHandler(
         if (missing.length > 0) {
           return encodeFromFunction(buildIncompleteInvocationContext(missing));
         }
-        const state = bound.specs.map((spec) => {
-          const value = request.state.get(spec.name);
-          if (value !== undefined && value.typename !== spec.typename) {
-            throw typeMismatch(bound, self, spec, value);
-          }
-          return value;
-        });
+        const state = bound.specs.map((spec) => request.state.get(spec.name));
+        checkStateTypes(self, bound.specs, state);
         return await runBatch(bound, self, state, request.invocations);
       } catch (error) {
         if (onError !== undefined && !isRequestFault(error)) {
@@ -144,26 +143,6 @@ function findFunction(functions: StatefulFunctions, target: Address): BoundFunct
     "unknown-function-type",
     `no function is bound to type ${target.typename} (target ${formatAddress(target)}); bound types: ${types.join(", ") || "none"}`,
     { details: { address: formatAddress(target), typename: target.typename } },
-  );
-}
-
-function typeMismatch(
-  bound: BoundFunction,
-  target: Address,
-  spec: StateSpec,
-  value: TypedValue,
-): StatefunError {
-  return new StatefunError(
-    "type-mismatch",
-    `state ${spec.name} of function type ${bound.typename} (target ${formatAddress(target)}): expected a value of type ${spec.typename}, found ${value.typename}`,
-    {
-      details: {
-        address: formatAddress(target),
-        state: spec.name,
-        expected: spec.typename,
-        found: value.typename,
-      },
-    },
   );
 }
 
