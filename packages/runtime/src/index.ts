@@ -179,6 +179,28 @@ export type {
 } from "./admin/storage-location.js";
 export type { CheckpointsView, SavepointView } from "./admin/checkpoint-routes.js";
 export { MAX_ADMIN_BODY_BYTES } from "./admin/admin-server.js";
+export { StateCell } from "./state/state-cell.js";
+export { cellsOf, compact, copyState, findCell } from "./state/address-state.js";
+export type { AddressState } from "./state/address-state.js";
+export { ChangeTracker, MemoryCapture } from "./state/memory-capture.js";
+export type { CapturedTable } from "./state/memory-capture.js";
+export {
+  decodeStateValues,
+  encodeStateValues,
+  StateRecordDecoder,
+} from "./checkpoint/format/state-values.js";
+export type { IdCursor, IdPage } from "./state/backend.js";
+export {
+  compareIds,
+  countOf,
+  liveEntries,
+  readState,
+  recordsOf,
+  removeExpiredValues,
+  stateFromRecords,
+  writeState,
+} from "./state/address-state.js";
+export type { StateHooks } from "./state/address-state.js";
 export {
   STATE_SCHEMAS_TABLE,
   TYPENAME_HISTORY_TYPENAME,

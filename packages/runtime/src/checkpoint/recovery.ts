@@ -71,6 +71,7 @@ async function loadState(
       const content = await part.readKeyGroup(keyGroup);
       backend.restore(content.state, { markChanged });
       records += content.state.length;
+      await backend.whenWritten();
     }
   }
   const pending: KeyGroupContent[] = [];
@@ -78,6 +79,7 @@ async function loadState(
     const content = await file.readKeyGroup(keyGroup);
     backend.restore(content.state, { markChanged });
     records += content.state.length;
+    await backend.whenWritten();
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
   }
   return { pending, global: await file.readGlobal(), files: chain.length + 1, records };

@@ -111,6 +111,18 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
     )
     .addOption(
       new Option(
+        "--state-backend <kind>",
+        `where live state is kept: memory, or disk (LMDB in <state-dir>/db, with @statefun-ts/state-disk installed; default memory; env ${CLI_ENV.stateBackend})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--state-cache-addresses <n>",
+        `addresses whose state the disk backend caches in memory (default 100000; env ${CLI_ENV.stateCacheAddresses})`,
+      ),
+    )
+    .addOption(
+      new Option(
         "--max-backlog <n>",
         `queued messages at which ingress waits (default 100000; env ${CLI_ENV.maxBacklog})`,
       ),

@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 import { LOG_LEVELS } from "../observability/pino-logger.js";
 import type { LogLevel } from "../observability/pino-logger.js";
 import { resolveRuntimeOptions } from "../options.js";
+import type { ResolvedStateBackendFlags, StateBackendFlags } from "./state-backend-options.js";
+import { STATE_BACKEND_ENV, resolveStateBackendFlags } from "./state-backend-options.js";
 import { CHECKPOINT_ENV, resolveCheckpointFlags } from "./checkpoint-options.js";
 import type { CheckpointFlags, ResolvedCheckpointFlags } from "./checkpoint-options.js";
 import { createProblems, fromEnv, pick } from "./option-values.js";
@@ -34,10 +36,11 @@ export const CLI_ENV = {
   stateDir: "STATEFUN_STATE_DIR",
   maxBacklog: "STATEFUN_MAX_BACKLOG",
   ...CHECKPOINT_ENV,
+  ...STATE_BACKEND_ENV,
 } as const;
 
 /** The flags of `statefun run` as given on the command line; `undefined` when absent. */
-export interface CliFlags extends CheckpointFlags {
+export interface CliFlags extends CheckpointFlags, StateBackendFlags {
   /** `--admin-port <port>`. */
   readonly adminPort?: string | undefined;
   /** `--admin-host <host>`. */
@@ -55,7 +58,7 @@ export interface CliFlags extends CheckpointFlags {
 }
 
 /** The options of `statefun run` with every field set. */
-export interface ResolvedCliOptions extends ResolvedCheckpointFlags {
+export interface ResolvedCliOptions extends ResolvedCheckpointFlags, ResolvedStateBackendFlags {
   /** The module files, as given (paths or `file://` URLs, relative to the working directory). */
   readonly moduleFiles: readonly string[];
   /** Where the admin API listens, or `undefined` for `--no-admin` (`STATEFUN_ADMIN=false`). */
@@ -124,6 +127,7 @@ export function resolveCliOptions(
   );
   const stateDirPath = resolve(cwd, stateDir ?? DEFAULT_STATE_DIR);
   const checkpoints = resolveCheckpointFlags(flags, env, cwd, stateDirPath, problems);
+  const backend = resolveStateBackendFlags(flags, env, problems);
   if (moduleFiles.length === 0) problems.add("expected at least one module file, found none");
   problems.throwIfAny();
   return {
@@ -137,5 +141,6 @@ export function resolveCliOptions(
     // The runtime's documented default, without reading the environment a second time.
     maxBacklog: maxBacklog ?? resolveRuntimeOptions({}, {}).maxBacklog,
     ...checkpoints,
+    ...backend,
   };
 }

@@ -19,6 +19,7 @@ import { createLogger } from "../observability/pino-logger.js";
 import type { ResolvedCliIo } from "./io.js";
 import type { ResolvedCliOptions } from "./options.js";
 import { listenForShutdownSignals } from "./signals.js";
+import { openStateBackend } from "./state-backend-options.js";
 import { lockStateDir } from "./state-dir-lock.js";
 
 /** The message of the startup log line, whose fields give every bound address. */
@@ -50,6 +51,7 @@ function startupFields(app: Application, options: ResolvedCliOptions): LogFields
   return {
     moduleFiles: app.definition.files,
     stateDir: options.stateDir,
+    stateBackend: app.runtime.backend.kind,
     admin: app.admin === undefined ? null : app.admin.address(),
     ingresses: ingresses.map((ingress) => ({ id: ingress.id, ...ingress.describe() })),
     egresses: egresses.map((egress) => ({ id: egress.id, ...egress.describe() })),
@@ -79,14 +81,11 @@ interface Held {
 }
 
 /**
- * Opens what checkpointing needs — the state directory's lock, the checkpoint storage, the
- * savepoint to start from — recording each in `opened` (to close later).
+ * Creates the state directory and takes its lock, when anything uses it (checkpoints, the disk
+ * backend); the lock goes into `held` (to release later).
  */
-async function openCheckpointing(
-  options: ResolvedCliOptions,
-  opened: Held[],
-): Promise<Pick<ApplicationRuntimeOptions, "checkpointing" | "fromSavepoint">> {
-  if (options.checkpointing === undefined) return {};
+async function lockState(options: ResolvedCliOptions, held: Held[]): Promise<void> {
+  if (options.checkpointing === undefined && options.stateBackend === "memory") return;
   try {
     await mkdir(options.stateDir, { recursive: true });
   } catch (error) {
@@ -97,7 +96,18 @@ async function openCheckpointing(
     );
   }
   const lock = await lockStateDir(options.stateDir);
-  opened.push({ what: `lock of ${options.stateDir}`, close: () => lock.release() });
+  held.push({ what: `lock of ${options.stateDir}`, close: () => lock.release() });
+}
+
+/**
+ * Opens what checkpointing needs — the checkpoint storage, the savepoint to start from —
+ * recording each in `opened` (to close later).
+ */
+async function openCheckpointing(
+  options: ResolvedCliOptions,
+  opened: Held[],
+): Promise<Pick<ApplicationRuntimeOptions, "checkpointing" | "fromSavepoint">> {
+  if (options.checkpointing === undefined) return {};
   const { storage: location, ...settings } = options.checkpointing;
   const storage = await openCheckpointStorage(location);
   opened.push({ what: storage.location, close: () => storage.close() });
@@ -149,13 +159,16 @@ export async function runApplication(
   const storages: Held[] = [];
   try {
     const definition = await loadModules(options.moduleFiles);
+    await lockState(options, storages);
     const checkpointing = await openCheckpointing(options, storages);
+    const stateBackend = await openStateBackend(options, options.stateDir, logger);
     const app = await createApplication(definition, {
       // Every value resolved here, so that the runtime does not read the environment again.
       runtime: {
         logger,
         maxBacklog: options.maxBacklog,
         idempotencyWindowMs: options.idempotencyWindowMs,
+        ...(stateBackend === undefined ? {} : { stateBackend }),
         ...checkpointing,
       },
       admin:

@@ -103,6 +103,11 @@ export interface StateBackend {
    * changed only when `markChanged` is set (so that the next capture writes them again).
    */
   restore(records: Iterable<StateRecord>, options: { readonly markChanged: boolean }): void;
+  /**
+   * Resolves once writes made so far no longer hold memory (a backend that writes behind, to
+   * disk, lets restore pace itself with this); at once for backends that keep state in memory.
+   */
+  whenWritten(): Promise<void>;
   /** Removes all state (before restoring another checkpoint after a failed restore). */
   clear(): void;
   /**

@@ -9,8 +9,17 @@ import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StateRecord } from "../checkpoint/model.js";
 import { DEFAULT_MAX_KEY_GROUPS, checkMaxKeyGroups, keyGroupOf } from "../core/key-group.js";
-import type { AddressState } from "./address-state.js";
-import { cellsOf, compact, findCell } from "./address-state.js";
+import type { AddressState, StateHooks } from "./address-state.js";
+import {
+  cellsOf,
+  compareIds,
+  countOf,
+  liveEntries,
+  readState,
+  removeExpiredValues,
+  stateFromRecords,
+  writeState,
+} from "./address-state.js";
 import type {
   IdCursor,
   IdPage,
@@ -23,22 +32,13 @@ import type { SweptTable } from "./expiry-sweeper.js";
 import { ExpirySweeper } from "./expiry-sweeper.js";
 import type { CapturedTable } from "./memory-capture.js";
 import { ChangeTracker, MemoryCapture } from "./memory-capture.js";
-import { StateCell } from "./state-cell.js";
-
-function expiryFor(spec: StateSpec, nowMs: number): number {
-  return spec.expiration.mode === "none" ? Infinity : nowMs + spec.expiration.afterMs;
-}
 
 /** What the tables of a backend share: the capture in progress and the count of values. */
-interface CaptureHolder {
+interface Shared {
   capture: MemoryCapture | undefined;
   /** Values stored, all tables. */
   values: number;
-}
-
-function countOf(state: AddressState | undefined): number {
-  if (state === undefined) return 0;
-  return state instanceof StateCell ? 1 : state.length;
+  readonly sweeper: ExpirySweeper;
 }
 
 class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
@@ -47,20 +47,13 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
   readonly groups: (Map<string, AddressState> | undefined)[];
   /** Set while changes are tracked. */
   tracker: ChangeTracker | undefined = undefined;
-  private readonly holder: CaptureHolder;
-  private readonly sweeper: ExpirySweeper;
+  private readonly shared: Shared;
   private readonly maxKeyGroups: number;
 
-  constructor(
-    typename: string,
-    maxKeyGroups: number,
-    holder: CaptureHolder,
-    sweeper: ExpirySweeper,
-  ) {
+  constructor(typename: string, maxKeyGroups: number, shared: Shared) {
     this.typename = typename;
     this.groups = new Array<Map<string, AddressState> | undefined>(maxKeyGroups).fill(undefined);
-    this.holder = holder;
-    this.sweeper = sweeper;
+    this.shared = shared;
     this.maxKeyGroups = maxKeyGroups;
   }
 
@@ -72,15 +65,29 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
     this.tracker?.mark(keyGroup, id);
   }
 
-  /** Runs before an address's state changes: tracking and copy-on-write for a capture. */
-  private changing(id: string, keyGroup: number, state: AddressState | undefined): void {
-    this.holder.capture?.beforeChange(this, keyGroup, id, state);
-    this.tracker?.mark(keyGroup, id);
+  // One hooks object per table, pointed at the address being changed: calls are synchronous and
+  // never nested, and this keeps allocations off the hot path.
+  private hookId = "";
+  private hookKeyGroup = 0;
+  private hookState: AddressState | undefined = undefined;
+  private readonly stateHooks: StateHooks = {
+    beforeChange: () => {
+      this.shared.capture?.beforeChange(this, this.hookKeyGroup, this.hookId, this.hookState);
+      this.tracker?.mark(this.hookKeyGroup, this.hookId);
+    },
+    expiresAt: (ms) => this.shared.sweeper.note(this, this.hookId, ms),
+  };
+
+  private hooks(id: string, keyGroup: number, state: AddressState | undefined): StateHooks {
+    this.hookId = id;
+    this.hookKeyGroup = keyGroup;
+    this.hookState = state;
+    return this.stateHooks;
   }
 
   private put(id: string, keyGroup: number, state: AddressState | undefined): void {
     const group = this.groups[keyGroup];
-    this.holder.values += countOf(state) - countOf(group?.get(id));
+    this.shared.values += countOf(state) - countOf(group?.get(id));
     if (state === undefined) {
       group?.delete(id);
       return;
@@ -101,15 +108,14 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
       const group = this.groups[keyGroup];
       if (group === undefined) continue;
       // Maps keep insertion order: sort (a copy of one key group's ids) for a stable order.
-      const sorted = [...group.keys()].sort();
+      const sorted = [...group.keys()].sort(compareIds);
       let start = 0;
       if (after !== undefined && keyGroup === after.keyGroup) {
-        while (start < sorted.length && (sorted[start] as string) <= after.id) start++;
+        while (start < sorted.length && compareIds(sorted[start] as string, after.id) <= 0) start++;
       }
       for (let i = start; i < sorted.length; i++) {
         const id = sorted[i] as string;
-        const state = group.get(id) as AddressState;
-        if (!cellsOf(state).some((cell) => cell.isLive(nowMs))) continue;
+        if (!cellsOf(group.get(id)).some((cell) => cell.isLive(nowMs))) continue;
         ids.push(id);
         if (ids.length === limit) {
           const more =
@@ -126,15 +132,12 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
     const keyGroup = keyGroupOf(id, this.maxKeyGroups);
     const state = this.groups[keyGroup]?.get(id);
     if (state === undefined) return { removed: 0, nextExpiryMs: Infinity };
-    const cells = cellsOf(state);
-    const live = cells.filter((cell) => cell.isLive(nowMs));
-    const nextExpiryMs = Math.min(Infinity, ...live.map((cell) => cell.expiresAtMs));
-    const removed = cells.length - live.length;
-    if (removed > 0) {
-      this.changing(id, keyGroup, state);
-      this.put(id, keyGroup, compact(live));
+    const result = removeExpiredValues(state, nowMs);
+    if (result.removed > 0) {
+      this.hooks(id, keyGroup, state).beforeChange();
+      this.put(id, keyGroup, result.state);
     }
-    return { removed, nextExpiryMs };
+    return result;
   }
 
   read(
@@ -143,72 +146,26 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
     specs: readonly StateSpec[],
     nowMs: number,
   ): (TypedValue | undefined)[] {
-    const values = new Array<TypedValue | undefined>(specs.length).fill(undefined);
     const state = this.groups[keyGroup]?.get(id);
-    if (state === undefined) return values;
-    let changed = false;
-    for (let s = 0; s < specs.length; s++) {
-      const spec = specs[s] as StateSpec;
-      const cell = findCell(state, spec.name);
-      if (cell === undefined || !cell.isLive(nowMs)) continue;
-      values[s] = cell.value();
-      if (spec.expiration.mode === "after-invoke") {
-        if (!changed) this.changing(id, keyGroup, state);
-        changed = true;
-        cell.expiresAtMs = nowMs + spec.expiration.afterMs;
-        this.sweeper.note(this, id, cell.expiresAtMs);
-      }
-    }
-    return values;
+    return readState(state, specs, nowMs, this.hooks(id, keyGroup, state));
   }
 
   write(id: string, keyGroup: number, writes: readonly StateWrite[], nowMs: number): void {
     const state = this.groups[keyGroup]?.get(id);
-    this.changing(id, keyGroup, state);
-    // Fast path: one value replaced in place, nothing else expired.
-    if (writes.length === 1 && state instanceof StateCell) {
-      const { spec, value } = writes[0] as StateWrite;
-      if (value !== undefined && state.name === spec.name) {
-        const expiresAtMs = expiryFor(spec, nowMs);
-        // Replaced in place: the count of values does not change.
-        state.assign(value, expiresAtMs);
-        this.sweeper.note(this, id, expiresAtMs);
-        return;
-      }
-    }
-    const cells = cellsOf(state).filter((cell) => cell.isLive(nowMs));
-    for (let w = 0; w < writes.length; w++) {
-      const { spec, value } = writes[w] as StateWrite;
-      const index = cells.findIndex((cell) => cell.name === spec.name);
-      if (value === undefined) {
-        if (index !== -1) cells.splice(index, 1);
-        continue;
-      }
-      const cell = index === -1 ? new StateCell(spec.name) : (cells[index] as StateCell);
-      if (index === -1) cells.push(cell);
-      const expiresAtMs = expiryFor(spec, nowMs);
-      cell.assign(value, expiresAtMs);
-      this.sweeper.note(this, id, expiresAtMs);
-    }
-    this.put(id, keyGroup, compact(cells));
+    const next = writeState(state, writes, nowMs, this.hooks(id, keyGroup, state));
+    if (next !== state || countOf(next) !== countOf(state)) this.put(id, keyGroup, next);
   }
 
   entries(id: string, keyGroup: number, nowMs: number): StoredValue[] {
-    return cellsOf(this.groups[keyGroup]?.get(id))
-      .filter((cell) => cell.isLive(nowMs))
-      .map((cell) => ({ name: cell.name, value: cell.value(), expiresAtMs: cell.expiresAtMs }));
+    return liveEntries(this.groups[keyGroup]?.get(id), nowMs);
   }
 
   /** Replaces an address's state with restored values (or removes it). */
   load(record: StateRecord, keyGroup: number, markChanged: boolean): void {
-    if (markChanged) this.changing(record.id, keyGroup, this.groups[keyGroup]?.get(record.id));
-    const cells = record.values.map((value) => {
-      const cell = new StateCell(value.name);
-      cell.assignBytes(value.typename, value.value, value.expiresAtMs);
-      this.sweeper.note(this, record.id, value.expiresAtMs);
-      return cell;
-    });
-    this.put(record.id, keyGroup, compact(cells));
+    if (markChanged)
+      this.hooks(record.id, keyGroup, this.groups[keyGroup]?.get(record.id)).beforeChange();
+    for (const value of record.values) this.shared.sweeper.note(this, record.id, value.expiresAtMs);
+    this.put(record.id, keyGroup, stateFromRecords(record.values));
   }
 }
 
@@ -223,12 +180,11 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
   const maxKeyGroups = checkMaxKeyGroups(options.maxKeyGroups ?? DEFAULT_MAX_KEY_GROUPS);
   const tables = new Map<string, MemoryStateTable>();
   let tracking = false;
-  const holder: CaptureHolder = { capture: undefined, values: 0 };
-  const sweeper = new ExpirySweeper();
+  const shared: Shared = { capture: undefined, values: 0, sweeper: new ExpirySweeper() };
   function table(typename: string): MemoryStateTable {
     let found = tables.get(typename);
     if (found === undefined) {
-      found = new MemoryStateTable(typename, maxKeyGroups, holder, sweeper);
+      found = new MemoryStateTable(typename, maxKeyGroups, shared);
       if (tracking) found.tracker = new ChangeTracker(maxKeyGroups);
       tables.set(typename, found);
     }
@@ -243,15 +199,15 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
       for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
     },
     captureChanges(cutMs) {
-      if (holder.capture !== undefined) {
+      if (shared.capture !== undefined) {
         throw new StatefunError("illegal-state", "a state capture is already in progress");
       }
       const captured = new Map<number, Map<CapturedTable, Set<string>>>();
       for (const existing of tables.values()) existing.tracker?.drain(existing, captured);
       const capture = new MemoryCapture(cutMs, captured, () => {
-        if (holder.capture === capture) holder.capture = undefined;
+        if (shared.capture === capture) shared.capture = undefined;
       });
-      holder.capture = capture;
+      shared.capture = capture;
       return capture;
     },
     restore(records, { markChanged }) {
@@ -259,9 +215,7 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
         table(record.functionType).load(record, keyGroupOf(record.id, maxKeyGroups), markChanged);
       }
     },
-    sweepExpired(nowMs) {
-      return sweeper.sweep(nowMs);
-    },
+    sweepExpired: (nowMs) => shared.sweeper.sweep(nowMs),
     functionTypes() {
       return [...tables.values()]
         .map((t) => ({ typename: t.typename, addresses: t.addresses() }))
@@ -270,13 +224,12 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
     listIds(typename, after, limit, nowMs) {
       return tables.get(typename)?.listIds(after, limit, nowMs) ?? { ids: [], next: undefined };
     },
-    liveValues() {
-      return holder.values;
-    },
+    liveValues: () => shared.values,
+    whenWritten: () => Promise.resolve(),
     clear() {
-      holder.capture?.release();
-      sweeper.clear();
-      holder.values = 0;
+      shared.capture?.release();
+      shared.sweeper.clear();
+      shared.values = 0;
       for (const existing of tables.values()) {
         existing.groups.fill(undefined);
         if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);

@@ -5,10 +5,10 @@
  * that changes again — so checkpoint writing runs off the hot path while processing continues.
  */
 import { StatefunError } from "@statefun-ts/protocol";
-import type { StateRecord, StateValueRecord } from "../checkpoint/model.js";
+import type { StateRecord } from "../checkpoint/model.js";
 import type { StateChangeCapture } from "./backend.js";
 import type { AddressState } from "./address-state.js";
-import { cellsOf, copyState } from "./address-state.js";
+import { copyState, recordsOf } from "./address-state.js";
 
 /** What a capture needs from a table. */
 export interface CapturedTable {
@@ -25,19 +25,7 @@ function toRecord(
   state: AddressState | null,
   cutMs: number,
 ): StateRecord {
-  const values: StateValueRecord[] = [];
-  if (state !== null) {
-    for (const cell of cellsOf(state)) {
-      if (!cell.isLive(cutMs)) continue;
-      values.push({
-        name: cell.name,
-        typename: cell.typename,
-        value: cell.encoded(),
-        expiresAtMs: cell.expiresAtMs,
-      });
-    }
-  }
-  return { functionType: typename, id, values };
+  return { functionType: typename, id, values: recordsOf(state ?? undefined, cutMs) };
 }
 
 /** A capture in progress. */

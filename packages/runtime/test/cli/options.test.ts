@@ -50,6 +50,8 @@ describe("resolveCliOptions", () => {
       logFormat: "json",
       stateDir: "/srv/app/.statefun",
       maxBacklog: 100_000,
+      stateBackend: "memory",
+      stateCacheAddresses: 100_000,
       ...defaultCheckpoints("/srv/app/.statefun"),
     });
   });
@@ -64,6 +66,8 @@ describe("resolveCliOptions", () => {
         STATEFUN_LOG_FORMAT: "pretty",
         STATEFUN_STATE_DIR: "data/state",
         STATEFUN_MAX_BACKLOG: "50",
+        STATEFUN_STATE_BACKEND: "disk",
+        STATEFUN_STATE_CACHE_ADDRESSES: "5000",
       },
     );
     assert.deepEqual(resolved, {
@@ -73,6 +77,8 @@ describe("resolveCliOptions", () => {
       logFormat: "pretty",
       stateDir: "/srv/app/data/state",
       maxBacklog: 50,
+      stateBackend: "disk",
+      stateCacheAddresses: 5000,
       ...defaultCheckpoints("/srv/app/data/state"),
     });
   });
@@ -193,6 +199,23 @@ describe("resolveCliOptions", () => {
         {},
         { STATEFUN_LOG_FORMAT: "text" },
         'environment variable STATEFUN_LOG_FORMAT: expected one of json, pretty, found "text"',
+      );
+    });
+
+    it("an unknown state backend or a bad cache size", () => {
+      invalid(
+        { stateBackend: "rocksdb" },
+        {},
+        '--state-backend: expected one of memory, disk, found "rocksdb"',
+      );
+      invalid(
+        {},
+        { STATEFUN_STATE_CACHE_ADDRESSES: "0" },
+        'environment variable STATEFUN_STATE_CACHE_ADDRESSES: expected an integer ≥ 1 (addresses), found "0"',
+      );
+      assert.equal(
+        resolve({ stateBackend: "memory" }, { STATEFUN_STATE_BACKEND: "disk" }).stateBackend,
+        "memory",
       );
     });
 

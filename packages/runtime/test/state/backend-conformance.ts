@@ -10,7 +10,7 @@ import type { StateSpec } from "@statefun-ts/protocol";
 import { TypedValue, stringType } from "@statefun-ts/protocol";
 import fc from "fast-check";
 import type { StateBackend, StateRecord } from "../../src/index.js";
-import { keyGroupOf } from "../../src/index.js";
+import { compareIds, keyGroupOf } from "../../src/index.js";
 
 const TYPES = ["t/a", "t/b"] as const;
 const IDS = ["x", "y", "z", "ω", "a/b"] as const;
@@ -110,7 +110,7 @@ function checkListing(backend: StateBackend, model: Model, nowMs: number): void 
   for (const type of TYPES) {
     const expected = IDS.filter((id) => expectedLive[`${type}\u0000${id}`] !== undefined)
       .map((id) => ({ id, keyGroup: keyGroupOf(id, backend.maxKeyGroups) }))
-      .sort((a, b) => a.keyGroup - b.keyGroup || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .sort((a, b) => a.keyGroup - b.keyGroup || compareIds(a.id, b.id))
       .map((entry) => entry.id);
     const listed: string[] = [];
     let page = backend.listIds(type, undefined, 2, nowMs);

@@ -1,0 +1,126 @@
+/**
+ * The disk state backend (`--state-backend disk`): live state in LMDB on local disk with a bounded
+ * in-memory cache, so the heap stays bounded however large the state grows. Checkpoints stay
+ * incremental (only addresses changed since the previous checkpoint are written), with the same
+ * change tracking and copy-on-write capture as the memory backend; expired values are removed in
+ * the background through an expiry index kept in the database, without scanning the state.
+ */
+import { StatefunError } from "@statefun-ts/protocol";
+import type { CapturedTable, StateBackend } from "@statefun-ts/runtime";
+import {
+  ChangeTracker,
+  DEFAULT_MAX_KEY_GROUPS,
+  MemoryCapture,
+  keyGroupOf,
+  noopLogger,
+} from "@statefun-ts/runtime";
+import type { Logger } from "@statefun-ts/runtime";
+import { DiskStore } from "./disk-store.js";
+import { DiskStateTable } from "./disk-table.js";
+
+/** Options of {@link createDiskStateBackend}. */
+export interface DiskStateBackendOptions {
+  /** The database directory. Emptied when the backend opens: state comes from checkpoints. */
+  readonly directory: string;
+  /** Number of key groups. Default: 128. */
+  readonly maxKeyGroups?: number;
+  /** Addresses whose decoded state is cached in memory. Default: 100000. */
+  readonly maxCachedAddresses?: number;
+  /** Changed addresses that trigger a write batch at once. Default: 20000. */
+  readonly maxDirtyAddresses?: number;
+  /** Longest time a change waits before it is written, in ms. Default: 20. */
+  readonly flushIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new StatefunError(
+      "invalid-config",
+      `disk state backend option ${name}: expected an integer ≥ 1, found ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A state backend with state in LMDB. */
+export interface DiskStateBackend extends StateBackend {
+  /** The database directory. */
+  readonly directory: string;
+  /** Addresses currently cached. */
+  cachedAddresses(): number;
+}
+
+/** Creates a disk state backend in `options.directory` (emptied first). */
+export function createDiskStateBackend(options: DiskStateBackendOptions): DiskStateBackend {
+  const maxKeyGroups = positive("maxKeyGroups", options.maxKeyGroups ?? DEFAULT_MAX_KEY_GROUPS);
+  const store = new DiskStore({
+    directory: options.directory,
+    maxKeyGroups,
+    maxCachedAddresses: positive("maxCachedAddresses", options.maxCachedAddresses ?? 100_000),
+    maxDirtyAddresses: positive("maxDirtyAddresses", options.maxDirtyAddresses ?? 20_000),
+    flushIntervalMs: positive("flushIntervalMs", options.flushIntervalMs ?? 20),
+    logger: options.logger ?? noopLogger,
+  });
+  const tables = new Map<string, DiskStateTable>();
+  let tracking = false;
+  function table(typename: string): DiskStateTable {
+    let found = tables.get(typename);
+    if (found === undefined) {
+      found = new DiskStateTable(typename, store);
+      if (tracking) found.tracker = new ChangeTracker(maxKeyGroups);
+      tables.set(typename, found);
+    }
+    return found;
+  }
+  return {
+    kind: "disk",
+    directory: options.directory,
+    maxKeyGroups,
+    table,
+    trackChanges() {
+      tracking = true;
+      for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
+    },
+    captureChanges(cutMs) {
+      if (store.capture !== undefined) {
+        throw new StatefunError("illegal-state", "a state capture is already in progress");
+      }
+      const captured = new Map<number, Map<CapturedTable, Set<string>>>();
+      for (const existing of tables.values()) existing.tracker?.drain(existing, captured);
+      const capture = new MemoryCapture(cutMs, captured, () => {
+        if (store.capture === capture) store.capture = undefined;
+      });
+      store.capture = capture;
+      return capture;
+    },
+    restore(records, { markChanged }) {
+      for (const record of records) {
+        table(record.functionType).load(record, keyGroupOf(record.id, maxKeyGroups), markChanged);
+      }
+    },
+    sweepExpired: (nowMs) => store.sweep(nowMs, table),
+    functionTypes() {
+      return [...tables.values()]
+        .filter((t) => t.addresses > 0)
+        .map((t) => ({ typename: t.typename, addresses: t.addresses }));
+    },
+    listIds(typename, after, limit, nowMs) {
+      return tables.get(typename)?.listIds(after, limit, nowMs) ?? { ids: [], next: undefined };
+    },
+    liveValues: () => store.values,
+    whenWritten: async () => {
+      await store.flush();
+    },
+    cachedAddresses: () => store.cacheSize,
+    clear() {
+      store.capture?.release();
+      store.clear();
+      for (const existing of tables.values()) {
+        existing.addresses = 0;
+        if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);
+      }
+    },
+    close: () => store.close(),
+  };
+}

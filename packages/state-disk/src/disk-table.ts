@@ -1,0 +1,160 @@
+/**
+ * The state of one function type on disk. Addresses are read through the backend's cache (an
+ * LRU of decoded cells) and written back in batches; the per-address semantics (expiration,
+ * after-invoke refresh, in-place updates) are the runtime's own, shared with the memory backend.
+ */
+import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
+import type {
+  AddressState,
+  CapturedTable,
+  ChangeTracker,
+  IdCursor,
+  IdPage,
+  StateHooks,
+  StateRecord,
+  StateTable,
+  StateWrite,
+  StoredValue,
+} from "@statefun-ts/runtime";
+import {
+  compareIds,
+  keyGroupOf,
+  liveEntries,
+  readState,
+  removeExpiredValues,
+  stateFromRecords,
+  writeState,
+} from "@statefun-ts/runtime";
+import type { CacheEntry, DiskStore } from "./disk-store.js";
+import { addressKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
+
+/** One function type's state. */
+export class DiskStateTable implements StateTable, CapturedTable {
+  readonly typename: string;
+  readonly typenameKey: Uint8Array;
+  /** Set while changes are tracked. */
+  tracker: ChangeTracker | undefined = undefined;
+  /** Addresses holding state. */
+  addresses = 0;
+  private readonly store: DiskStore;
+  private hookEntry: CacheEntry | undefined = undefined;
+  private hookState: AddressState | undefined = undefined;
+  private readonly stateHooks: StateHooks = {
+    beforeChange: () => {
+      const entry = this.hookEntry as CacheEntry;
+      this.store.capture?.beforeChange(this, entry.keyGroup, entry.id, this.hookState);
+      this.tracker?.mark(entry.keyGroup, entry.id);
+      this.store.markDirty(entry);
+    },
+    expiresAt: (ms) => this.store.scheduleExpiry(this.hookEntry as CacheEntry, ms),
+  };
+
+  constructor(typename: string, store: DiskStore) {
+    this.typename = typename;
+    this.typenameKey = typenameBytes(typename);
+    this.store = store;
+  }
+
+  private hooks(entry: CacheEntry): StateHooks {
+    this.hookEntry = entry;
+    this.hookState = entry.state;
+    return this.stateHooks;
+  }
+
+  cells(id: string, keyGroup: number): AddressState | undefined {
+    return this.store.entry(this, id, keyGroup).state;
+  }
+
+  markChanged(keyGroup: number, id: string): void {
+    this.tracker?.mark(keyGroup, id);
+  }
+
+  read(
+    id: string,
+    keyGroup: number,
+    specs: readonly StateSpec[],
+    nowMs: number,
+  ): (TypedValue | undefined)[] {
+    const entry = this.store.entry(this, id, keyGroup);
+    return readState(entry.state, specs, nowMs, this.hooks(entry));
+  }
+
+  write(id: string, keyGroup: number, writes: readonly StateWrite[], nowMs: number): void {
+    const entry = this.store.entry(this, id, keyGroup);
+    const before = entry.state;
+    entry.state = writeState(before, writes, nowMs, this.hooks(entry));
+    this.store.counted(this, before, entry.state);
+  }
+
+  entries(id: string, keyGroup: number, nowMs: number): StoredValue[] {
+    return liveEntries(this.store.entry(this, id, keyGroup).state, nowMs);
+  }
+
+  /** Removes the expired values of an address (called by the expiry sweep). */
+  removeExpired(id: string, nowMs: number): { removed: number; nextExpiryMs: number } {
+    const entry = this.store.entry(this, id, keyGroupOf(id, this.store.maxKeyGroups));
+    const before = entry.state;
+    if (before === undefined) return { removed: 0, nextExpiryMs: Infinity };
+    const result = removeExpiredValues(before, nowMs);
+    if (result.removed > 0) {
+      this.hooks(entry).beforeChange();
+      entry.state = result.state;
+      this.store.counted(this, before, entry.state);
+    }
+    return result;
+  }
+
+  /** Loads a restored record (bypassing the cache; the runtime restores before it starts). */
+  load(record: StateRecord, keyGroup: number, markChanged: boolean): void {
+    const entry = this.store.entry(this, record.id, keyGroup);
+    const before = entry.state;
+    if (markChanged) this.hooks(entry).beforeChange();
+    else this.store.markDirty(entry);
+    entry.state = stateFromRecords(record.values);
+    for (const value of record.values) this.store.scheduleExpiry(entry, value.expiresAtMs);
+    this.store.counted(this, before, entry.state);
+  }
+
+  listIds(after: IdCursor | undefined, limit: number, nowMs: number): IdPage {
+    const ids: string[] = [];
+    const uncommitted = this.store.uncommitted().filter((entry) => entry.table === this);
+    for (let keyGroup = after?.keyGroup ?? 0; keyGroup < this.store.maxKeyGroups; keyGroup++) {
+      const range = typeRange(keyGroup, this.typenameKey);
+      // The cursor's key group continues after the cursor (key order: UTF-8 bytes of the ids).
+      const continues = after !== undefined && keyGroup === after.keyGroup;
+      const start = continues ? addressKey(keyGroup, this.typenameKey, after.id) : range.start;
+      const committed = this.store.keysIn(start, range.end, continues);
+      const fresh = uncommitted
+        .filter(
+          (entry) =>
+            entry.keyGroup === keyGroup && (!continues || compareIds(entry.id, after.id) > 0),
+        )
+        .map((entry) => entry.id)
+        .sort(compareIds);
+      for (const id of mergeIds(committed, this.typenameKey.length, fresh)) {
+        const state = this.store.entry(this, id, keyGroup).state;
+        if (liveEntries(state, nowMs).length === 0) continue;
+        ids.push(id);
+        if (ids.length === limit) return { ids, next: { keyGroup, id } };
+      }
+    }
+    return { ids, next: undefined };
+  }
+}
+
+/** Ids of committed keys and of uncommitted entries, merged in order, each once. */
+function* mergeIds(
+  committed: Iterable<Uint8Array>,
+  typenameLength: number,
+  fresh: readonly string[],
+): Generator<string> {
+  let next = 0;
+  for (const key of committed) {
+    const id = idOfKey(key, typenameLength);
+    while (next < fresh.length && compareIds(fresh[next] as string, id) < 0)
+      yield fresh[next++] as string;
+    if (next < fresh.length && fresh[next] === id) next++;
+    yield id;
+  }
+  while (next < fresh.length) yield fresh[next++] as string;
+}

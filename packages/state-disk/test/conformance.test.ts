@@ -1,0 +1,33 @@
+/**
+ * The disk backend against the runtime's model-based state backend conformance suite (crash and
+ * restore included), with a cache small enough that most reads go to LMDB and most entries are
+ * evicted and reloaded.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { checkBackendConformance } from "@statefun-ts/runtime/testing/backend-conformance";
+import type { DiskStateBackend } from "../src/index.js";
+import { createDiskStateBackend } from "../src/index.js";
+
+test("the disk backend conforms to the state backend model, crash and restore included", async () => {
+  const root = await mkdtemp(join(tmpdir(), "statefun-disk-"));
+  const opened: DiskStateBackend[] = [];
+  let n = 0;
+  try {
+    await checkBackendConformance(() => {
+      const backend = createDiskStateBackend({
+        directory: join(root, String(n++)),
+        maxKeyGroups: 4,
+        maxCachedAddresses: 2,
+        maxDirtyAddresses: 3,
+        flushIntervalMs: 1,
+      });
+      opened.push(backend);
+      return backend;
+    }, 100);
+  } finally {
+    for (const backend of opened) await backend.close();
+  }
+});
