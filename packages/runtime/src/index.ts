@@ -201,6 +201,12 @@ export {
   writeState,
 } from "./state/address-state.js";
 export type { StateHooks } from "./state/address-state.js";
+export { SYSTEM_TYPENAME_PREFIX } from "./admin/function-views.js";
+export type { FunctionKind, FunctionView, ValueSpecView } from "./admin/function-views.js";
+export { DEFAULT_IDS_PAGE_LIMIT, MAX_IDS_PAGE_LIMIT } from "./admin/state-routes.js";
+export type { AddressStateView, FunctionsView, IdsPageView } from "./admin/state-routes.js";
+export { MAX_STATE_VALUE_BYTES } from "./admin/state-values.js";
+export type { RenderedValue, StateValueEncoding, StateValueView } from "./admin/state-values.js";
 export {
   STATE_SCHEMAS_TABLE,
   TYPENAME_HISTORY_TYPENAME,

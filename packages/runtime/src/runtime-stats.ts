@@ -2,6 +2,7 @@
  * Per-function-type figures of a runtime, read from the dispatcher's plain counters at query time
  * (metrics scrapes, the admin API) rather than maintained on the hot path.
  */
+import type { Expiration } from "@statefun-ts/protocol";
 import type { FunctionTypeRuntime } from "./core/address-slot.js";
 
 /** Counters and gauges of one function type. */
@@ -25,8 +26,12 @@ export interface FunctionTypeStats {
   readonly backlog: number;
   /** Addresses whose backlog reached `maxBacklogPerAddress`. */
   readonly blockedAddresses: number;
-  /** Registered state specs. */
-  readonly states: readonly { readonly name: string; readonly typename: string }[];
+  /** Registered state specs, with their expiration. */
+  readonly states: readonly {
+    readonly name: string;
+    readonly typename: string;
+    readonly expiration: Expiration;
+  }[];
 }
 
 /** The figures of one function type now. */
@@ -45,6 +50,6 @@ export function statsOf(fn: FunctionTypeRuntime): FunctionTypeStats {
     ...fn.counters,
     backlog,
     blockedAddresses: blocked,
-    states: fn.specs.map((s) => ({ name: s.name, typename: s.typename })),
+    states: fn.specs.map((s) => ({ name: s.name, typename: s.typename, expiration: s.expiration })),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The admin HTTP server: a thin node:http adapter over the admin router (health, metrics,
- * function types, failures, components, checkpoints, savepoints). It reads request bodies up to
- * {@link MAX_ADMIN_BODY_BYTES} (a larger one is answered 413). It owns a listening socket and one
- * explicit lifecycle (created → starting → running → stopping → stopped), changed only here.
+ * function types, queryable state, failures, components, checkpoints, savepoints). It reads
+ * request bodies up to {@link MAX_ADMIN_BODY_BYTES} (a larger one is answered 413). It owns a
+ * listening socket and one explicit lifecycle (created → starting → running → stopping →
+ * stopped), changed only here.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";

@@ -1,16 +1,18 @@
 /**
- * The admin API's resources: health, metrics, function types, failing addresses, the runtime's
- * components, checkpoints and savepoints (in checkpoint-routes.ts), as JSON views of the public {@link Runtime} API. Adding a resource is one
- * line in {@link createAdminRoutes}.
+ * The admin API's resources: health, metrics, failing addresses, the runtime's components,
+ * function types and queryable state (in state-routes.ts), checkpoints and savepoints (in
+ * checkpoint-routes.ts), as JSON views of the public {@link Runtime} API. Adding a resource is
+ * one line in {@link createAdminRoutes}.
  */
 import { assertNever, formatAddress } from "@statefun-ts/protocol";
 import type { FailingAddress } from "../core/dispatcher.js";
 import { errorFields } from "../observability/logger.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
-import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
+import type { Runtime, RuntimeState } from "../runtime.js";
 import { checkpointsView, savepointHandler } from "./checkpoint-routes.js";
 import type { SavepointRouteOptions } from "./checkpoint-routes.js";
 import type { AdminResult, AdminRoutes } from "./router.js";
+import { functionsHandler, idsHandler, stateHandler } from "./state-routes.js";
 
 /** Body of `GET /v1/health`. */
 export interface HealthView {
@@ -68,24 +70,6 @@ export function healthView(runtime: Runtime): {
   };
 }
 
-/** One function type, with its counters (field names as in {@link FunctionTypeStats}). */
-export function functionView(stats: FunctionTypeStats): Readonly<Record<string, unknown>> {
-  return {
-    typename: stats.typename,
-    kind: stats.kind,
-    invoker: stats.invoker,
-    states: stats.states.map((s) => ({ name: s.name, typename: s.typename })),
-    in: stats.in,
-    outLocal: stats.outLocal,
-    outEgress: stats.outEgress,
-    invocations: stats.invocations,
-    failures: stats.failures,
-    inflight: stats.inflight,
-    backlog: stats.backlog,
-    blockedAddresses: stats.blockedAddresses,
-  };
-}
-
 /** One failing address. */
 export function failureView(failure: FailingAddress): FailureView {
   const fields = errorFields(failure.error);
@@ -134,16 +118,9 @@ export function createAdminRoutes(
   return {
     "/v1/health": { GET: () => healthView(runtime) },
     "/metrics": { GET: () => metricsText(metrics) },
-    "/v1/functions": {
-      GET: () => ({
-        json: {
-          functions: runtime
-            .functionStats()
-            .sort((a, b) => byKey(a.typename, b.typename))
-            .map(functionView),
-        },
-      }),
-    },
+    "/v1/functions": { GET: functionsHandler(runtime) },
+    "/v1/functions/:namespace/:type/ids": { GET: idsHandler(runtime) },
+    "/v1/state/:namespace/:type/:id": { GET: stateHandler(runtime) },
     "/v1/failures": {
       GET: () => ({
         json: {

@@ -2,7 +2,8 @@
  * The commands that talk to a running `statefun run` through its admin API (global `fetch`):
  * `statefun savepoint` (POST /v1/savepoints; prints where the savepoint is) and
  * `statefun checkpoints` (GET /v1/checkpoints; prints the checkpoint figures). Their options go
- * through the same pipeline as `run`'s: flag, else `STATEFUN_*` variable, else default.
+ * through the same pipeline as `run`'s: flag, else `STATEFUN_*` variable, else default. The
+ * `statefun state` commands (state-commands.ts) share the client and `--admin-url`.
  */
 import type { Command } from "commander";
 import { Option } from "commander";
@@ -11,7 +12,7 @@ import type { CheckpointsView, SavepointView } from "../admin/checkpoint-routes.
 import { parseObjectLocation } from "../admin/storage-location.js";
 import { formatDurationMs } from "../config/module/duration.js";
 import type { ResolvedCliIo } from "./io.js";
-import type { Env } from "./option-values.js";
+import type { Env, Problems } from "./option-values.js";
 import { createProblems, pick } from "./option-values.js";
 
 /** Where the admin API is by default: `statefun run`'s default port on this machine. */
@@ -40,6 +41,21 @@ export interface ResolvedAdminClientOptions {
 }
 
 /**
+ * The admin API's base URL without trailing `/`: `--admin-url`, else {@link ADMIN_URL_ENV}, else
+ * {@link DEFAULT_ADMIN_URL}; a bad value is recorded in `problems` (and the default returned).
+ */
+export function resolveAdminUrl(flag: string | undefined, env: Env, problems: Problems): string {
+  const urlRaw = pick("--admin-url", flag, env, ADMIN_URL_ENV);
+  if (urlRaw === undefined) return DEFAULT_ADMIN_URL;
+  const url = URL.canParse(urlRaw.value) ? new URL(urlRaw.value) : undefined;
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    problems.invalid(urlRaw, "an http:// or https:// URL such as http://127.0.0.1:8081");
+    return DEFAULT_ADMIN_URL;
+  }
+  return url.toString().replace(/\/+$/u, "");
+}
+
+/**
  * Resolves the options of the admin commands; a relative `--output` resolves against `cwd` (the
  * server may run elsewhere, so it is always sent absolute).
  *
@@ -51,16 +67,7 @@ export function resolveAdminClientOptions(
   cwd: string,
 ): ResolvedAdminClientOptions {
   const problems = createProblems();
-  const urlRaw = pick("--admin-url", flags.adminUrl, env, ADMIN_URL_ENV);
-  let adminUrl = DEFAULT_ADMIN_URL;
-  if (urlRaw !== undefined) {
-    const url = URL.canParse(urlRaw.value) ? new URL(urlRaw.value) : undefined;
-    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      problems.invalid(urlRaw, "an http:// or https:// URL such as http://127.0.0.1:8081");
-    } else {
-      adminUrl = url.toString().replace(/\/+$/u, "");
-    }
-  }
+  const adminUrl = resolveAdminUrl(flags.adminUrl, env, problems);
   let output: string | undefined;
   if (flags.output !== undefined) {
     const location = parseObjectLocation(flags.output, cwd);
@@ -75,13 +82,18 @@ export function resolveAdminClientOptions(
 }
 
 /**
- * Calls the admin API and returns its JSON answer.
+ * Calls the admin API at `adminUrl` (a base URL without trailing `/`) and returns its JSON answer;
+ * `path` starts with `/` and is sent as it is (encode its parts).
  *
  * @throws StatefunError `illegal-state` when the API cannot be reached (with a hint to start
  *   `statefun run`) or answers an error (with its reason); `protocol-error` for an answer that is
  *   not JSON.
  */
-async function call(adminUrl: string, path: string, init: RequestInit = {}): Promise<unknown> {
+export async function callAdminApi(
+  adminUrl: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(`${adminUrl}${path}`, init);
@@ -121,7 +133,7 @@ async function call(adminUrl: string, path: string, init: RequestInit = {}): Pro
 /** `statefun savepoint`: takes a savepoint and prints its path (for `--from-savepoint`). */
 async function savepoint(options: ResolvedAdminClientOptions, io: ResolvedCliIo): Promise<void> {
   const body = options.output === undefined ? "" : JSON.stringify({ path: options.output });
-  const view = (await call(options.adminUrl, "/v1/savepoints", {
+  const view = (await callAdminApi(options.adminUrl, "/v1/savepoints", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
@@ -156,11 +168,12 @@ export function formatCheckpoints(view: CheckpointsView): string {
 
 /** `statefun checkpoints`: prints the checkpoint figures. */
 async function checkpoints(options: ResolvedAdminClientOptions, io: ResolvedCliIo): Promise<void> {
-  const view = (await call(options.adminUrl, "/v1/checkpoints")) as CheckpointsView;
+  const view = (await callAdminApi(options.adminUrl, "/v1/checkpoints")) as CheckpointsView;
   io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatCheckpoints(view));
 }
 
-const adminUrlOption = () =>
+/** The `--admin-url` option, shared by every command that talks to the admin API. */
+export const adminUrlOption = (): Option =>
   new Option(
     "--admin-url <url>",
     `admin API of the running statefun (default ${DEFAULT_ADMIN_URL}; env ${ADMIN_URL_ENV})`,

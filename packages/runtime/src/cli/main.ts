@@ -1,6 +1,7 @@
 /**
  * The `statefun` command line: `--help`, `--version`, `run <module.yaml...>` with its options,
- * and `savepoint` and `checkpoints`, which talk to a running `statefun run` (admin-commands.ts).
+ * and `savepoint`, `checkpoints` (admin-commands.ts) and `state functions|list|get`
+ * (state-commands.ts), which talk to a running `statefun run`.
  * Commander only parses; the flags go through `resolveCliOptions` (flags, then env, then
  * defaults). `main` resolves with the exit code and never calls `process.exit` itself, so tests
  * can run it in-process: 0 success, 1 invalid configuration or failure, 2 usage error.
@@ -23,6 +24,7 @@ import {
 } from "./options.js";
 import type { CliFlags } from "./options.js";
 import { runApplication } from "./run.js";
+import { addStateCommands } from "./state-commands.js";
 
 /** Exit code of a usage error (unknown flag, missing argument), as in most Unix tools. */
 export const USAGE_EXIT_CODE = 2;
@@ -187,6 +189,7 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
       onRun(await runApplication(options, io));
     });
   addAdminCommands(program, io);
+  addStateCommands(program, io);
   return program;
 }
 

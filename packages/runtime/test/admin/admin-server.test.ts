@@ -96,7 +96,7 @@ describe("admin resources", () => {
     await runtime.stop();
   });
 
-  it("GET /v1/functions lists every function type with its counters", async () => {
+  it("GET /v1/functions lists every function type with its counters and addresses", async () => {
     const zero = { inflight: 0, backlog: 0, blockedAddresses: 0 };
     const embedded = (typename: string) => ({
       typename,
@@ -108,6 +108,7 @@ describe("admin resources", () => {
         {
           ...embedded(COUNT),
           states: [{ name: "total", typename: "io.statefun.types/int" }],
+          addresses: 3,
           in: 3,
           outLocal: 0,
           outEgress: 0,
@@ -118,6 +119,7 @@ describe("admin resources", () => {
         {
           ...embedded(FAILING),
           states: [],
+          addresses: 0,
           in: 2,
           outLocal: 0,
           outEgress: 0,
@@ -129,6 +131,7 @@ describe("admin resources", () => {
         {
           ...embedded(FORWARD),
           states: [],
+          addresses: 0,
           in: 3,
           outLocal: 3,
           outEgress: 3,

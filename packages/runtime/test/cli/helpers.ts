@@ -54,7 +54,7 @@ export interface Exit {
 /** A running `statefun` child process. */
 export interface CliProcess {
   readonly child: ChildProcess;
-  /** Parsed JSON lines of stdout so far (lines that are not JSON are kept as `{ text }`). */
+  /** Parsed JSON lines of stdout so far (lines that are not JSON objects are kept as `{ text }`). */
   readonly logs: Record<string, unknown>[];
   /** Everything written to stderr so far. */
   stderr(): string;
@@ -83,11 +83,15 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
+      let parsed: unknown;
       try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
+        parsed = JSON.parse(line);
       } catch {
-        logs.push({ text: line });
+        parsed = undefined;
       }
+      // Log lines are JSON objects; anything else (a number, a JSON string) is kept as text.
+      const isObject = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
+      logs.push(isObject ? (parsed as Record<string, unknown>) : { text: line });
     }
   });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
