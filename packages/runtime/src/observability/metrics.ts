@@ -182,7 +182,8 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  *
  * Runtime-wide gauges: `statefun_backlog` (messages queued in all mailboxes),
  * `statefun_inflight_async_ops` (StateFun operator `functions.inflightAsyncOps`),
- * `statefun_delayed_messages` (delayed messages not yet due), `statefun_failing_addresses`
+ * `statefun_delayed_messages` (delayed messages not yet due), `statefun_state_live_values`
+ * (persisted values in the state backend), `statefun_failing_addresses`
  * (addresses whose batch is being retried) and `statefun_runtime_state{state}` (1 for the current
  * lifecycle state, 0 for the others). Rates (`inRate`, …) are left to PromQL `rate()`.
  *
@@ -252,6 +253,11 @@ export function createRuntimeMetrics(
       name: "delayed_messages",
       help: "Delayed messages waiting for their time.",
       read: () => runtime.load().delayed,
+    },
+    {
+      name: "state_live_values",
+      help: "Persisted values held by the state backend, all function types.",
+      read: () => runtime.backend.liveValues(),
     },
     {
       name: "failing_addresses",

@@ -24,8 +24,15 @@ describe("createRuntimeMetrics", () => {
 
   it("exports exact per-function counters and gauges read at scrape time", async () => {
     const metrics = createRuntimeMetrics(runtime, { collectDefaultMetrics: false });
+    const before = parseMetrics(await metrics.render()).samples;
     await sendOnes(runtime, FORWARD, ["a", "b", "c"]);
     const { samples, types } = parseMetrics(await metrics.render());
+    // Each of the three counters holds one persisted total.
+    assert.equal(
+      (samples.get("statefun_state_live_values") ?? NaN) -
+        (before.get("statefun_state_live_values") ?? NaN),
+      3,
+    );
     const expected: [string, string, number][] = [
       ["statefun_function_in_total", FORWARD, 3],
       ["statefun_function_out_local_total", FORWARD, 3],
