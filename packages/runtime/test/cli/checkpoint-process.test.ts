@@ -2,7 +2,8 @@
 // state and egress reads survive SIGKILL (a restart on the same state directory resumes from the
 // latest checkpoint); a savepoint taken with `statefun savepoint` starts a new process on another,
 // empty state directory (a savepoint without --output goes to <state dir>/savepoints); a savepoint
-// cannot start over existing checkpoints.
+// cannot start over existing checkpoints. Both state backends recover from a crash, and savepoints
+// carry state from one backend to the other.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -61,33 +62,86 @@ describe("statefun run with checkpoints, as child processes", () => {
     await Promise.all(processes.map((cli) => cli.exited));
   });
 
-  it("resumes after SIGKILL: state survives, greetings read before the crash stay read", async () => {
-    const stateDir = join(dir, "crash-state");
-    const first = track(runGreeter(moduleFile, stateDir));
-    const [line, ports] = await started(first);
-    assert.deepEqual(line.checkpoints, {
-      storage: stateDir,
-      intervalMs: 200,
-      mode: "exactly-once",
+  for (const backend of ["memory", "disk"]) {
+    it(`resumes after SIGKILL on the ${backend} backend: state survives, greetings read before the crash stay read`, async () => {
+      const stateDir = join(dir, `crash-state-${backend}`);
+      const first = track(runGreeter(moduleFile, stateDir, ["--state-backend", backend]));
+      const [line, ports] = await started(first);
+      assert.deepEqual(line.checkpoints, {
+        storage: stateDir,
+        intervalMs: 200,
+        mode: "exactly-once",
+      });
+      assert.equal(line.restored, "fresh start");
+      await greet(ports, "Bob");
+      await greet(ports, "Bob");
+      assert.equal(await nextGreeting(ports), "Welcome Bob");
+      assert.equal(await nextGreeting(ports), "Nice to see you again Bob");
+
+      first.child.kill("SIGKILL");
+      assert.deepEqual(await first.exit(), { code: null, signal: "SIGKILL" });
+
+      const second = track(runGreeter(moduleFile, stateDir, ["--state-backend", backend]));
+      const [restartLine, restartPorts] = await started(second);
+      const restored = restartLine.restored as Record<string, unknown>;
+      assert.equal(restored.from, stateDir);
+      assert.match(String(restored.file), /^checkpoints\/chk-\d{20}\.sfc$/);
+      await greet(restartPorts, "Bob");
+      assert.equal(await nextGreeting(restartPorts), "Third time is a charm Bob");
+      assert.equal(await nextGreeting(restartPorts, 0), undefined);
+      await stop(second);
     });
-    assert.equal(line.restored, "fresh start");
-    await greet(ports, "Bob");
-    await greet(ports, "Bob");
-    assert.equal(await nextGreeting(ports), "Welcome Bob");
-    assert.equal(await nextGreeting(ports), "Nice to see you again Bob");
+  }
 
-    first.child.kill("SIGKILL");
-    assert.deepEqual(await first.exit(), { code: null, signal: "SIGKILL" });
+  it("carries state across backends through savepoints: memory to disk and back", async () => {
+    const onMemory = track(runGreeter(moduleFile, join(dir, "across-memory")));
+    const [, memoryPorts] = await started(onMemory);
+    await greet(memoryPorts, "Ann");
+    await greet(memoryPorts, "Ann");
+    assert.equal(await nextGreeting(memoryPorts), "Welcome Ann");
+    assert.equal(await nextGreeting(memoryPorts), "Nice to see you again Ann");
+    const fromMemory = join(dir, "across", "from-memory.sfc");
+    const first = await runCli([
+      "savepoint",
+      "--admin-url",
+      adminUrl(memoryPorts),
+      "--output",
+      fromMemory,
+    ]);
+    assert.equal(first.exit.code, 0, first.stderr);
+    await stop(onMemory);
 
-    const second = track(runGreeter(moduleFile, stateDir));
-    const [restartLine, restartPorts] = await started(second);
-    const restored = restartLine.restored as Record<string, unknown>;
-    assert.equal(restored.from, stateDir);
-    assert.match(String(restored.file), /^checkpoints\/chk-\d{20}\.sfc$/);
-    await greet(restartPorts, "Bob");
-    assert.equal(await nextGreeting(restartPorts), "Third time is a charm Bob");
-    assert.equal(await nextGreeting(restartPorts, 0), undefined);
-    await stop(second);
+    const diskDir = join(dir, "across-disk");
+    const onDisk = track(
+      runGreeter(moduleFile, diskDir, ["--state-backend", "disk", "--from-savepoint", fromMemory]),
+    );
+    const [diskLine, diskPorts] = await started(onDisk);
+    assert.equal((diskLine.restored as Record<string, unknown>).file, "from-memory.sfc");
+    assert.ok(
+      existsSync(join(diskDir, "db")),
+      "the disk backend keeps its database in the state directory",
+    );
+    await greet(diskPorts, "Ann");
+    assert.equal(await nextGreeting(diskPorts), "Third time is a charm Ann");
+    const fromDisk = join(dir, "across", "from-disk.sfc");
+    const second = await runCli([
+      "savepoint",
+      "--admin-url",
+      adminUrl(diskPorts),
+      "--output",
+      fromDisk,
+    ]);
+    assert.equal(second.exit.code, 0, second.stderr);
+    await stop(onDisk);
+
+    const back = track(
+      runGreeter(moduleFile, join(dir, "across-memory-again"), ["--from-savepoint", fromDisk]),
+    );
+    const [, backPorts] = await started(back);
+    await greet(backPorts, "Ann");
+    assert.equal(await nextGreeting(backPorts), "Nice to see you at the 4-nth time Ann!");
+    assert.equal(await nextGreeting(backPorts, 0), undefined);
+    await stop(back);
   });
 
   it("starts a new process from `statefun savepoint` on another, empty state directory", async () => {
