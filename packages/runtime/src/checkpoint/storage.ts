@@ -11,7 +11,8 @@ export interface CheckpointStorage {
   /**
    * Writes an object. It is invisible to {@link list} and {@link read} until the returned promise
    * resolves, and then durable (survives a crash of this process or machine). Writing an existing
-   * name replaces it atomically.
+   * name replaces it atomically. A chunk is not changed once yielded: a storage may hold on to
+   * chunks until the write ends.
    */
   write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /**

@@ -82,6 +82,19 @@ export function storageConformance(
         await storage.write("chk/one", chunksOf(bytes, 4096));
         await storage.write("chk/two", slowly(chunksOf(bytes, 30_000)));
         await storage.write("empty", []);
+        // Thousands of chunks of every small size, empty ones among them, as a checkpoint of
+        // many small sections gives.
+        const sizes = Array.from({ length: 3000 }, (_, i) => (i * 7919) % 97);
+        const many = patternBytes(
+          sizes.reduce((a, b) => a + b, 0),
+          3,
+        );
+        let at = 0;
+        await storage.write(
+          "chk/many",
+          sizes.map((size) => many.slice(at, (at += size))),
+        );
+        assert.deepEqual(await storage.read("chk/many"), many);
         assert.deepEqual(await storage.read("chk/one"), bytes);
         assert.deepEqual(await storage.read("chk/two"), bytes);
         assert.deepEqual(await storage.read("empty"), new Uint8Array(0));
