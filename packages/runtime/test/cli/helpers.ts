@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "../io/wait-for.js";
@@ -66,12 +68,18 @@ export interface CliProcess {
   exit(timeoutMs?: number): Promise<Exit>;
 }
 
-/** Starts `node bin/statefun.js ...args` with `STATEFUN_*` variables removed from its environment. */
+/**
+ * Starts `node bin/statefun.js ...args` with `STATEFUN_*` variables removed from its environment,
+ * in a working directory of its own (removed when it exits), so that processes running at the
+ * same time never share the default state directory `.statefun/`.
+ */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
   const cleanEnv = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith("STATEFUN_")),
   );
+  const cwd = mkdtempSync(join(tmpdir(), "statefun-cli-"));
   const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
     env: { ...cleanEnv, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -98,7 +106,10 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     stderr += chunk;
   });
   const exited = new Promise<Exit>((resolve) => {
-    child.once("close", (code, signal) => resolve({ code, signal }));
+    child.once("close", (code, signal) => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolve({ code, signal });
+    });
   });
   let done = false;
   void exited.then(() => {
