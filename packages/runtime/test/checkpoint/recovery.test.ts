@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TypedValue, addressOf, intType, stringType } from "@statefun-ts/protocol";
-import { createStatefulFunctions, egressMessageBuilder, messageBuilder } from "@statefun-ts/sdk";
+import {
+  createStatefulFunctions,
+  egressMessageBuilder,
+  messageBuilder,
+  playgroundEgressMessage,
+} from "@statefun-ts/sdk";
+import { createPlaygroundEgress } from "../../src/index.js";
+import { SEQUENCE_HEADER } from "../../src/io/playground/egress.js";
 import { readState, memoryEgress, waitFor } from "../core/helpers.js";
 import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
 
@@ -241,4 +248,46 @@ test("durable ingress: the acknowledgement comes after a checkpoint; idempotency
   await second.runtime.whenIdle();
   assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 111);
   await second.runtime.stop();
+});
+
+test("the playground egress serves a record read after the last checkpoint again after a crash, with its sequence number", async () => {
+  const directory = await checkpointDirectory();
+  const functions = createStatefulFunctions().bind({
+    typename: "test/emitter",
+    fn(ctx, message) {
+      ctx.sendEgress(playgroundEgressMessage({ topic: "out", payload: message.asString() }));
+    },
+  });
+  const start = async () => {
+    const egress = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] });
+    const started = await startRuntime(directory, functions, { egresses: [egress] });
+    const read = async (): Promise<[string | null, string]> => {
+      const response = await fetch(`http://127.0.0.1:${egress.address().port}/out`);
+      return [response.headers.get(SEQUENCE_HEADER), await response.text()];
+    };
+    return { ...started, read };
+  };
+  const e = addressOf("test/emitter", "e");
+
+  const first = await start();
+  for (const text of ["r1", "r2"]) await first.runtime.submit(e, TypedValue.of(stringType, text));
+  await first.runtime.whenIdle();
+  await first.runtime.whenDurable(); // releases r1 and r2 into the topic
+  assert.deepEqual(await first.read(), ["1", "r1"]);
+  await first.crash(); // before a checkpoint recorded that r1 was read
+
+  const second = await start();
+  assert.deepEqual(await second.read(), ["1", "r1"], "served again, with the same number");
+  await second.runtime.whenDurable(); // records that r1 was read
+  assert.deepEqual(await second.read(), ["2", "r2"]);
+  await second.crash();
+
+  const third = await start();
+  assert.deepEqual(await third.read(), ["2", "r2"], "r1 not again; r2 again");
+  await third.runtime.submit(e, TypedValue.of(stringType, "r3"));
+  await third.runtime.whenIdle();
+  await third.runtime.whenDurable();
+  assert.deepEqual(await third.read(), ["3", "r3"], "numbering goes on");
+  assert.deepEqual(await third.read(), [null, ""], "nothing else");
+  await third.runtime.stop();
 });

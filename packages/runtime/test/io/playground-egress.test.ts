@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { TypedValue } from "@statefun-ts/protocol";
 import { playgroundEgressRecordType } from "@statefun-ts/sdk";
 import { createPlaygroundEgress } from "../../src/index.js";
+import { SEQUENCE_HEADER } from "../../src/io/playground/egress.js";
 import {
   connectError,
   createCapturingLogger,
@@ -28,8 +29,9 @@ function record(topic: unknown, payload: unknown): TypedValue {
   );
 }
 
-async function expectPayload(response: Response, payload: string): Promise<void> {
+async function expectPayload(response: Response, payload: string, seq?: number): Promise<void> {
   assert.equal(response.status, 200);
+  if (seq !== undefined) assert.equal(response.headers.get(SEQUENCE_HEADER), String(seq));
   assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
   assert.equal(await response.text(), payload);
 }
@@ -39,13 +41,15 @@ async function expectEmpty(response: Response): Promise<void> {
   assert.equal(await response.text(), "");
 }
 
-void test("records come out of a topic oldest first, one per GET, then 204", () =>
+void test("records come out of a topic oldest first, one per GET, numbered, then 204", () =>
   withPlayground({}, async (pg) => {
     const payloads = ["one", "two", "three", "four", "fünf 🎉"];
     for (const payload of payloads)
       assert.equal((await put(pg, "/example/publish/n", payload)).status, 200);
     await pg.runtime.whenIdle();
-    for (const payload of payloads) await expectPayload(await take(pg, "numbers"), payload);
+    for (const [index, payload] of payloads.entries()) {
+      await expectPayload(await take(pg, "numbers"), payload, index + 1);
+    }
     await expectEmpty(await take(pg, "numbers"));
     await expectEmpty(await take(pg, "greetings"));
   }));

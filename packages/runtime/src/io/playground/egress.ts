@@ -7,7 +7,9 @@
  *    topic 404, other methods 405;
  *  - a full topic refuses records in `validate`, so the runtime retries the emitting invocation
  *    with backoff until a client reads, instead of dropping the record as the official does;
- *  - `GET /<topic>?waitMs=<n>` long-polls for up to n ms instead of answering empty at once.
+ *  - `GET /<topic>?waitMs=<n>` long-polls for up to n ms instead of answering empty at once;
+ *  - every answer carries the record's sequence number within its topic, so that a reader can
+ *    recognise a record served again after a crash.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypedValue } from "@statefun-ts/protocol";
@@ -23,6 +25,7 @@ import { PlaygroundHttpServer, sendEmpty, sendError, sendText } from "./http-ser
 import type { PlaygroundEgressOptions } from "./options.js";
 import { resolvePlaygroundEgressOptions } from "./options.js";
 import { TopicQueue } from "./topic-queue.js";
+import type { TopicRecord, TopicSnapshot } from "./topic-queue.js";
 
 /** The playground egress: an {@link Egress} that also tells where it listens. */
 export interface PlaygroundEgress extends Egress, StatefulComponent {
@@ -39,6 +42,9 @@ export const MAX_WAIT_MS = 30_000;
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
+/** The response header carrying a record's sequence number within its topic. */
+export const SEQUENCE_HEADER = "Statefun-Record-Sequence";
+
 /** Parses `waitMs` from a query string: 0 when absent, a reason string when invalid. */
 function parseWaitMs(query: string): number | string {
   const values = new URLSearchParams(query).getAll("waitMs");
@@ -48,6 +54,63 @@ function parseWaitMs(query: string): number | string {
     return `expected waitMs to be one integer from 0 to ${MAX_WAIT_MS} (ms), found ${JSON.stringify(values.join(","))}`;
   }
   return Number(text);
+}
+
+/** Checkpoint form of the queues: `{"<topic>": {"next": n, "records": [[seq, payload], ...]}}`. */
+function encodeQueues(snapshot: readonly (readonly [string, TopicSnapshot])[]): string {
+  const json: Record<string, { next: number; records: [number, string][] }> = {};
+  for (const [topic, { next, records }] of snapshot) {
+    json[topic] = { next, records: records.map((record) => [record.seq, record.payload]) };
+  }
+  return JSON.stringify(json);
+}
+
+/**
+ * Reads the checkpoint form of the queues.
+ *
+ * @throws StatefunError `corrupt-data` when the bytes are not that form.
+ */
+function decodeQueues(bytes: Uint8Array): [string, TopicSnapshot][] {
+  const corrupt = (reason: string, cause?: unknown): StatefunError =>
+    new StatefunError("corrupt-data", `the playground egress state in the checkpoint ${reason}`, {
+      cause,
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw corrupt("is not JSON", error);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw corrupt("is not an object of topics");
+  }
+  const topics: [string, TopicSnapshot][] = [];
+  for (const [topic, value] of Object.entries(parsed)) {
+    const { next, records } = (value ?? {}) as { next?: unknown; records?: unknown };
+    const valid =
+      typeof next === "number" &&
+      Array.isArray(records) &&
+      records.every(
+        (r) =>
+          Array.isArray(r) &&
+          r.length === 2 &&
+          typeof r[0] === "number" &&
+          typeof r[1] === "string",
+      );
+    if (!valid) {
+      throw corrupt(
+        `has topic ${JSON.stringify(topic)} not of the form {"next": n, "records": [[seq, payload], ...]}`,
+      );
+    }
+    topics.push([
+      topic,
+      {
+        next,
+        records: (records as [number, string][]).map(([seq, payload]) => ({ seq, payload })),
+      },
+    ]);
+  }
+  return topics;
 }
 
 /** A `GET` waiting for a payload; `shutdown` answers it 503. */
@@ -67,15 +130,19 @@ interface LongPoll {
  * exceed it by the records of that invocation.
  *
  * HTTP: `GET /<topic>` (percent-decoded) removes and returns the oldest payload as a UTF-8 body
- * (`text/plain; charset=utf-8`, 200), or 204 with an empty body when the topic is empty; 404 for
- * a topic not configured; 405 for other methods. `GET /<topic>?waitMs=<n>` (0–30000 ms) waits up
- * to n ms for a payload before answering 204; a client that disconnects while waiting takes
- * nothing. Errors have a JSON body `{"error": reason, "code": code}`.
+ * (`text/plain; charset=utf-8`, 200) with its sequence number within the topic (1, 2, 3, …) in
+ * the header `Statefun-Record-Sequence`, or 204 with an empty body when the topic is empty; 404
+ * for a topic not configured; 405 for other methods. `GET /<topic>?waitMs=<n>` (0–30000 ms) waits
+ * up to n ms for a payload before answering 204; a client that disconnects while waiting takes
+ * nothing. Errors have a JSON body `{"error": reason, "code": code}`. A record whose answer could
+ * not be written (the reader went away first) goes back into its queue in sequence order.
  *
  * Without checkpointing, queues live in memory only: records not read when the egress stops are
- * lost (logged). With checkpointing, queues are part of every checkpoint and a read is answered
- * only once a checkpoint recording it completed, so a crash loses no record and hands none out
- * twice; a record whose reader disconnects before the answer goes back to the front of its queue.
+ * lost (logged). With checkpointing, every record not delivered yet is part of each checkpoint,
+ * with the topic's next sequence number, so a crash loses no record. Delivery is then at least
+ * once: a record read after the last completed checkpoint is served again after a crash, with the
+ * same sequence number and payload, so a reader that remembers the sequence numbers it has
+ * processed skips it. A record never gets another record's number, nor a repeat another number.
  * Waiting polls are answered 503 on stop.
  *
  * @throws StatefunError `invalid-config` for invalid options.
@@ -87,26 +154,23 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
   let logger: Logger = noopLogger;
   let context: EgressContext | undefined;
 
-  /** Answers a read with `payload` — once durable, when checkpointing is on. */
-  function hand(res: ServerResponse, queue: TopicQueue, payload: string): void {
-    if (context === undefined || !context.durable) {
-      sendText(res, payload, NO_STORE);
+  /**
+   * Answers a read with a handed-out record. The record is forgotten once the answer has been
+   * written to the socket, and put back when the reader went away before that.
+   */
+  function hand(res: ServerResponse, queue: TopicQueue, record: TopicRecord): void {
+    res.once("finish", () => queue.settle(record, true));
+    res.once("close", () => {
+      if (!res.writableFinished) {
+        queue.settle(record, false);
+        logger.debug({ topic: queue.topic, seq: record.seq }, "reader went away; record put back");
+      }
+    });
+    if (res.destroyed || res.writableEnded) {
+      queue.settle(record, false);
       return;
     }
-    context.whenDurable().then(
-      () => {
-        if (res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed) {
-          queue.putBack(payload);
-          logger.debug({ topic: queue.topic }, "reader went away; record put back");
-          return;
-        }
-        sendText(res, payload, NO_STORE);
-      },
-      (error: unknown) => {
-        queue.putBack(payload);
-        sendError(res, 503, "shutdown", error instanceof Error ? error.message : String(error));
-      },
-    );
+    sendText(res, record.payload, { ...NO_STORE, [SEQUENCE_HEADER]: String(record.seq) });
   }
 
   function poll(res: ServerResponse, queue: TopicQueue, waitMs: number): void {
@@ -117,11 +181,11 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       polls.delete(longPoll);
       res.off("close", onClose);
     };
-    const deliver = (payload: string): boolean => {
+    const deliver = (record: TopicRecord): boolean => {
       const socket = res.socket;
       if (res.writableEnded || res.destroyed || socket === null || socket.destroyed) return false;
       finish();
-      hand(res, queue, payload);
+      hand(res, queue, record);
       return true;
     };
     const onClose = (): void => {
@@ -176,8 +240,8 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
     }
     const waitMs = parseWaitMs(mark === -1 ? "" : url.slice(mark + 1));
     if (typeof waitMs === "string") return refuse(400, "invalid-argument", waitMs);
-    const payload = queue.take();
-    if (payload !== undefined) hand(res, queue, payload);
+    const record = queue.take();
+    if (record !== undefined) hand(res, queue, record);
     else if (waitMs === 0) sendEmpty(res, 204);
     else poll(res, queue, waitMs);
   }
@@ -220,29 +284,27 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       const snapshot = [...queues.values()].map(
         (queue) => [queue.topic, queue.snapshot()] as const,
       );
-      return () => new TextEncoder().encode(JSON.stringify(Object.fromEntries(snapshot)));
+      return () => new TextEncoder().encode(encodeQueues(snapshot));
     },
     restoreState(bytes: Uint8Array) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(new TextDecoder().decode(bytes));
-      } catch (error) {
-        throw new StatefunError(
-          "corrupt-data",
-          "the playground egress state in the checkpoint is not JSON",
-          { cause: error },
-        );
-      }
-      for (const [topic, payloads] of Object.entries(parsed as Record<string, string[]>)) {
+      for (const [topic, snapshot] of decodeQueues(bytes)) {
         const queue = queues.get(topic);
         if (queue === undefined) {
           logger.warn(
-            { topic, records: payloads.length },
+            { topic, records: snapshot.records.length },
             "checkpoint holds records of a topic no longer configured; dropped",
           );
           continue;
         }
-        queue.restore(payloads);
+        try {
+          queue.restore(snapshot);
+        } catch (error) {
+          throw new StatefunError(
+            "corrupt-data",
+            `the playground egress state in the checkpoint is inconsistent: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
       }
     },
     async start(startContext: EgressContext) {
@@ -262,10 +324,15 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       const undelivered: Record<string, number> = {};
       for (const queue of queues.values())
         if (queue.size > 0) undelivered[queue.topic] = queue.size;
-      if (Object.keys(undelivered).length > 0) {
-        logger.warn({ undelivered }, "playground egress stopped; records never read are lost");
-      } else {
+      if (Object.keys(undelivered).length === 0) {
         logger.info({}, "playground egress stopped");
+      } else if (context?.durable === true) {
+        logger.info(
+          { undelivered },
+          "playground egress stopped; records not read yet are kept in the checkpoint",
+        );
+      } else {
+        logger.warn({ undelivered }, "playground egress stopped; records never read are lost");
       }
     },
     address: () => server.address(),
