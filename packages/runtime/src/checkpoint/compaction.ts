@@ -1,8 +1,15 @@
 /**
- * Compaction: merging a chain of checkpoint files (a full base and the incremental files after
- * it) into one full file — a new base that bounds restore time, or the state of a savepoint. It
- * reads files, never live state, so it runs in the background without touching processing;
- * memory is bounded by one key group's state.
+ * Compaction, in two forms. Both read files, never live state, so they run in the background
+ * without touching processing; memory is bounded by one key group's state.
+ *  - A full merge writes a chain (a full base and the incremental files after it) into one full
+ *    file: a new base that bounds restore time, or the state of a savepoint. Its cost grows with
+ *    the whole state, so it runs only once the changes since the base are large.
+ *  - An incremental merge writes {@link MERGE_FAN_IN} consecutive incremental files of one level
+ *    into one incremental file of the next level, keeping deletions. Its cost grows with the
+ *    changes only, so it keeps chains short when checkpoints are frequent and small (group
+ *    commit): once merges catch up, a chain holds fewer than {@link MERGE_FAN_IN} files per
+ *    level, the level of a file being log_{@link MERGE_FAN_IN} of the number of checkpoints it
+ *    spans.
  */
 import type { CheckpointStorage } from "./storage.js";
 import type { ChainFile } from "./coordinator.js";
@@ -10,6 +17,90 @@ import type { CheckpointFile } from "./format/index.js";
 import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
 import type { CheckpointManifest, GlobalContent, KeyGroupContent, StateRecord } from "./model.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
+import { changeSpanOf } from "./names.js";
+
+/** Incremental files merged into one by an incremental merge. */
+export const MERGE_FAN_IN = 8;
+
+/** The level of an incremental chain file (0 for one checkpoint), `undefined` for a base. */
+function levelOf(file: ChainFile): number | undefined {
+  const span = file.full ? undefined : changeSpanOf(file.name);
+  if (span === undefined) return undefined;
+  let level = 0;
+  for (let n = span.last - span.first + 1; n >= MERGE_FAN_IN; n = Math.floor(n / MERGE_FAN_IN)) {
+    level++;
+  }
+  return level;
+}
+
+/**
+ * The files an incremental merge should merge now: the oldest {@link MERGE_FAN_IN} files of the
+ * lowest level that has that many consecutive incremental files in the chain; otherwise
+ * `undefined`.
+ */
+export function mergeRun(chain: readonly ChainFile[]): readonly ChainFile[] | undefined {
+  let end = chain.length;
+  while (end > 0) {
+    const level = levelOf(chain[end - 1] as ChainFile);
+    if (level === undefined) return undefined;
+    let start = end - 1;
+    while (start > 0 && levelOf(chain[start - 1] as ChainFile) === level) start--;
+    if (end - start >= MERGE_FAN_IN) return chain.slice(start, start + MERGE_FAN_IN);
+    end = start;
+  }
+  return undefined;
+}
+
+/**
+ * Writes the incremental file `target` holding the state changes of `names` (consecutive
+ * incremental files, oldest first): per address, the newest record, deletions included. Its
+ * manifest is the newest file's, with `chain` set to `before` (the files it builds on). Returns
+ * the file's size in bytes.
+ */
+export async function mergeIncremental(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  before: readonly string[],
+  target: string,
+): Promise<number> {
+  const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
+  const newest = files.at(-1);
+  if (newest === undefined) throw new Error("nothing to merge");
+  const manifest: CheckpointManifest = {
+    ...newest.manifest,
+    kind: "checkpoint",
+    full: false,
+    chain: [...before],
+    info: { mergedFrom: names.length },
+  };
+  const keyGroups = [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
+  async function* contents(): AsyncGenerator<KeyGroupContent> {
+    for (const keyGroup of keyGroups) {
+      const merged = new Map<string, StateRecord>();
+      for (const file of files) {
+        if (!file.keyGroups().includes(keyGroup)) continue;
+        for (const record of (await file.readKeyGroup(keyGroup)).state) {
+          merged.set(`${record.functionType}\u0000${record.id}`, record);
+        }
+      }
+      if (merged.size > 0)
+        yield { keyGroup, state: [...merged.values()], messages: [], delayed: [] };
+    }
+  }
+  let bytes = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of encodeCheckpoint(manifest, contents(), {
+      egress: [],
+      sinks: [],
+      ingresses: [],
+    })) {
+      bytes += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  await storage.write(target, counted());
+  return bytes;
+}
 
 /** True when the incremental files since the base have grown enough to write a new base. */
 export function shouldCompact(

@@ -21,12 +21,20 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
-import { compactChain, shouldCompact } from "./compaction.js";
+import { compactChain, mergeIncremental, mergeRun, shouldCompact } from "./compaction.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
 import { encodeCheckpoint } from "./format/index.js";
 import type { CheckpointManifest } from "./model.js";
-import { baseName, checkpointName } from "./names.js";
+import {
+  CHECKPOINT_PREFIX,
+  baseIdOf,
+  baseName,
+  changeSpanOf,
+  checkpointIdOf,
+  checkpointName,
+  mergedName,
+} from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
 
 /** A file of the current chain. */
@@ -64,6 +72,10 @@ export interface CheckpointStats {
   chainLength: number;
   /** Full bases written by compaction. */
   compactions: number;
+  /** Incremental merges of chain files. */
+  merges: number;
+  /** Checkpoints not written because nothing changed since the last complete one (it covers them). */
+  skipped: number;
 }
 
 /** Where a recovered application continues from. */
@@ -99,6 +111,8 @@ export class CheckpointCoordinator {
     lastBytes: 0,
     chainLength: 0,
     compactions: 0,
+    merges: 0,
+    skipped: 0,
   };
   private readonly options: ResolvedCheckpointingOptions;
   private readonly sources: CutSources;
@@ -126,6 +140,8 @@ export class CheckpointCoordinator {
    * record: only then can an empty cut be skipped (otherwise the cut records that they are gone).
    */
   private lastQuiet = false;
+  /** Files compaction took out of the chain, deleted once no retained checkpoint needs them. */
+  private readonly replaced = new Set<string>();
   /** Files being read (by a savepoint) that must not be deleted meanwhile. */
   private readonly pinned = new Map<string, number>();
 
@@ -163,6 +179,13 @@ export class CheckpointCoordinator {
     this.sources.backend.trackChanges();
     this.lastStartMs = this.clock.now();
     this.schedule();
+    if (this.chain.length > 0) {
+      // In the compaction slot, so that no compaction writes a file while orphans are sought.
+      this.compaction = this.deleteOrphans().finally(() => {
+        this.compaction = undefined;
+        this.maybeCompact(this.stats.lastCompletedId);
+      });
+    }
   }
 
   /**
@@ -308,6 +331,7 @@ export class CheckpointCoordinator {
       // Nothing changed since the last complete checkpoint, which therefore covers this cut.
       clearTimeout(timeout);
       cut.state.release();
+      this.stats.skipped++;
       for (const waiter of waiters) waiter.resolve();
       this.releaseKeepAlive();
       return;
@@ -383,11 +407,59 @@ export class CheckpointCoordinator {
       "checkpoint completed",
     );
     void this.deleteUnneeded();
-    if (this.compaction === undefined && shouldCompact(this.chain, this.options)) {
-      const files = [...this.chain];
-      this.compaction = this.compact(id, files).finally(() => {
-        this.compaction = undefined;
-      });
+    this.maybeCompact(id);
+  }
+
+  /**
+   * Starts a background compaction when none runs and the chain calls for one: a full base when
+   * the changes since the base are large, else an incremental merge of the chain's tail. Each
+   * one checks again when it ends, so merges cascade up the levels.
+   */
+  private maybeCompact(id: number): void {
+    if (this.compaction !== undefined || this.state === "stopped") return;
+    let job: Promise<void>;
+    if (shouldCompact(this.chain, this.options)) job = this.compact(id, [...this.chain]);
+    else {
+      const run = mergeRun(this.chain);
+      if (run === undefined) return;
+      job = this.mergeTail(run);
+    }
+    this.compaction = job.finally(() => {
+      this.compaction = undefined;
+      this.maybeCompact(this.stats.lastCompletedId);
+    });
+  }
+
+  /** Merges `run`, the chain's last incremental files, into one; later chains use it instead. */
+  private async mergeTail(run: readonly ChainFile[]): Promise<void> {
+    const first = changeSpanOf((run[0] as ChainFile).name);
+    const last = changeSpanOf((run.at(-1) as ChainFile).name);
+    if (first === undefined || last === undefined) return;
+    const name = mergedName(first.first, last.last);
+    const start = this.chain.indexOf(run[0] as ChainFile);
+    const before = this.chain.slice(0, start).map((file) => file.name);
+    try {
+      const bytes = await mergeIncremental(
+        this.options.storage,
+        run.map((file) => file.name),
+        before,
+        name,
+      );
+      const index = this.chain.indexOf(run[0] as ChainFile);
+      if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) return;
+      this.chain.splice(index, run.length, { name, bytes, full: false });
+      for (const file of run) this.replaced.add(file.name);
+      this.stats.chainLength = this.chain.length;
+      this.stats.merges++;
+      this.logger.debug(
+        { file: name, bytes, replaced: run.length, chain: this.chain.length },
+        "merged incremental checkpoint files",
+      );
+    } catch (error) {
+      this.logger.warn(
+        { file: name, ...errorFields(error) },
+        "merging incremental checkpoint files failed; the chain keeps them",
+      );
     }
   }
 
@@ -403,6 +475,7 @@ export class CheckpointCoordinator {
       );
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
       if (index === -1) return;
+      for (const file of this.chain.slice(0, index + 1)) this.replaced.add(file.name);
       this.chain = [{ name, bytes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
@@ -418,26 +491,53 @@ export class CheckpointCoordinator {
     }
   }
 
-  /** Deletes checkpoint files that neither a retained checkpoint nor the current chain needs. */
+  /**
+   * Deletes merged files and bases that no checkpoint refers to: written by a compaction that a
+   * crash ended before a checkpoint built on them. Checkpoint files themselves are left alone.
+   */
+  private async deleteOrphans(): Promise<void> {
+    const needed = new Set<string>(this.chain.map((file) => file.name));
+    for (const kept of this.retained) for (const name of kept.chain) needed.add(name);
+    try {
+      for (const name of await this.options.storage.list(CHECKPOINT_PREFIX)) {
+        const compacted = baseIdOf(name) !== undefined || changeSpanOf(name) !== undefined;
+        if (needed.has(name) || !compacted || checkpointIdOf(name) !== undefined) continue;
+        await this.options.storage.delete(name);
+        this.logger.debug({ file: name }, "deleted a checkpoint file no checkpoint refers to");
+      }
+    } catch (error) {
+      this.logger.warn(
+        { ...errorFields(error) },
+        "could not clean up unreferenced checkpoint files",
+      );
+    }
+  }
+
+  /**
+   * Deletes checkpoint files that neither a retained checkpoint, the current chain nor a savepoint
+   * in progress needs: those of checkpoints dropped from retention, and those compaction took out
+   * of the chain.
+   */
   private async deleteUnneeded(): Promise<void> {
     const dropped = this.retained.slice(
       0,
       Math.max(0, this.retained.length - this.options.retained),
     );
-    if (dropped.length === 0) return;
     this.retained = this.retained.slice(dropped.length);
+    const candidates = new Set<string>(this.replaced);
+    for (const gone of dropped) {
+      candidates.add(gone.name);
+      for (const name of gone.chain) candidates.add(name);
+    }
+    if (candidates.size === 0) return;
     const needed = new Set<string>([...this.chain.map((file) => file.name), ...this.pinned.keys()]);
     for (const kept of this.retained) {
       needed.add(kept.name);
       for (const name of kept.chain) needed.add(name);
     }
-    const candidates = new Set<string>();
-    for (const gone of dropped) {
-      candidates.add(gone.name);
-      for (const name of gone.chain) candidates.add(name);
-    }
     for (const name of candidates) {
       if (needed.has(name)) continue;
+      this.replaced.delete(name);
       await this.options.storage.delete(name).catch((error: unknown) => {
         this.logger.warn(
           { file: name, ...errorFields(error) },

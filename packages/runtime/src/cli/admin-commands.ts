@@ -158,9 +158,9 @@ export function formatCheckpoints(view: CheckpointsView): string {
   return [
     `checkpointing: ${view.mode}, every ${ms(view.intervalMs ?? 0)}`,
     `storage: ${view.storage}`,
-    `completed: ${s.completed}, failed: ${s.failed}`,
+    `completed: ${s.completed}, failed: ${s.failed}, skipped (nothing changed): ${s.skipped}`,
     `last: ${last}`,
-    `longest pause: ${s.maxPauseMs.toFixed(2)} ms; chain: ${s.chainLength} files; compactions: ${s.compactions}`,
+    `longest pause: ${s.maxPauseMs.toFixed(2)} ms; chain: ${s.chainLength} files; full compactions: ${s.compactions}, merges: ${s.merges}`,
     `restored: ${restored}`,
     "",
   ].join("\n");

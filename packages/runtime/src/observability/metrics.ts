@@ -113,6 +113,16 @@ const CHECKPOINT_COUNTERS: readonly CheckpointMetric[] = [
   ["checkpoints_completed_total", "Checkpoints completed.", (s) => s.completed],
   ["checkpoints_failed_total", "Checkpoint attempts that failed.", (s) => s.failed],
   ["checkpoint_compactions_total", "Full bases written by compaction.", (s) => s.compactions],
+  [
+    "checkpoint_merges_total",
+    "Incremental checkpoint files merged into one by compaction.",
+    (s) => s.merges,
+  ],
+  [
+    "checkpoints_skipped_total",
+    "Checkpoints not written because nothing changed since the last complete one.",
+    (s) => s.skipped,
+  ],
 ];
 const CHECKPOINT_GAUGES: readonly CheckpointMetric[] = [
   [
@@ -189,7 +199,8 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  *
  * With checkpointing on (read from `runtime.checkpointStats()`): counters
  * `statefun_checkpoints_completed_total`, `statefun_checkpoints_failed_total`,
- * `statefun_checkpoint_compactions_total`, and gauges `statefun_checkpoint_last_duration_seconds`
+ * `statefun_checkpoints_skipped_total` (nothing changed), `statefun_checkpoint_compactions_total`
+ * (full bases), `statefun_checkpoint_merges_total` (incremental merges), and gauges `statefun_checkpoint_last_duration_seconds`
  * (cut to durable file), `statefun_checkpoint_last_pause_seconds` (the processing pause of the
  * cut), `statefun_checkpoint_max_pause_seconds`, `statefun_checkpoint_last_size_bytes`,
  * `statefun_checkpoint_chain_length` and `statefun_checkpoint_last_completed_timestamp_seconds`.

@@ -151,7 +151,8 @@ describe("statefun savepoint and checkpoints", () => {
       const lines = text.stdout.split("\n");
       assert.equal(lines[0], "checkpointing: exactly-once, every 1 min");
       assert.equal(lines[1], `storage: ${join(dir, "state")}`);
-      assert.match(lines[2] ?? "", /^completed: \d+, failed: 0$/);
+      assert.match(lines[2] ?? "", /^completed: \d+, failed: 0, skipped \(nothing changed\): \d+$/);
+      assert.match(lines[4] ?? "", /; chain: \d+ files; full compactions: \d+, merges: \d+$/);
       assert.match(lines[3] ?? "", /^last: \d+ at 2023-11-14T22:13:20\.000Z, took \d+ ms/);
       assert.equal(lines[5], "restored: fresh start");
       const json = await runMain(["checkpoints", "--admin-url", url, "--json"]);
