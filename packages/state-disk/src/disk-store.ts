@@ -55,6 +55,8 @@ export interface DiskStoreOptions {
 
 const EMPTY = new Uint8Array(0);
 const SWEEP_BATCH = 10_000;
+/** An eviction pass makes room for this fraction of the cache (1/64). */
+const EVICT_FRACTION = 64;
 
 /** The database, the cache and the write-behind. */
 export class DiskStore {
@@ -121,8 +123,7 @@ export class DiskStore {
       indexedAtMs: Infinity,
     };
     // Make room before inserting, so that the entry being handed out is never the one evicted.
-    if (this.cache.size >= this.options.maxCachedAddresses)
-      this.evict(this.options.maxCachedAddresses - 1);
+    if (this.cache.size >= this.options.maxCachedAddresses) this.evict();
     this.cache.set(cacheKey, entry);
     return entry;
   }
@@ -185,8 +186,7 @@ export class DiskStore {
     return done.then(
       () => {
         for (const entry of batch) entry.pending--;
-        if (this.cache.size > this.options.maxCachedAddresses)
-          this.evict(this.options.maxCachedAddresses);
+        if (this.cache.size > this.options.maxCachedAddresses) this.evict();
       },
       (error: unknown) => {
         // The entries stay pinned: their state is still in the cache.
@@ -195,8 +195,14 @@ export class DiskStore {
     );
   }
 
-  /** Drops clean entries, least recently used first, down to `target` entries. */
-  private evict(target: number): void {
+  /**
+   * Drops clean entries, least recently used first, until the cache is 1/64 below its bound. One
+   * pass drops many: every pass walks from the oldest entry, over the slots that earlier deletions
+   * left in the map, so a pass per miss would cost time growing with the cache.
+   */
+  private evict(): void {
+    const max = this.options.maxCachedAddresses;
+    const target = max - Math.max(1, Math.floor(max / EVICT_FRACTION));
     for (const [key, entry] of this.cache) {
       if (this.cache.size <= target) return;
       if (entry.dirty || entry.pending > 0) continue;

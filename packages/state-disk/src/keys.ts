@@ -7,15 +7,18 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The key of an address. */
+/**
+ * The key of an address. It is built in one (pooled) allocation, as it is on every cache miss; the
+ * caller must not change it.
+ */
 export function addressKey(keyGroup: number, typename: Uint8Array, id: string): Uint8Array {
-  const idBytes = encoder.encode(id);
-  const key = new Uint8Array(2 + typename.length + 1 + idBytes.length);
+  const offset = 3 + typename.length;
+  const key = Buffer.allocUnsafe(offset + Buffer.byteLength(id, "utf8"));
   key[0] = keyGroup >>> 8;
   key[1] = keyGroup & 0xff;
   key.set(typename, 2);
-  key[2 + typename.length] = 0;
-  key.set(idBytes, 3 + typename.length);
+  key[offset - 1] = 0;
+  key.write(id, offset, "utf8");
   return key;
 }
 
