@@ -79,7 +79,7 @@ export async function mergeIncremental(
       const merged = new Map<string, StateRecord>();
       for (const file of files) {
         if (!file.keyGroups().includes(keyGroup)) continue;
-        for (const record of (await file.readKeyGroup(keyGroup)).state) {
+        for (const record of await file.readKeyGroupState(keyGroup)) {
           merged.set(`${record.functionType}\u0000${record.id}`, record);
         }
       }
@@ -109,10 +109,10 @@ export function shouldCompact(
 ): boolean {
   if (chain.length < 2) return false;
   const base = chain[0] as ChainFile;
-  const baseBytes = base.full ? base.bytes : 0;
+  const baseBytes = base.full ? base.stateBytes : 0;
   let incremental = 0;
   for (let i = base.full ? 1 : 0; i < chain.length; i++)
-    incremental += (chain[i] as ChainFile).bytes;
+    incremental += (chain[i] as ChainFile).stateBytes;
   // Many small files cost restore time too: bound the count as well as the bytes.
   if (chain.length > 256) return true;
   return (
@@ -135,8 +135,7 @@ export async function* mergedState(
     const merged = new Map<string, StateRecord>();
     for (const file of files) {
       if (!file.keyGroups().includes(keyGroup)) continue;
-      const content = await file.readKeyGroup(keyGroup);
-      for (const record of content.state)
+      for (const record of await file.readKeyGroupState(keyGroup))
         merged.set(`${record.functionType}\u0000${record.id}`, record);
     }
     const state: StateRecord[] = [];

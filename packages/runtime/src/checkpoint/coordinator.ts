@@ -40,7 +40,10 @@ import type { ResolvedCheckpointingOptions } from "./options.js";
 /** A file of the current chain. */
 export interface ChainFile {
   readonly name: string;
+  /** The file's size. */
   readonly bytes: number;
+  /** Bytes of its state sections: what compaction would merge (pending messages are not). */
+  readonly stateBytes: number;
   /** True for a full file (the chain's base). */
   readonly full: boolean;
 }
@@ -326,6 +329,7 @@ export class CheckpointCoordinator {
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), this.options.timeoutMs);
     let bytes = 0;
+    let stateBytes = 0;
     const global = cut.globalContent();
     if (this.chain.length > 0 && this.lastQuiet && cut.isEmpty(global, this.lastComponents)) {
       // Nothing changed since the last complete checkpoint, which therefore covers this cut.
@@ -337,7 +341,9 @@ export class CheckpointCoordinator {
       return;
     }
     try {
-      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global);
+      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global, (section) => {
+        if (section.kind === "state") stateBytes += section.length;
+      });
       await this.options.storage.write(
         name,
         countAndGuard(chunks, abort.signal, (n) => (bytes += n)),
@@ -370,7 +376,7 @@ export class CheckpointCoordinator {
     const info = cut.info();
     this.lastQuiet =
       info.pendingMessages === 0 && info.delayedMessages === 0 && info.unreleasedEgress === 0;
-    this.completed(id, name, manifest, bytes, pauseMs, performance.now() - started);
+    this.completed(id, name, manifest, bytes, stateBytes, pauseMs, performance.now() - started);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();
   }
@@ -380,12 +386,13 @@ export class CheckpointCoordinator {
     name: string,
     manifest: CheckpointManifest,
     bytes: number,
+    stateBytes: number,
     pauseMs: number,
     durationMs: number,
   ): void {
     this.sources.egress.release(id);
     this.retained.push({ id, name, chain: manifest.chain });
-    this.chain.push({ name, bytes, full: manifest.full });
+    this.chain.push({ name, bytes, stateBytes, full: manifest.full });
     const stats = this.stats;
     stats.completed++;
     stats.lastCompletedId = id;
@@ -447,7 +454,7 @@ export class CheckpointCoordinator {
       );
       const index = this.chain.indexOf(run[0] as ChainFile);
       if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) return;
-      this.chain.splice(index, run.length, { name, bytes, full: false });
+      this.chain.splice(index, run.length, { name, bytes, stateBytes: bytes, full: false });
       for (const file of run) this.replaced.add(file.name);
       this.stats.chainLength = this.chain.length;
       this.stats.merges++;
@@ -476,7 +483,7 @@ export class CheckpointCoordinator {
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
       if (index === -1) return;
       for (const file of this.chain.slice(0, index + 1)) this.replaced.add(file.name);
-      this.chain = [{ name, bytes, full: true }, ...this.chain.slice(index + 1)];
+      this.chain = [{ name, bytes, stateBytes: bytes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
       this.logger.info(

@@ -63,14 +63,20 @@ async function loadState(
   file: CheckpointFile,
   backend: StateBackend,
   markChanged: boolean,
-): Promise<{ pending: KeyGroupContent[]; global: GlobalContent; files: number; records: number }> {
+): Promise<{
+  pending: KeyGroupContent[];
+  global: GlobalContent;
+  chain: CheckpointFile[];
+  records: number;
+}> {
   const chain = await Promise.all(file.manifest.chain.map((name) => openCheckpoint(storage, name)));
   let records = 0;
   for (const part of chain) {
     for (const keyGroup of part.keyGroups()) {
-      const content = await part.readKeyGroup(keyGroup);
-      backend.restore(content.state, { markChanged });
-      records += content.state.length;
+      // A chain member's own pending messages were superseded by later files: not decoded.
+      const state = await part.readKeyGroupState(keyGroup);
+      backend.restore(state, { markChanged });
+      records += state.length;
       await backend.whenWritten();
     }
   }
@@ -82,7 +88,7 @@ async function loadState(
     await backend.whenWritten();
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
   }
-  return { pending, global: await file.readGlobal(), files: chain.length + 1, records };
+  return { pending, global: await file.readGlobal(), chain, records };
 }
 
 /** Applies a file's pending content: messages, delayed messages, components, egress. */
@@ -157,19 +163,32 @@ export async function restoreFile(
   maxKeyGroups: number,
   markChanged: boolean,
 ): Promise<RestoreSummary> {
+  return (await restoreChain(storage, file, name, targets, maxKeyGroups, markChanged)).summary;
+}
+
+/** {@link restoreFile}, also returning the files of the chain it read (oldest first, then it). */
+async function restoreChain(
+  storage: CheckpointStorage,
+  file: CheckpointFile,
+  name: string,
+  targets: RecoveryTargets,
+  maxKeyGroups: number,
+  markChanged: boolean,
+): Promise<{ summary: RestoreSummary; files: readonly CheckpointFile[] }> {
   const started = performance.now();
   const loaded = await loadState(storage, file, targets.backend, markChanged);
   const applied = applyPending(loaded.pending, loaded.global, targets, maxKeyGroups);
-  return {
+  const summary = {
     file: name,
     id: file.manifest.id,
-    files: loaded.files,
+    files: loaded.chain.length + 1,
     stateRecords: loaded.records,
     pendingMessages: applied.messages,
     delayedMessages: applied.delayed,
     unreleasedEgress: loaded.global.egress.length,
     durationMs: Math.round(performance.now() - started),
   };
+  return { summary, files: [...loaded.chain, file] };
 }
 
 /**
@@ -199,16 +218,15 @@ export async function recoverLatest(
           `the checkpoints in ${storage.location} were taken with ${file.manifest.maxKeyGroups} key groups, but the runtime is configured with ${maxKeyGroups}; restore a savepoint to change it`,
         );
       }
-      const summary = await restoreFile(storage, file, name, targets, maxKeyGroups, false);
+      const restored = await restoreChain(storage, file, name, targets, maxKeyGroups, false);
+      const summary = restored.summary;
       const retained = await retainedBefore(storage, names.slice(0, i + 1));
-      const chain: ChainFile[] = [];
-      for (const chainName of [...file.manifest.chain, name]) {
-        chain.push({
-          name: chainName,
-          bytes: await storage.size(chainName),
-          full: chain.length === 0 && (chainName !== name || file.manifest.full),
-        });
-      }
+      const chain: ChainFile[] = restored.files.map((part, index) => ({
+        name: part.name,
+        bytes: part.sizeBytes,
+        stateBytes: part.stateBytes,
+        full: index === 0 && (part !== file || file.manifest.full),
+      }));
       const quiet =
         summary.pendingMessages === 0 &&
         summary.delayedMessages === 0 &&

@@ -38,20 +38,26 @@ function kv() {
   });
 }
 
-const chk = (id: number): ChainFile => ({ name: checkpointName(id), bytes: 10, full: false });
+const chk = (id: number): ChainFile => ({
+  name: checkpointName(id),
+  bytes: 10,
+  stateBytes: 10,
+  full: false,
+});
 const inc = (first: number, last: number): ChainFile => ({
   name: mergedName(first, last),
   bytes: 10,
+  stateBytes: 10,
   full: false,
 });
 
 test("mergeRun picks the oldest files of the lowest level with enough of them", () => {
-  const base: ChainFile = { name: baseName(1), bytes: 100, full: true };
+  const base: ChainFile = { name: baseName(1), bytes: 100, stateBytes: 100, full: true };
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => chk(from + i));
   assert.equal(mergeRun([base, ...ids(2, MERGE_FAN_IN - 1)]), undefined, "too few files");
   assert.deepEqual(mergeRun([base, ...ids(2, MERGE_FAN_IN)]), ids(2, MERGE_FAN_IN));
   // The first checkpoint is a full file: never merged.
-  const first: ChainFile = { name: checkpointName(1), bytes: 10, full: true };
+  const first: ChainFile = { name: checkpointName(1), bytes: 10, stateBytes: 10, full: true };
   assert.equal(mergeRun([first, ...ids(2, MERGE_FAN_IN - 1)]), undefined);
   // Files of different levels at the tail: nothing to merge yet.
   assert.equal(mergeRun([base, inc(2, 9), ...ids(10, MERGE_FAN_IN - 1)]), undefined);

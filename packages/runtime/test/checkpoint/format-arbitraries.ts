@@ -72,7 +72,7 @@ export const stateRecord: fc.Arbitrary<StateRecord> = record({
   values: fc.array(stateValue, { maxLength: 4 }),
 });
 
-const pendingMessage: fc.Arbitrary<PendingMessageRecord> = record({
+export const pendingMessage: fc.Arbitrary<PendingMessageRecord> = record({
   target: address,
   caller: fc.option(address, { nil: undefined }),
   argument: typedValue,

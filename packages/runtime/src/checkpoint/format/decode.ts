@@ -13,6 +13,7 @@ import type {
   ComponentState,
   GlobalContent,
   KeyGroupContent,
+  StateRecord,
 } from "../model.js";
 import { sectionLabel } from "./layout.js";
 import type { SectionKind } from "./layout.js";
@@ -42,6 +43,15 @@ export interface CheckpointFile {
    *   `corrupt-data` when a section is damaged.
    */
   readKeyGroup(keyGroup: number): Promise<KeyGroupContent>;
+  /**
+   * Reads only one key group's state records (what a chain member contributes), leaving its
+   * messages undecoded.
+   *
+   * @throws StatefunError as {@link readKeyGroup}.
+   */
+  readKeyGroupState(keyGroup: number): Promise<StateRecord[]>;
+  /** Bytes of the file's state sections (the state changes it holds). */
+  readonly stateBytes: number;
   /** Reads the global content (egress, sink and ingress state) with a single range read. */
   readGlobal(): Promise<GlobalContent>;
 }
@@ -174,26 +184,35 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     return states;
   }
 
+  function sectionsOf(keyGroup: number): CheckpointSectionInfo[] {
+    if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= manifest.maxKeyGroups) {
+      throw new StatefunError(
+        "invalid-argument",
+        `checkpoint file ${source.name}: key group ${keyGroup} is outside [0, ${manifest.maxKeyGroups})`,
+      );
+    }
+    return byKeyGroup.get(keyGroup) ?? [];
+  }
+
   return {
     name: source.name,
     sizeBytes,
     manifest,
     sections,
     keyGroups: () => [...keyGroups],
+    stateBytes: sections.reduce((sum, s) => sum + (s.kind === "state" ? s.length : 0), 0),
     async readKeyGroup(keyGroup) {
-      if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= manifest.maxKeyGroups) {
-        throw new StatefunError(
-          "invalid-argument",
-          `checkpoint file ${source.name}: key group ${keyGroup} is outside [0, ${manifest.maxKeyGroups})`,
-        );
-      }
-      const decoded = await read(byKeyGroup.get(keyGroup) ?? []);
+      const decoded = await read(sectionsOf(keyGroup));
       return {
         keyGroup,
         state: recordsOf(decoded, "state"),
         messages: recordsOf(decoded, "messages"),
         delayed: recordsOf(decoded, "delayed"),
       };
+    },
+    async readKeyGroupState(keyGroup) {
+      const state = sectionsOf(keyGroup).filter((section) => section.kind === "state");
+      return recordsOf(await read(state), "state");
     },
     async readGlobal() {
       const decoded = await read(globalSections);

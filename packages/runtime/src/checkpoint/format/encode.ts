@@ -117,6 +117,7 @@ function checkComponents(components: readonly ComponentState[], field: string): 
  * @param keyGroups - each key group's content, in strictly increasing key group order; key groups
  *   without any record may be left out.
  * @param global - the process-wide parts, written before the key groups.
+ * @param onSection - told about each section once encoded (kind, length, …).
  * @throws StatefunError `invalid-argument` for an invalid manifest, a key group outside
  *   `[0, maxKeyGroups)`, a duplicate component id, or a record the format cannot hold (a string
  *   with a lone surrogate, a fractional or unsafe time); `illegal-state` when key groups arrive
@@ -126,6 +127,7 @@ export async function* encodeCheckpoint(
   manifest: CheckpointManifest,
   keyGroups: Iterable<KeyGroupContent> | AsyncIterable<KeyGroupContent>,
   global: GlobalContent,
+  onSection?: (section: CheckpointSectionInfo) => void,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const checked = checkManifest(manifest, (what) => invalid(`manifest: ${what}`));
   checkComponents(global.sinks, "sinks");
@@ -137,6 +139,7 @@ export async function* encodeCheckpoint(
   function* emit(section: EncodedSection | undefined): Generator<Uint8Array> {
     if (section === undefined) return;
     index.push(section.info);
+    onSection?.(section.info);
     offset += section.info.length;
     yield* section.chunks;
   }
