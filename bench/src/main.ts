@@ -22,6 +22,8 @@ interface ScenarioDefinition {
   readonly description: string;
   /** The scenario whose figures this one's ratios are computed against; run first. */
   readonly baseline: string;
+  /** Options of the scenario's Node.js process, before the script (e.g. a heap limit). */
+  readonly nodeArgs?: readonly string[];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +56,15 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     description:
       "counter over 10,000 addresses with a backlog bound of 10,000 (≈1 message per batch)",
     baseline: "baseline",
+  },
+  {
+    name: "embedded-counter-checkpointed",
+    module: "scenarios/embedded-counter.js",
+    args: ["--checkpoint-interval-ms", "1000"],
+    longArgs: ["--checkpoint-interval-ms", "1000", "--duration-ms", "30000"],
+    description:
+      "counter over 10,000 addresses, default backlog bound, checkpoints every 1 s to a local directory",
+    baseline: "embedded-counter",
   },
   {
     name: "embedded-ring",
@@ -97,6 +108,46 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
       baseline: "http-floor",
     },
   ]),
+  {
+    name: "ingress-latency",
+    module: "scenarios/ingress-latency.js",
+    args: [],
+    longArgs: ["--duration-ms", "60000"],
+    description:
+      "greeter under `statefun run`, durable PUTs with Idempotency-Key at 1,000 req/s (open loop), greetings drained",
+    baseline: "ingress-latency",
+  },
+  {
+    name: "recovery",
+    module: "scenarios/recovery.js",
+    // The young generation the `statefun` executable runs with.
+    nodeArgs: ["--max-semi-space-size=128"],
+    args: [],
+    longArgs: ["--addresses", "3000000"],
+    description:
+      "restore of 1,000,000 counters (memory backend) from a local checkpoint (3,000,000 long)",
+    baseline: "recovery",
+  },
+  {
+    name: "disk-state",
+    module: "scenarios/disk-state.js",
+    nodeArgs: ["--max-old-space-size=512", "--max-semi-space-size=128"],
+    args: ["--addresses", "1000000"],
+    longArgs: ["--addresses", "10000000"],
+    description:
+      "disk backend under a 512 MB heap: 100-byte values of 1,000,000 addresses (10,000,000 long)",
+    baseline: "disk-state",
+  },
+  ...(
+    ["lmdb", "lmdb-writemap", "classic-level", "classic-level-tuned", "better-sqlite3"] as const
+  ).map((store) => ({
+    name: `kv-stores-${store}`,
+    module: "scenarios/kv-stores.js",
+    args: ["--store", store],
+    longArgs: ["--store", store, "--keys", "10000000", "--duration-ms", "10000"],
+    description: `${store} (embedded key-value store): the disk state backend's workload, 1M keys (10M long)`,
+    baseline: "kv-stores-lmdb",
+  })),
 ];
 
 // Scenario processes never outlive the harness: they are killed when it exits or is interrupted
@@ -119,6 +170,7 @@ function runScenario(definition: ScenarioDefinition, long: boolean): Promise<Sce
       process.execPath,
       [
         "--expose-gc",
+        ...(definition.nodeArgs ?? []),
         join(here, definition.module),
         ...(long ? definition.longArgs : definition.args),
       ],

@@ -21,6 +21,8 @@ interface RatioDefinition {
 
 const SDKS = ["ours", "official"] as const;
 const SHAPES = ["cold", "hot"] as const;
+/** Figures of the `kv-stores-*` scenarios compared between stores (higher is better). */
+const KV_FIGURES = ["load", "reads (sync)", "updates", "key-group scan", "full scan"] as const;
 
 const NAMED_RATIOS: readonly RatioDefinition[] = [
   ...SDKS.flatMap((sdk) =>
@@ -53,6 +55,21 @@ const NAMED_RATIOS: readonly RatioDefinition[] = [
     numerator: [`remote-${sdk}-cold`, "runtime CPU/message"] as const,
     denominator: ["http-floor", "client CPU/request"] as const,
   })),
+  {
+    label: "deliveries/s, checkpointing on ÷ off",
+    numerator: ["embedded-counter-checkpointed", "deliveries"] as const,
+    denominator: ["embedded-counter", "deliveries"] as const,
+    target: "≥ 0.85",
+  },
+  // Disk state backend candidates (issue 5): lmdb against each other store, figure by figure.
+  ...(["lmdb-writemap", "classic-level", "classic-level-tuned", "better-sqlite3"] as const).flatMap(
+    (other) =>
+      KV_FIGURES.map((name) => ({
+        label: `${name}, lmdb ÷ ${other}`,
+        numerator: ["kv-stores-lmdb", name] as const,
+        denominator: [`kv-stores-${other}`, name] as const,
+      })),
+  ),
 ];
 
 function figure(results: readonly ScenarioResult[], [scenario, name]: FigureRef) {

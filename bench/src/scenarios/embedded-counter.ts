@@ -1,10 +1,15 @@
 /**
  * Scenario: message deliveries per second through the embedded runtime, for a counter function
  * over many addresses. Messages come from outside (as from an ingress) as fast as the runtime
- * accepts them; the backlog bound decides how many messages a batch holds.
+ * accepts them; the backlog bound decides how many messages a batch holds. With
+ * `--checkpoint-interval-ms <n>`, the runtime takes checkpoints into a local directory that often
+ * (exactly-once), which the figures then include.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
-import { createRuntime } from "@statefun-ts/runtime";
+import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
@@ -14,6 +19,7 @@ const addresses = numberArg("addresses", 10_000);
 const durationMs = numberArg("duration-ms", 5_000);
 const warmupMs = numberArg("warmup-ms", 1_000);
 const maxBacklog = numberArg("max-backlog", 100_000);
+const checkpointIntervalMs = numberArg("checkpoint-interval-ms", 0);
 
 const functions = createStatefulFunctions().bind({
   typename: "bench/counter",
@@ -22,7 +28,22 @@ const functions = createStatefulFunctions().bind({
     ctx.storage.count = (ctx.storage.count ?? 0) + 1;
   },
 });
-const runtime = createRuntime({ functions: [functions], maxBacklog, maxBacklogPerAddress: 0 });
+const checkpointDir =
+  checkpointIntervalMs > 0 ? mkdtempSync(join(tmpdir(), "statefun-bench-checkpoints-")) : undefined;
+const runtime = createRuntime({
+  functions: [functions],
+  maxBacklog,
+  maxBacklogPerAddress: 0,
+  ...(checkpointDir === undefined
+    ? {}
+    : {
+        checkpointing: {
+          storage: await createLocalCheckpointStorage({ directory: checkpointDir }),
+          intervalMs: checkpointIntervalMs,
+        },
+      }),
+});
+await runtime.start();
 const targets = Array.from({ length: addresses }, (_, i) => addressOf("bench/counter", `id-${i}`));
 const one = TypedValue.of(intType, 1);
 
@@ -55,6 +76,7 @@ const elapsedS = (performance.now() - start) / 1000;
 const after = totals();
 const delivered = after.delivered - before.delivered;
 const batches = after.batches - before.batches;
+const checkpoints = runtime.checkpointStats();
 global.gc?.();
 report({
   scenario: "embedded-counter",
@@ -62,7 +84,19 @@ report({
     { name: "deliveries", value: delivered / elapsedS, unit: "msg/s" },
     { name: "batch size", value: delivered / batches, unit: "msg" },
     { name: "heap used", value: process.memoryUsage().heapUsed / 1e6, unit: "MB" },
+    ...(checkpoints === undefined
+      ? []
+      : [
+          { name: "checkpoints", value: checkpoints.completed, unit: "" },
+          { name: "max pause", value: checkpoints.maxPauseMs, unit: "ms" },
+        ]),
   ],
-  notes: [`${addresses} addresses, maxBacklog ${maxBacklog}, ${durationMs} ms`],
+  notes: [
+    `${addresses} addresses, maxBacklog ${maxBacklog}, ${durationMs} ms`,
+    checkpointDir === undefined
+      ? "checkpointing off"
+      : `checkpointing every ${checkpointIntervalMs} ms to a local directory`,
+  ],
 });
 await runtime.stop();
+if (checkpointDir !== undefined) rmSync(checkpointDir, { recursive: true, force: true });
