@@ -109,13 +109,14 @@ export class CheckpointCut {
       yield {
         keyGroup,
         state: this.state.records(keyGroup),
-        messages: (this.pending.get(keyGroup) ?? []).flatMap(({ address, messages }) =>
-          messages.map((message): PendingMessageRecord => ({
-            target: toCheckpointAddress(address),
+        messages: (this.pending.get(keyGroup) ?? []).flatMap(({ address, messages }) => {
+          const target = toCheckpointAddress(address);
+          return messages.map((message): PendingMessageRecord => ({
+            target,
             caller: message.caller === undefined ? undefined : toCheckpointAddress(message.caller),
             argument: toStored(message.argument),
-          })),
-        ),
+          }));
+        }),
         delayed: (this.delayed.get(keyGroup) ?? [])
           .sort((a, b) => a.dueMs - b.dueMs || a.seq - b.seq)
           .map((message): DelayedMessageRecord => ({
