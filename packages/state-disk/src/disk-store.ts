@@ -1,6 +1,11 @@
 /**
- * The LMDB store behind the disk backend's tables: a bounded LRU cache of decoded address state
- * in front of the database, write-behind in batches, and an expiry index in a second database.
+ * The LMDB store behind the disk backend's tables: a bounded cache of decoded address state in
+ * front of the database, write-behind in batches, and an expiry index in a second database.
+ *
+ * The cache evicts by CLOCK (second chance), an approximation of least-recently-used: entries sit
+ * in a ring of slots, a hit only sets the entry's `referenced` bit, and eviction sweeps a hand
+ * around the ring, sparing (and clearing) referenced entries. A hit thus costs one map lookup by
+ * id in the entry's table, with no reordering.
  *
  * Invariants:
  *  1. The cache holds the newest state of every address it holds; an entry that is dirty (changed
@@ -8,8 +13,10 @@
  *     read never sees a value older than the newest write.
  *  2. Batches commit in the order they were started, so a later write of an address always
  *     overwrites an earlier one in the database.
- *  3. The cache holds at most `maxCachedAddresses` clean entries; dirty and pending ones are bounded
- *     by `maxDirtyAddresses` per batch, so the heap stays bounded however large the state grows.
+ *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
+ *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
+ *     stays bounded however large the state grows.
+ *  4. An entry is in its table's `cached` map exactly when it is in a slot of the ring.
  */
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
@@ -32,7 +39,6 @@ export interface CacheEntry {
   readonly table: DiskStateTable;
   readonly id: string;
   readonly keyGroup: number;
-  readonly cacheKey: string;
   /** The newest state (`undefined`: none). */
   state: AddressState | undefined;
   /** Changed since it was last handed to a batch. */
@@ -41,6 +47,10 @@ export interface CacheEntry {
   pending: number;
   /** When its expiry index entry is due (`Infinity`: none known). */
   indexedAtMs: number;
+  /** Used since the eviction hand last passed it. */
+  referenced: boolean;
+  /** Its slot in the ring. */
+  slot: number;
 }
 
 /** Options of a {@link DiskStore}. */
@@ -68,7 +78,13 @@ export class DiskStore {
   private readonly options: DiskStoreOptions;
   private readonly root: RootDatabase<Uint8Array, Uint8Array>;
   private readonly expiry: Database<Uint8Array, Uint8Array>;
-  private readonly cache = new Map<string, CacheEntry>();
+  /** The cache's slots; `undefined` for a free one. */
+  private ring: (CacheEntry | undefined)[] = [];
+  private free: number[] = [];
+  private hand = 0;
+  private cached = 0;
+  /** True when the last sweep found nothing to evict: wait for a commit before sweeping again. */
+  private allPinned = false;
   private readonly dirty = new Set<CacheEntry>();
   private readonly decoder = new StateRecordDecoder();
   private flushTimer: NodeJS.Timeout | undefined = undefined;
@@ -97,17 +113,14 @@ export class DiskStore {
 
   /** Addresses cached. */
   get cacheSize(): number {
-    return this.cache.size;
+    return this.cached;
   }
 
   /** The cache entry of an address, loading it from the database on a miss. */
   entry(table: DiskStateTable, id: string, keyGroup: number): CacheEntry {
-    const cacheKey = `${table.typename}\u0000${id}`;
-    let entry = this.cache.get(cacheKey);
+    let entry = table.cached.get(id);
     if (entry !== undefined) {
-      // Most recently used last.
-      this.cache.delete(cacheKey);
-      this.cache.set(cacheKey, entry);
+      entry.referenced = true;
       return entry;
     }
     const bytes = this.root.getBinary(addressKey(keyGroup, table.typenameKey, id));
@@ -115,16 +128,21 @@ export class DiskStore {
       table,
       id,
       keyGroup,
-      cacheKey,
       state:
         bytes === undefined ? undefined : stateFromRecords(decodeStateValues(bytes, this.decoder)),
       dirty: false,
       pending: 0,
       indexedAtMs: Infinity,
+      referenced: false,
+      slot: -1,
     };
     // Make room before inserting, so that the entry being handed out is never the one evicted.
-    if (this.cache.size >= this.options.maxCachedAddresses) this.evict();
-    this.cache.set(cacheKey, entry);
+    if (this.cached >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
+    const slot = this.free.pop() ?? this.ring.length;
+    this.ring[slot] = entry;
+    entry.slot = slot;
+    this.cached++;
+    table.cached.set(id, entry);
     return entry;
   }
 
@@ -186,7 +204,8 @@ export class DiskStore {
     return done.then(
       () => {
         for (const entry of batch) entry.pending--;
-        if (this.cache.size > this.options.maxCachedAddresses) this.evict();
+        this.allPinned = false;
+        if (this.cached > this.options.maxCachedAddresses) this.evict();
       },
       (error: unknown) => {
         // The entries stay pinned: their state is still in the cache.
@@ -196,19 +215,34 @@ export class DiskStore {
   }
 
   /**
-   * Drops clean entries, least recently used first, until the cache is 1/64 below its bound. One
-   * pass drops many: every pass walks from the oldest entry, over the slots that earlier deletions
-   * left in the map, so a pass per miss would cost time growing with the cache.
+   * Sweeps the hand around the ring, dropping clean unreferenced entries, until the cache is 1/64
+   * below its bound: one sweep makes room for many misses. Entries that are dirty or pending are
+   * passed over (they are written soon); when a whole sweep finds none to drop, no sweep happens
+   * until the next commit.
    */
   private evict(): void {
     const max = this.options.maxCachedAddresses;
     const target = max - Math.max(1, Math.floor(max / EVICT_FRACTION));
-    for (const [key, entry] of this.cache) {
-      if (this.cache.size <= target) return;
-      if (entry.dirty || entry.pending > 0) continue;
-      this.cache.delete(key);
+    // Twice round: the first pass may only clear referenced bits.
+    for (let steps = 2 * this.ring.length; steps > 0 && this.cached > target; steps--) {
+      if (this.hand >= this.ring.length) this.hand = 0;
+      const entry = this.ring[this.hand++];
+      if (entry === undefined || entry.dirty || entry.pending > 0) continue;
+      if (entry.referenced) {
+        entry.referenced = false;
+        continue;
+      }
+      this.drop(entry);
     }
-    // Everything left is dirty or pending: it is written soon, and evicted once committed.
+    if (this.cached > max) this.allPinned = true;
+  }
+
+  /** Removes an entry from the cache. */
+  private drop(entry: CacheEntry): void {
+    this.ring[entry.slot] = undefined;
+    this.free.push(entry.slot);
+    entry.table.cached.delete(entry.id);
+    this.cached--;
   }
 
   /** Keys in `[start, end)` in the database (committed state), in key order. */
@@ -219,8 +253,8 @@ export class DiskStore {
   /** Cached entries not yet committed to the database (they may be missing from it). */
   uncommitted(): CacheEntry[] {
     const entries: CacheEntry[] = [];
-    for (const entry of this.cache.values())
-      if (entry.dirty || entry.pending > 0) entries.push(entry);
+    for (const entry of this.ring)
+      if (entry !== undefined && (entry.dirty || entry.pending > 0)) entries.push(entry);
     return entries;
   }
 
@@ -248,7 +282,12 @@ export class DiskStore {
 
   /** Removes everything (before restoring another checkpoint after a failed restore). */
   clear(): void {
-    this.cache.clear();
+    for (const entry of this.ring) entry?.table.cached.clear();
+    this.ring = [];
+    this.free = [];
+    this.hand = 0;
+    this.cached = 0;
+    this.allPinned = false;
     this.dirty.clear();
     this.values = 0;
     this.root.clearSync();

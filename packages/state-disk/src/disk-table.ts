@@ -32,6 +32,8 @@ import { addressKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 export class DiskStateTable implements StateTable, CapturedTable {
   readonly typename: string;
   readonly typenameKey: Uint8Array;
+  /** This table's entries of the store's cache, by id. */
+  readonly cached = new Map<string, CacheEntry>();
   /** Set while changes are tracked. */
   tracker: ChangeTracker | undefined = undefined;
   /** Addresses holding state. */
