@@ -306,7 +306,15 @@ export class Dispatcher implements EffectsEnvironment {
     }
     if (this.waiters.length > 0) this.releaseWaiters();
     const more = this.readyHead < this.ready.length;
-    if (more && !this.stopped && this.inflightAsync < this.options.maxInflightInvocations) {
+    // A slot made ready during the slice may have scheduled the next drain already: one is enough
+    // (a second per slice would double the drains queued per event-loop turn, and the turns would
+    // grow long enough to starve timers and I/O).
+    if (
+      more &&
+      !this.drainScheduled &&
+      !this.stopped &&
+      this.inflightAsync < this.options.maxInflightInvocations
+    ) {
       this.drainScheduled = true;
       this.options.defer(this.drainBound);
     }
