@@ -12,6 +12,9 @@
  *    visible change. Temporary files of a crashed process are removed when the storage is opened;
  *    so one storage at a time may be open on a directory.
  * 4. Reads of ranges read only the range (`FileHandle.read` at an offset).
+ * 5. A delete is not fsynced: after a machine crash a deleted object may be back. Checkpoint files
+ *    are deleted only once nothing needs them, so one that comes back is harmless (and deleted
+ *    again), while an fsync per delete would compete with the fsyncs of checkpoints being written.
  */
 import { mkdir, open, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
@@ -272,11 +275,6 @@ export async function createLocalCheckpointStorage(
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return;
-      throw failure("delete", name, path, error);
-    }
-    try {
-      if (fsync) await syncDirectory(dirname(path));
-    } catch (error) {
       throw failure("delete", name, path, error);
     }
     await prune(path);
