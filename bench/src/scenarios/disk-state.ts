@@ -27,6 +27,11 @@ const bytesType = customType<Uint8Array>(
 const payload = TypedValue.fromBytes("bench/Op", new Uint8Array(100).fill(7));
 const readOp = TypedValue.fromBytes("bench/Op", new Uint8Array(0));
 
+function formatFailure(failure: { readonly error?: unknown } | undefined): string {
+  const error = failure?.error;
+  return `a read failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 const functions = createStatefulFunctions().bind({
   typename: "bench/kv",
   state: { value: bytesType },
@@ -125,7 +130,30 @@ const restoreStart = performance.now();
 const second = await open("db-2");
 const restoreSeconds = (performance.now() - restoreStart) / 1000;
 const restoredRecords = second.restored?.stateRecords ?? 0;
+// The restored state is really there: every address counted, and a sample reads back its value
+// (a read of a missing value throws, and the runtime would keep retrying it).
+const restoredAddresses =
+  second.backend.functionTypes().find((type) => type.typename === "bench/kv")?.addresses ?? 0;
+const sample = Math.min(addresses, 10_000);
+for (let i = 0; i < sample;) {
+  while (i < sample && second.offer(addressOf("bench/kv", `id-${(i * 7919) % addresses}`), readOp))
+    i++;
+  await yieldToEventLoop();
+}
+const deadline = Date.now() + 60_000;
+while (second.load().backlog + second.load().inflight > 0 && second.failures().length === 0) {
+  if (Date.now() > deadline)
+    throw new Error("the restored runtime did not finish the sample reads");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+const failures = second.failures();
 await second.stop();
+if (restoredAddresses !== addresses || failures.length > 0) {
+  throw new Error(
+    `expected ${addresses} addresses restored, each with its value; counted ${restoredAddresses}` +
+      (failures.length > 0 ? `, and ${formatFailure(failures[0])}` : ""),
+  );
+}
 clearInterval(sampler);
 rmSync(root, { recursive: true, force: true });
 // Restored records are counted per checkpoint file of the chain (an address changed after the

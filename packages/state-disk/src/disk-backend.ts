@@ -11,7 +11,6 @@ import {
   ChangeTracker,
   DEFAULT_MAX_KEY_GROUPS,
   MemoryCapture,
-  keyGroupOf,
   noopLogger,
 } from "@statefun-ts/runtime";
 import type { Logger } from "@statefun-ts/runtime";
@@ -95,9 +94,9 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       return capture;
     },
     restore(records, { markChanged }) {
-      for (const record of records) {
-        table(record.functionType).load(record, keyGroupOf(record.id, maxKeyGroups), markChanged);
-      }
+      store.restoreDirect([...records], table, markChanged, (owner, record, keyGroup) =>
+        owner.load(record, keyGroup, markChanged),
+      );
     },
     sweepExpired: (nowMs) => store.sweep(nowMs, table),
     functionTypes() {

@@ -21,13 +21,14 @@
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
 import { open } from "lmdb";
-import type { AddressState, Logger, MemoryCapture } from "@statefun-ts/runtime";
+import type { AddressState, Logger, MemoryCapture, StateRecord } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
   countOf,
   decodeStateValues,
   encodeStateValues,
   errorFields,
+  keyGroupOf,
   recordsOf,
   stateFromRecords,
 } from "@statefun-ts/runtime";
@@ -88,6 +89,8 @@ export class DiskStore {
   private readonly dirty = new Set<CacheEntry>();
   private readonly decoder = new StateRecordDecoder();
   private flushTimer: NodeJS.Timeout | undefined = undefined;
+  /** Batches handed to LMDB that have not committed yet. */
+  private pendingBatches = 0;
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
@@ -146,6 +149,52 @@ export class DiskStore {
     return entry;
   }
 
+  /**
+   * Writes restored records straight to the database in one transaction, without going through
+   * the cache: a restore writes every address once, and caching them would only churn the cache.
+   * Falls back to `fallback` for an address that is cached (its cached state must change too) and
+   * for every record while writes are pending (a direct write must not be overtaken by an older
+   * batch). Returns how many records it wrote directly.
+   */
+  restoreDirect(
+    records: readonly StateRecord[],
+    tableOf: (typename: string) => DiskStateTable,
+    markChanged: boolean,
+    fallback: (table: DiskStateTable, record: StateRecord, keyGroup: number) => void,
+  ): number {
+    const direct = this.dirty.size === 0 && this.pendingBatches === 0;
+    let written = 0;
+    const write = (): void => {
+      for (const record of records) {
+        const table = tableOf(record.functionType);
+        const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
+        if (!direct || table.cached.has(record.id)) {
+          fallback(table, record, keyGroup);
+          continue;
+        }
+        const key = addressKey(keyGroup, table.typenameKey, record.id);
+        const old = this.root.getBinary(key);
+        const before = old === undefined ? 0 : decodeStateValues(old, this.decoder).length;
+        const after = record.values.length;
+        if (after === 0) {
+          if (old !== undefined) this.root.removeSync(key);
+        } else {
+          this.root.putSync(key, encodeStateValues(record.values));
+          let first = Infinity;
+          for (const value of record.values) first = Math.min(first, value.expiresAtMs);
+          if (first !== Infinity) this.expiry.putSync(expiryKey(first, key), EMPTY);
+        }
+        table.addresses += (after === 0 ? 0 : 1) - (old === undefined ? 0 : 1);
+        this.values += after - before;
+        if (markChanged) table.markChanged(keyGroup, record.id);
+        written++;
+      }
+    };
+    if (direct) this.root.transactionSync(write);
+    else write();
+    return written;
+  }
+
   /** Counts a change of an address's state from `before` to `after`. */
   counted(
     table: DiskStateTable,
@@ -193,6 +242,7 @@ export class DiskStore {
       entry.dirty = false;
       entry.pending++;
     }
+    this.pendingBatches++;
     const done = this.root.batch(() => {
       for (const entry of batch) {
         const key = addressKey(entry.keyGroup, entry.table.typenameKey, entry.id);
@@ -203,11 +253,13 @@ export class DiskStore {
     });
     return done.then(
       () => {
+        this.pendingBatches--;
         for (const entry of batch) entry.pending--;
         this.allPinned = false;
         if (this.cached > this.options.maxCachedAddresses) this.evict();
       },
       (error: unknown) => {
+        this.pendingBatches--;
         // The entries stay pinned: their state is still in the cache.
         this.options.logger.error({ ...errorFields(error) }, "disk state write failed");
       },
