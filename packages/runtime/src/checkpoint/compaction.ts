@@ -22,6 +22,43 @@ import { changeSpanOf } from "./names.js";
 /** Incremental files merged into one by an incremental merge. */
 export const MERGE_FAN_IN = 8;
 
+/** The key groups that any of `files` has content in, ascending. */
+function keyGroupsOf(files: readonly CheckpointFile[]): number[] {
+  return [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
+}
+
+/** The newest state record of each address of one key group in `files` (oldest first). */
+async function newestRecords(
+  files: readonly CheckpointFile[],
+  keyGroup: number,
+): Promise<StateRecord[]> {
+  const merged = new Map<string, StateRecord>();
+  for (const file of files) {
+    if (!file.keyGroups().includes(keyGroup)) continue;
+    for (const record of await file.readKeyGroupState(keyGroup)) {
+      merged.set(`${record.functionType}\u0000${record.id}`, record);
+    }
+  }
+  return [...merged.values()];
+}
+
+/** Writes a checkpoint file to `target` and returns its size in bytes. */
+async function writeFile(
+  storage: CheckpointStorage,
+  target: string,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<number> {
+  let bytes = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) {
+      bytes += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  await storage.write(target, counted());
+  return bytes;
+}
+
 /** The level of an incremental chain file (0 for one checkpoint), `undefined` for a base. */
 function levelOf(file: ChainFile): number | undefined {
   const span = file.full ? undefined : changeSpanOf(file.name);
@@ -73,33 +110,14 @@ export async function mergeIncremental(
     chain: [...before],
     info: { mergedFrom: names.length },
   };
-  const keyGroups = [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
   async function* contents(): AsyncGenerator<KeyGroupContent> {
-    for (const keyGroup of keyGroups) {
-      const merged = new Map<string, StateRecord>();
-      for (const file of files) {
-        if (!file.keyGroups().includes(keyGroup)) continue;
-        for (const record of await file.readKeyGroupState(keyGroup)) {
-          merged.set(`${record.functionType}\u0000${record.id}`, record);
-        }
-      }
-      if (merged.size > 0)
-        yield { keyGroup, state: [...merged.values()], messages: [], delayed: [] };
+    for (const keyGroup of keyGroupsOf(files)) {
+      const state = await newestRecords(files, keyGroup);
+      if (state.length > 0) yield { keyGroup, state, messages: [], delayed: [] };
     }
   }
-  let bytes = 0;
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of encodeCheckpoint(manifest, contents(), {
-      egress: [],
-      sinks: [],
-      ingresses: [],
-    })) {
-      bytes += chunk.byteLength;
-      yield chunk;
-    }
-  }
-  await storage.write(target, counted());
-  return bytes;
+  const empty: GlobalContent = { egress: [], sinks: [], ingresses: [] };
+  return writeFile(storage, target, encodeCheckpoint(manifest, contents(), empty));
 }
 
 /** True when the incremental files since the base have grown enough to write a new base. */
@@ -130,16 +148,9 @@ export async function* mergedState(
   const newest = files.at(-1);
   if (newest === undefined) return;
   const cutMs = newest.manifest.createdAtMs;
-  const keyGroups = [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
-  for (const keyGroup of keyGroups) {
-    const merged = new Map<string, StateRecord>();
-    for (const file of files) {
-      if (!file.keyGroups().includes(keyGroup)) continue;
-      for (const record of await file.readKeyGroupState(keyGroup))
-        merged.set(`${record.functionType}\u0000${record.id}`, record);
-    }
+  for (const keyGroup of keyGroupsOf(files)) {
     const state: StateRecord[] = [];
-    for (const record of merged.values()) {
+    for (const record of await newestRecords(files, keyGroup)) {
       const values = record.values.filter((value) => value.expiresAtMs > cutMs);
       if (values.length > 0)
         state.push(values.length === record.values.length ? record : { ...record, values });
@@ -169,9 +180,7 @@ export async function writeMerged(
   async function* contents(): AsyncGenerator<KeyGroupContent> {
     const stateGroups = mergedState(files);
     let next = await stateGroups.next();
-    const all = [...new Set([...files.flatMap((f) => f.keyGroups()), ...pendingGroups])].sort(
-      (a, b) => a - b,
-    );
+    const all = [...new Set([...keyGroupsOf(files), ...pendingGroups])].sort((a, b) => a - b);
     for (const keyGroup of all) {
       let state: StateRecord[] = [];
       if (!next.done && next.value.keyGroup === keyGroup) {
@@ -189,15 +198,7 @@ export async function writeMerged(
     pendingFrom === undefined
       ? { egress: [], sinks: [], ingresses: [] }
       : await pendingFrom.readGlobal();
-  let bytes = 0;
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of encodeCheckpoint(manifest, contents(), global)) {
-      bytes += chunk.byteLength;
-      yield chunk;
-    }
-  }
-  await targetStorage.write(target, counted());
-  return bytes;
+  return writeFile(targetStorage, target, encodeCheckpoint(manifest, contents(), global));
 }
 
 /** Writes the full base `target` from a chain of files; returns its size in bytes. */
