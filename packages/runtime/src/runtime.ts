@@ -218,7 +218,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         );
       }
       const file = await openCheckpoint(savepoint.storage, savepoint.name);
-      restored = await restoreFile(
+      const loaded = await restoreFile(
         savepoint.storage,
         file,
         savepoint.name,
@@ -226,6 +226,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         resolved.maxKeyGroups,
         true,
       );
+      restored = loaded.summary;
       coordinator.resumeFrom({ lastId: file.manifest.id, chain: [], retained: [], quiet: false });
     } else {
       const recovered = await recoverLatest(checkpointing.storage, targets, resolved.maxKeyGroups);

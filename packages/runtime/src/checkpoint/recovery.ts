@@ -150,24 +150,13 @@ function applyPending(
 }
 
 /**
- * Restores one file (a savepoint, or a checkpoint with its chain) into `targets`.
+ * Restores one file (a savepoint, or a checkpoint with its chain) into `targets`. Returns what
+ * was loaded, and the files read: the chain, oldest first, then the file itself.
  *
  * @param markChanged - count restored state as changed, so that the next checkpoint writes it
  *   in full (for a savepoint, which is not part of the state directory's chain).
  */
 export async function restoreFile(
-  storage: CheckpointStorage,
-  file: CheckpointFile,
-  name: string,
-  targets: RecoveryTargets,
-  maxKeyGroups: number,
-  markChanged: boolean,
-): Promise<RestoreSummary> {
-  return (await restoreChain(storage, file, name, targets, maxKeyGroups, markChanged)).summary;
-}
-
-/** {@link restoreFile}, also returning the files of the chain it read (oldest first, then it). */
-async function restoreChain(
   storage: CheckpointStorage,
   file: CheckpointFile,
   name: string,
@@ -218,7 +207,7 @@ export async function recoverLatest(
           `the checkpoints in ${storage.location} were taken with ${file.manifest.maxKeyGroups} key groups, but the runtime is configured with ${maxKeyGroups}; restore a savepoint to change it`,
         );
       }
-      const restored = await restoreChain(storage, file, name, targets, maxKeyGroups, false);
+      const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, false);
       const summary = restored.summary;
       const retained = await retainedBefore(storage, names.slice(0, i + 1));
       const chain: ChainFile[] = restored.files.map((part, index) => ({
