@@ -70,10 +70,10 @@ export interface DecodedCheckpoint {
 const WHOLE_FILE_BYTES = 1024 * 1024;
 
 /** Reads one object of a checkpoint storage by ranges. */
-function storageSource(storage: CheckpointStorage, name: string): ByteSource {
+function storageSource(storage: CheckpointStorage, name: string, size: number): ByteSource {
   return {
     name,
-    size: () => storage.size(name),
+    size: () => Promise.resolve(size),
     read: (offset, length) => storage.read(name, { offset, length }),
   };
 }
@@ -100,12 +100,10 @@ export async function openCheckpoint(
   storage: CheckpointStorage,
   name: string,
 ): Promise<CheckpointFile> {
-  const source = storageSource(storage, name);
+  const size = await storage.size(name);
   // One read of a small file beats a read per key group (a group-commit chain has many).
-  if ((await source.size()) <= WHOLE_FILE_BYTES) {
-    return openSource(bytesSource(await storage.read(name), name));
-  }
-  return openSource(source);
+  if (size <= WHOLE_FILE_BYTES) return openSource(bytesSource(await storage.read(name), name));
+  return openSource(storageSource(storage, name, size));
 }
 
 /**
