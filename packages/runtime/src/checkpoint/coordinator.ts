@@ -28,11 +28,10 @@ import { encodeCheckpoint } from "./format/index.js";
 import type { CheckpointManifest } from "./model.js";
 import {
   CHECKPOINT_PREFIX,
-  baseIdOf,
   baseName,
   changeSpanOf,
-  checkpointIdOf,
   checkpointName,
+  isCompactionOutput,
   mergedName,
 } from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
@@ -186,7 +185,7 @@ export class CheckpointCoordinator {
       // In the compaction slot, so that no compaction writes a file while orphans are sought.
       this.compaction = this.deleteOrphans().finally(() => {
         this.compaction = undefined;
-        this.maybeCompact(this.stats.lastCompletedId);
+        this.maybeCompact();
       });
     }
   }
@@ -414,26 +413,28 @@ export class CheckpointCoordinator {
       "checkpoint completed",
     );
     void this.deleteUnneeded();
-    this.maybeCompact(id);
+    this.maybeCompact();
   }
 
   /**
    * Starts a background compaction when none runs and the chain calls for one: a full base when
    * the changes since the base are large, else an incremental merge of the chain's tail. Each
-   * one checks again when it ends, so merges cascade up the levels.
+   * one checks again when it ends, so merges cascade up the levels. A base is named after the
+   * latest complete checkpoint, the newest file of its chain.
    */
-  private maybeCompact(id: number): void {
+  private maybeCompact(): void {
     if (this.compaction !== undefined || this.state === "stopped") return;
     let job: Promise<void>;
-    if (shouldCompact(this.chain, this.options)) job = this.compact(id, [...this.chain]);
-    else {
+    if (shouldCompact(this.chain, this.options)) {
+      job = this.compact(this.stats.lastCompletedId, [...this.chain]);
+    } else {
       const run = mergeRun(this.chain);
       if (run === undefined) return;
       job = this.mergeTail(run);
     }
     this.compaction = job.finally(() => {
       this.compaction = undefined;
-      this.maybeCompact(this.stats.lastCompletedId);
+      this.maybeCompact();
     });
   }
 
@@ -503,12 +504,10 @@ export class CheckpointCoordinator {
    * crash ended before a checkpoint built on them. Checkpoint files themselves are left alone.
    */
   private async deleteOrphans(): Promise<void> {
-    const needed = new Set<string>(this.chain.map((file) => file.name));
-    for (const kept of this.retained) for (const name of kept.chain) needed.add(name);
+    const needed = this.neededFiles();
     try {
       for (const name of await this.options.storage.list(CHECKPOINT_PREFIX)) {
-        const compacted = baseIdOf(name) !== undefined || changeSpanOf(name) !== undefined;
-        if (needed.has(name) || !compacted || checkpointIdOf(name) !== undefined) continue;
+        if (needed.has(name) || !isCompactionOutput(name)) continue;
         await this.options.storage.delete(name);
         this.logger.debug({ file: name }, "deleted a checkpoint file no checkpoint refers to");
       }
@@ -518,6 +517,16 @@ export class CheckpointCoordinator {
         "could not clean up unreferenced checkpoint files",
       );
     }
+  }
+
+  /** Files the current chain, a retained checkpoint (with its chain) or a savepoint being taken needs. */
+  private neededFiles(): Set<string> {
+    const needed = new Set<string>([...this.chain.map((file) => file.name), ...this.pinned.keys()]);
+    for (const kept of this.retained) {
+      needed.add(kept.name);
+      for (const name of kept.chain) needed.add(name);
+    }
+    return needed;
   }
 
   /**
@@ -537,11 +546,7 @@ export class CheckpointCoordinator {
       for (const name of gone.chain) candidates.add(name);
     }
     if (candidates.size === 0) return;
-    const needed = new Set<string>([...this.chain.map((file) => file.name), ...this.pinned.keys()]);
-    for (const kept of this.retained) {
-      needed.add(kept.name);
-      for (const name of kept.chain) needed.add(name);
-    }
+    const needed = this.neededFiles();
     for (const name of candidates) {
       if (needed.has(name)) continue;
       this.replaced.delete(name);

@@ -54,3 +54,8 @@ export function changeSpanOf(name: string): { first: number; last: number } | un
   const match = MERGED.exec(name);
   return match === null ? undefined : { first: Number(match[1]), last: Number(match[2]) };
 }
+
+/** True for the files compaction writes: full bases and merged state changes. */
+export function isCompactionOutput(name: string): boolean {
+  return BASE.test(name) || MERGED.test(name);
+}
