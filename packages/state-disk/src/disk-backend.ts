@@ -94,9 +94,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       return capture;
     },
     restore(records, { markChanged }) {
-      store.restoreDirect([...records], table, markChanged, (owner, record, keyGroup) =>
-        owner.load(record, keyGroup, markChanged),
-      );
+      store.restore([...records], table, markChanged);
     },
     sweepExpired: (nowMs) => store.sweep(nowMs, table),
     functionTypes() {

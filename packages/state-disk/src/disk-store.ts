@@ -83,7 +83,6 @@ export class DiskStore {
   private ring: (CacheEntry | undefined)[] = [];
   private free: number[] = [];
   private hand = 0;
-  private cached = 0;
   /** True when the last sweep found nothing to evict: wait for a commit before sweeping again. */
   private allPinned = false;
   private readonly dirty = new Set<CacheEntry>();
@@ -116,7 +115,7 @@ export class DiskStore {
 
   /** Addresses cached. */
   get cacheSize(): number {
-    return this.cached;
+    return this.ring.length - this.free.length;
   }
 
   /** The cache entry of an address, loading it from the database on a miss. */
@@ -140,11 +139,10 @@ export class DiskStore {
       slot: -1,
     };
     // Make room before inserting, so that the entry being handed out is never the one evicted.
-    if (this.cached >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
+    if (this.cacheSize >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
     const slot = this.free.pop() ?? this.ring.length;
     this.ring[slot] = entry;
     entry.slot = slot;
-    this.cached++;
     table.cached.set(id, entry);
     return entry;
   }
@@ -152,24 +150,22 @@ export class DiskStore {
   /**
    * Writes restored records straight to the database in one transaction, without going through
    * the cache: a restore writes every address once, and caching them would only churn the cache.
-   * Falls back to `fallback` for an address that is cached (its cached state must change too) and
-   * for every record while writes are pending (a direct write must not be overtaken by an older
-   * batch). Returns how many records it wrote directly.
+   * An address that is cached (its cached state must change too), and every record while writes
+   * are pending (a direct write must not be overtaken by an older batch), is loaded through the
+   * cache instead.
    */
-  restoreDirect(
+  restore(
     records: readonly StateRecord[],
     tableOf: (typename: string) => DiskStateTable,
     markChanged: boolean,
-    fallback: (table: DiskStateTable, record: StateRecord, keyGroup: number) => void,
-  ): number {
+  ): void {
     const direct = this.dirty.size === 0 && this.pendingBatches === 0;
-    let written = 0;
     const write = (): void => {
       for (const record of records) {
         const table = tableOf(record.functionType);
         const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
         if (!direct || table.cached.has(record.id)) {
-          fallback(table, record, keyGroup);
+          table.load(record, keyGroup, markChanged);
           continue;
         }
         const key = addressKey(keyGroup, table.typenameKey, record.id);
@@ -184,15 +180,12 @@ export class DiskStore {
           for (const value of record.values) first = Math.min(first, value.expiresAtMs);
           if (first !== Infinity) this.expiry.putSync(expiryKey(first, key), EMPTY);
         }
-        table.addresses += (after === 0 ? 0 : 1) - (old === undefined ? 0 : 1);
-        this.values += after - before;
+        this.countedValues(table, before, after);
         if (markChanged) table.markChanged(keyGroup, record.id);
-        written++;
       }
     };
     if (direct) this.root.transactionSync(write);
     else write();
-    return written;
   }
 
   /** Counts a change of an address's state from `before` to `after`. */
@@ -201,8 +194,13 @@ export class DiskStore {
     before: AddressState | undefined,
     after: AddressState | undefined,
   ): void {
-    table.addresses += (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
-    this.values += countOf(after) - countOf(before);
+    this.countedValues(table, countOf(before), countOf(after));
+  }
+
+  /** Counts a change of an address from `before` values to `after` (none: no state). */
+  private countedValues(table: DiskStateTable, before: number, after: number): void {
+    table.addresses += (after === 0 ? 0 : 1) - (before === 0 ? 0 : 1);
+    this.values += after - before;
   }
 
   /**
@@ -256,7 +254,7 @@ export class DiskStore {
         this.pendingBatches--;
         for (const entry of batch) entry.pending--;
         this.allPinned = false;
-        if (this.cached > this.options.maxCachedAddresses) this.evict();
+        if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
       },
       (error: unknown) => {
         this.pendingBatches--;
@@ -276,7 +274,7 @@ export class DiskStore {
     const max = this.options.maxCachedAddresses;
     const target = max - Math.max(1, Math.floor(max / EVICT_FRACTION));
     // Twice round: the first pass may only clear referenced bits.
-    for (let steps = 2 * this.ring.length; steps > 0 && this.cached > target; steps--) {
+    for (let steps = 2 * this.ring.length; steps > 0 && this.cacheSize > target; steps--) {
       if (this.hand >= this.ring.length) this.hand = 0;
       const entry = this.ring[this.hand++];
       if (entry === undefined || entry.dirty || entry.pending > 0) continue;
@@ -286,7 +284,7 @@ export class DiskStore {
       }
       this.drop(entry);
     }
-    if (this.cached > max) this.allPinned = true;
+    if (this.cacheSize > max) this.allPinned = true;
   }
 
   /** Removes an entry from the cache. */
@@ -294,7 +292,6 @@ export class DiskStore {
     this.ring[entry.slot] = undefined;
     this.free.push(entry.slot);
     entry.table.cached.delete(entry.id);
-    this.cached--;
   }
 
   /** Keys in `[start, end)` in the database (committed state), in key order. */
@@ -338,7 +335,6 @@ export class DiskStore {
     this.ring = [];
     this.free = [];
     this.hand = 0;
-    this.cached = 0;
     this.allPinned = false;
     this.dirty.clear();
     this.values = 0;

@@ -106,7 +106,7 @@ export class DiskStateTable implements StateTable, CapturedTable {
     return result;
   }
 
-  /** Loads a restored record (bypassing the cache; the runtime restores before it starts). */
+  /** Loads a restored record through the cache (for an address cached, or while writes are pending). */
   load(record: StateRecord, keyGroup: number, markChanged: boolean): void {
     const entry = this.store.entry(this, record.id, keyGroup);
     const before = entry.state;
