@@ -20,6 +20,7 @@ import {
   crc32Of,
   encodeSectionHeader,
   isWellFormedText,
+  SECTION_CRC_BYTES,
   sectionLabel,
   u32Bytes,
 } from "./layout.js";
@@ -29,21 +30,61 @@ import type { CheckpointSectionInfo } from "./manifest.js";
 import { RECORD_CODECS } from "./records.js";
 import type { RecordCodec, SectionRecords } from "./records.js";
 
-interface EncodedSection {
-  readonly chunks: readonly Uint8Array[];
-  readonly info: CheckpointSectionInfo;
+/** Chunks are gathered into yields of about this many bytes. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Gathers small pieces (section headers, payloads, CRCs) into chunks of about
+ * {@link CHUNK_BYTES}: a group-commit checkpoint has hundreds of small sections, and handing each
+ * piece on through an async generator costs far more than copying it.
+ */
+class ChunkGatherer {
+  private buffer = new Uint8Array(CHUNK_BYTES);
+  private used = 0;
+  private readonly full: Uint8Array[] = [];
+
+  /** True when chunks are ready to be taken. */
+  get ready(): boolean {
+    return this.full.length > 0;
+  }
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length >= CHUNK_BYTES) {
+      // Large pieces go as they are (as a plain `Uint8Array` view of a `Buffer`, so that results
+      // compare equal everywhere), after what was gathered before them.
+      this.seal();
+      this.full.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return;
+    }
+    if (this.used + bytes.length > CHUNK_BYTES) this.seal();
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  /** The chunks gathered so far; with `all`, also the partly filled one. */
+  take(all: boolean): Uint8Array[] {
+    if (all) this.seal();
+    return this.full.splice(0);
+  }
+
+  private seal(): void {
+    if (this.used === 0) return;
+    this.full.push(this.buffer.subarray(0, this.used));
+    this.buffer = new Uint8Array(CHUNK_BYTES);
+    this.used = 0;
+  }
 }
 
-/** A plain `Uint8Array` view of a `Buffer` (no copy). */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
+/**
+ * Encodes one section into `out` and returns its index entry, or `undefined` (writing nothing)
+ * when there are no records.
+ */
 function encodeSection<K extends SectionKind>(
   owner: SectionOwner & { readonly kind: K },
   records: readonly SectionRecords[K][],
   offset: number,
-): EncodedSection | undefined {
+  out: ChunkGatherer,
+): CheckpointSectionInfo | undefined {
   if (records.length === 0) return undefined;
   const codec = RECORD_CODECS[owner.kind] as RecordCodec<SectionRecords[K]>;
   const writer = protobuf.Writer.create();
@@ -65,18 +106,22 @@ function encodeSection<K extends SectionKind>(
     }
     writer.ldelim();
   }
-  const payload = plain(writer.finish());
+  const payload = writer.finish();
+  // Objects are built field by field: spreading `owner` took a slow generic path (over half the
+  // encoding time of a checkpoint made of many small sections).
+  const { kind, keyGroup, component } = owner;
   const header = encodeSectionHeader({
-    ...owner,
+    kind,
+    keyGroup,
+    component,
     records: records.length,
     payloadBytes: payload.length,
   });
-  const crc = u32Bytes(crc32Of(header, payload));
-  const length = header.length + payload.length + crc.length;
-  return {
-    chunks: [header, payload, crc],
-    info: { ...owner, offset, length, records: records.length },
-  };
+  out.push(header);
+  out.push(payload);
+  out.push(u32Bytes(crc32Of(header, payload)));
+  const length = header.length + payload.length + SECTION_CRC_BYTES;
+  return { kind, keyGroup, component, offset, length, records: records.length };
 }
 
 function invalid(what: string): never {
@@ -134,26 +179,27 @@ export async function* encodeCheckpoint(
   checkComponents(global.ingresses, "ingresses");
   const index: CheckpointSectionInfo[] = [];
   let offset = FILE_MAGIC.length;
-  yield FILE_MAGIC.slice();
+  const out = new ChunkGatherer();
+  out.push(FILE_MAGIC);
 
-  function* emit(section: EncodedSection | undefined): Generator<Uint8Array> {
-    if (section === undefined) return;
-    index.push(section.info);
-    onSection?.(section.info);
-    offset += section.info.length;
-    yield* section.chunks;
-  }
-
-  const none = { keyGroup: undefined, component: undefined };
-  yield* emit(encodeSection({ kind: "egress", ...none }, global.egress, offset));
+  const add = (info: CheckpointSectionInfo | undefined): void => {
+    if (info === undefined) return;
+    index.push(info);
+    onSection?.(info);
+    offset += info.length;
+  };
+  const egress = { kind: "egress", keyGroup: undefined, component: undefined } as const;
+  add(encodeSection(egress, global.egress, offset, out));
   for (const { id, bytes } of global.sinks) {
-    yield* emit(encodeSection({ kind: "sink", ...none, component: id }, [bytes], offset));
+    const owner = { kind: "sink", keyGroup: undefined, component: id } as const;
+    add(encodeSection(owner, [bytes], offset, out));
   }
   for (const { id, bytes } of global.ingresses) {
-    yield* emit(encodeSection({ kind: "ingress", ...none, component: id }, [bytes], offset));
+    const owner = { kind: "ingress", keyGroup: undefined, component: id } as const;
+    add(encodeSection(owner, [bytes], offset, out));
   }
   let previous = -1;
-  for await (const content of keyGroups) {
+  const addKeyGroup = (content: KeyGroupContent): void => {
     const keyGroup = content.keyGroup;
     if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= checked.maxKeyGroups) {
       invalid(`key group ${keyGroup} is outside [0, ${checked.maxKeyGroups})`);
@@ -166,10 +212,25 @@ export async function* encodeCheckpoint(
       );
     }
     previous = keyGroup;
-    const owner = { keyGroup, component: undefined };
-    yield* emit(encodeSection({ kind: "state", ...owner }, content.state, offset));
-    yield* emit(encodeSection({ kind: "messages", ...owner }, content.messages, offset));
-    yield* emit(encodeSection({ kind: "delayed", ...owner }, content.delayed, offset));
+    const state = { kind: "state", keyGroup, component: undefined } as const;
+    add(encodeSection(state, content.state, offset, out));
+    const messages = { kind: "messages", keyGroup, component: undefined } as const;
+    add(encodeSection(messages, content.messages, offset, out));
+    const delayed = { kind: "delayed", keyGroup, component: undefined } as const;
+    add(encodeSection(delayed, content.delayed, offset, out));
+  };
+  // A synchronous source is walked synchronously: an await per key group would cost a microtask
+  // turn each.
+  if (Symbol.asyncIterator in keyGroups) {
+    for await (const content of keyGroups) {
+      addKeyGroup(content);
+      if (out.ready) yield* out.take(false);
+    }
+  } else {
+    for (const content of keyGroups) {
+      addKeyGroup(content);
+      if (out.ready) yield* out.take(false);
+    }
   }
 
   const manifestBytes = serializeManifest(checked, index);
@@ -178,7 +239,8 @@ export async function* encodeCheckpoint(
   footer.set(u32Bytes(manifestBytes.length), manifestBytes.length);
   footer.set(u32Bytes(crc32Of(manifestBytes)), manifestBytes.length + 4);
   footer.set(END_MAGIC, manifestBytes.length + 8);
-  yield footer;
+  out.push(footer);
+  yield* out.take(true);
 }
 
 /** Encodes a whole checkpoint file into one buffer: {@link encodeCheckpoint}, concatenated. */

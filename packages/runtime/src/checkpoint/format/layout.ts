@@ -101,18 +101,34 @@ export interface SectionHeader extends SectionOwner {
   readonly payloadBytes: number;
 }
 
+const textEncoder = new TextEncoder();
+const NO_BYTES = new Uint8Array(0);
+
 /** Encodes a section header. */
 export function encodeSectionHeader(header: SectionHeader): Uint8Array {
-  const component = new TextEncoder().encode(header.component ?? "");
+  const component =
+    header.component === undefined || header.component === ""
+      ? NO_BYTES
+      : textEncoder.encode(header.component);
   const bytes = new Uint8Array(HEADER_FIXED_BYTES + component.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, SECTION_KIND_CODES[header.kind]);
-  view.setUint32(1, header.keyGroup ?? NO_KEY_GROUP, true);
-  view.setUint32(5, header.records, true);
-  view.setBigUint64(9, BigInt(header.payloadBytes), true);
-  view.setUint16(17, component.length, true);
-  bytes.set(component, HEADER_FIXED_BYTES);
+  bytes[0] = SECTION_KIND_CODES[header.kind];
+  writeU32(bytes, 1, header.keyGroup ?? NO_KEY_GROUP);
+  writeU32(bytes, 5, header.records);
+  // A u64 from a safe integer: the low 32 bits, then the rest.
+  writeU32(bytes, 9, header.payloadBytes % 0x1_0000_0000);
+  writeU32(bytes, 13, Math.floor(header.payloadBytes / 0x1_0000_0000));
+  bytes[17] = component.length & 0xff;
+  bytes[18] = component.length >>> 8;
+  if (component.length > 0) bytes.set(component, HEADER_FIXED_BYTES);
   return bytes;
+}
+
+/** Writes `value` as 4 little-endian bytes at `offset`. */
+function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = value >>> 24;
 }
 
 /**
@@ -168,7 +184,7 @@ export function crc32Of(...parts: readonly Uint8Array[]): number {
 /** `value` as 4 little-endian bytes. */
 export function u32Bytes(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, value, true);
+  writeU32(bytes, 0, value);
   return bytes;
 }
 
