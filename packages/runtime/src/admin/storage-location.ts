@@ -168,6 +168,11 @@ async function loadS3(url: string, importer: ModuleImporter): Promise<S3Module> 
 export interface OpenStorageOptions {
   /** How `@statefun-ts/checkpoint-s3` is imported. Default: a dynamic `import()`. */
   readonly importer?: ModuleImporter;
+  /**
+   * For a local directory: append small objects to a log (see
+   * `LocalCheckpointStorageOptions.smallObjectLog`). Default: false.
+   */
+  readonly smallObjectLog?: boolean;
 }
 
 /**
@@ -192,7 +197,10 @@ export async function openCheckpointStorage(
         { cause: error, details: { directory: location.directory } },
       );
     }
-    return createLocalCheckpointStorage({ directory: location.directory });
+    return createLocalCheckpointStorage({
+      directory: location.directory,
+      smallObjectLog: options.smallObjectLog ?? false,
+    });
   }
   const s3 = await loadS3(location.url, options.importer ?? importModule);
   return s3.createS3CheckpointStorage(s3.parseS3Url(location.url));

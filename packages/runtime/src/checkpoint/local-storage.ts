@@ -15,12 +15,19 @@
  * 5. A delete is not fsynced: after a machine crash a deleted object may be back. Checkpoint files
  *    are deleted only once nothing needs them, so one that comes back is harmless (and deleted
  *    again), while an fsync per delete would compete with the fsyncs of checkpoints being written.
+ * 6. With `smallObjectLog`, a write whose chunks end within {@link LOG_MAX_OBJECT_BYTES} goes to
+ *    the object log (`object-log.ts`) instead, and then removes a file of that name; a larger one
+ *    is written as a file, then removed from the log (durably) if the log held that name. Should
+ *    both hold a name after a crash, the log's object is the current one: reads and sizes come
+ *    from it, listings name it once, a delete removes both. The log is read (and its segments
+ *    cleaned) whatever the option says.
  */
 import { mkdir, open, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import { createChunkSource } from "./chunk-source.js";
+import type { ChunkSource } from "./chunk-source.js";
 import {
   errorCode,
   removeTempFiles,
@@ -38,6 +45,7 @@ import {
   rangeBeyondEnd,
 } from "./object-name.js";
 import type { ByteRange } from "./object-name.js";
+import { LOG_DIRECTORY, ObjectLog } from "./object-log.js";
 import type { CheckpointStorage } from "./storage.js";
 
 /** A {@link CheckpointStorage} in a local directory. */
@@ -54,6 +62,12 @@ const DIRECTORY_ATTEMPTS = 3;
 /** A write gathers chunks up to this many bytes, or this many chunks, into one `writev`. */
 const WRITE_BATCH_BYTES = 64 * 1024;
 const WRITE_BATCH_CHUNKS = 512;
+
+/** The largest object written to the object log (invariant 6). */
+export const LOG_MAX_OBJECT_BYTES = 1024 * 1024;
+
+/** A log segment takes no more appends once this large. */
+const LOG_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 /** Writes `chunks` at the file's position, resuming after short writes. */
 async function writeAll(handle: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
@@ -86,7 +100,7 @@ function plain(bytes: Uint8Array): Uint8Array {
 export async function createLocalCheckpointStorage(
   options: LocalCheckpointStorageOptions,
 ): Promise<LocalCheckpointStorage> {
-  const { directory: root, fsync } = resolveLocalCheckpointStorageOptions(options);
+  const { directory: root, fsync, smallObjectLog } = resolveLocalCheckpointStorageOptions(options);
   let state: "open" | "closed" = "open";
   const inFlight = new Set<Promise<unknown>>();
   /** Directories (relative, `/`-separated) made durable, or being made so (invariant 2). */
@@ -163,26 +177,84 @@ export async function createLocalCheckpointStorage(
     }
   };
 
+  /**
+   * Reads the first chunks of a write while they fit the object log. Returns them, their size,
+   * and whether the source ended (then the whole object is in them).
+   */
+  const gather = async (
+    source: ChunkSource,
+  ): Promise<{ chunks: Uint8Array[]; bytes: number; ended: boolean }> => {
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (;;) {
+      const chunk = await source.next();
+      if (chunk === undefined) return { chunks, bytes, ended: true };
+      if (chunk.byteLength === 0) continue;
+      chunks.push(chunk);
+      bytes += chunk.byteLength;
+      if (bytes > LOG_MAX_OBJECT_BYTES) return { chunks, bytes, ended: false };
+    }
+  };
+
   const write = async (
     name: string,
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<void> => {
     const path = pathOf(name);
     const source = createChunkSource(chunks, `local checkpoint storage: write ${name}`);
+    let first: Uint8Array[] = [];
+    if (smallObjectLog) {
+      let gathered: Awaited<ReturnType<typeof gather>>;
+      try {
+        gathered = await gather(source);
+      } catch (error) {
+        await source.stop();
+        if (source.failure !== undefined) throw source.failure.error;
+        throw failure("write", name, path, error);
+      }
+      if (gathered.ended) {
+        try {
+          await log.append(name, gathered.chunks, gathered.bytes);
+        } catch (error) {
+          throw failure("write", name, join(root, LOG_DIRECTORY), error);
+        }
+        // The logged object is the current one; a file beneath it is of no use any more.
+        if (files.has(name)) await removeFile(name, path).catch(() => {});
+        return;
+      }
+      first = gathered.chunks;
+    }
+    await writeFile(name, path, first, source);
+    if (log.has(name)) {
+      try {
+        await log.remove(name, true);
+      } catch (error) {
+        throw failure("write", name, join(root, LOG_DIRECTORY), error);
+      }
+    }
+  };
+
+  /** Writes an object as a file: `first`, then the rest of `source` (invariant 1). */
+  const writeFile = async (
+    name: string,
+    path: string,
+    first: readonly Uint8Array[],
+    source: ChunkSource,
+  ): Promise<void> => {
     let temp: string | undefined;
     let handle: FileHandle | undefined;
     try {
       ({ handle, temp } = await openTemp(name));
       // Chunks are gathered into one vectored write per WRITE_BATCH_BYTES: a checkpoint is made
       // of many small sections, and a write per chunk would cost a thread pool round trip each.
-      const batch: Uint8Array[] = [];
-      let batchBytes = 0;
+      const batch: Uint8Array[] = [...first];
+      let batchBytes = first.reduce((sum, chunk) => sum + chunk.byteLength, 0);
       for (let chunk = await source.next(); ; chunk = await source.next()) {
         if (chunk !== undefined && chunk.byteLength > 0) {
           batch.push(chunk);
           batchBytes += chunk.byteLength;
         }
-        const full = batchBytes >= WRITE_BATCH_BYTES || batch.length === WRITE_BATCH_CHUNKS;
+        const full = batchBytes >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_CHUNKS;
         if ((full || chunk === undefined) && batch.length > 0) {
           await writeAll(handle, batch);
           batch.length = 0;
@@ -195,6 +267,7 @@ export async function createLocalCheckpointStorage(
       handle = undefined;
       await rename(temp, path);
       temp = undefined;
+      files.add(name);
       if (fsync) await syncDirectory(dirname(path));
     } catch (error) {
       await source.stop();
@@ -207,6 +280,19 @@ export async function createLocalCheckpointStorage(
 
   const read = async (name: string, range?: ByteRange): Promise<Uint8Array> => {
     const path = pathOf(name);
+    const logged = log.size(name);
+    if (logged !== undefined) {
+      if (range !== undefined && range.offset + range.length > logged) {
+        throw rangeBeyondEnd(range, logged, name, root);
+      }
+      try {
+        const bytes = await log.read(name, range);
+        if (bytes !== undefined) return bytes;
+      } catch (error) {
+        throw failure("read", name, join(root, LOG_DIRECTORY), error);
+      }
+      // Deleted meanwhile: as a file would be, unless a file of that name is beneath.
+    }
     try {
       if (range === undefined) return plain(await readFile(path));
       const handle = await open(path, "r");
@@ -236,6 +322,8 @@ export async function createLocalCheckpointStorage(
 
   const size = async (name: string): Promise<number> => {
     const path = pathOf(name);
+    const logged = log.size(name);
+    if (logged !== undefined) return logged;
     try {
       const info = await stat(path);
       if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
@@ -253,7 +341,9 @@ export async function createLocalCheckpointStorage(
     } catch (error) {
       throw failure("list", JSON.stringify(prefix), root, error);
     }
-    return names.sort(compareObjectNames);
+    const all = new Set(names);
+    for (const name of log.names(prefix)) all.add(name);
+    return [...all].sort(compareObjectNames);
   };
 
   /** Removes the empty directories of a deleted object, up to (not including) the root. */
@@ -270,6 +360,18 @@ export async function createLocalCheckpointStorage(
 
   const remove = async (name: string): Promise<void> => {
     const path = pathOf(name);
+    if (log.has(name)) {
+      // Not awaited for durability (invariant 5); a failed tombstone write leaves the object for
+      // the next open, like a failed unlink after a crash.
+      void log.remove(name, false).catch(() => {});
+      // Only a file known to be beneath the logged object needs unlinking.
+      if (!files.has(name)) return;
+    }
+    await removeFile(name, path);
+  };
+
+  const removeFile = async (name: string, path: string): Promise<void> => {
+    files.delete(name);
     try {
       await unlink(path);
     } catch (error) {
@@ -281,9 +383,19 @@ export async function createLocalCheckpointStorage(
   };
 
   let staleTempFilesRemoved: number;
+  let log: ObjectLog;
+  /**
+   * Names of objects stored as files (as far as this storage knows: those there when it was
+   * opened, and those it wrote since), to tell whether a logged object hides a file.
+   */
+  const files = new Set<string>();
   try {
     await ensureDirectory("");
     staleTempFilesRemoved = await removeTempFiles(root);
+    log = await ObjectLog.open(root, { fsync, segmentBytes: LOG_SEGMENT_BYTES });
+    const names: string[] = [];
+    await walkObjects(root, "", "", names);
+    for (const name of names) files.add(name);
   } catch (error) {
     throw failure("open", "directory", root, error);
   }
@@ -306,6 +418,7 @@ export async function createLocalCheckpointStorage(
     close: async () => {
       state = "closed";
       await Promise.allSettled([...inFlight]);
+      await log.close();
     },
   };
 }

@@ -109,7 +109,8 @@ async function openCheckpointing(
 ): Promise<Pick<ApplicationRuntimeOptions, "checkpointing" | "fromSavepoint">> {
   if (options.checkpointing === undefined) return {};
   const { storage: location, ...settings } = options.checkpointing;
-  const storage = await openCheckpointStorage(location);
+  // Group commit writes many small checkpoints: the log makes each one append and one sync.
+  const storage = await openCheckpointStorage(location, { smallObjectLog: true });
   opened.push({ what: storage.location, close: () => storage.close() });
   const savepoint = options.fromSavepoint;
   if (savepoint === undefined) return { checkpointing: { storage, ...settings } };

@@ -18,6 +18,9 @@ storageConformance("local directory", async () =>
 storageConformance("local directory without fsync", async () =>
   createLocalCheckpointStorage({ directory: await tempDir(), fsync: false }),
 );
+storageConformance("local directory with the small-object log", async () =>
+  createLocalCheckpointStorage({ directory: await tempDir(), smallObjectLog: true }),
+);
 
 describe("local checkpoint storage", () => {
   it("creates a missing directory with its parents and stores names as nested files", async () => {
