@@ -109,6 +109,15 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     },
   ]),
   {
+    name: "ingress-latency-volatile",
+    module: "scenarios/ingress-latency.js",
+    args: ["--checkpointing", "off"],
+    longArgs: ["--checkpointing", "off", "--duration-ms", "60000"],
+    description:
+      "the same load on `statefun run --no-checkpointing`: what the machine does without durability",
+    baseline: "ingress-latency",
+  },
+  {
     name: "ingress-latency",
     module: "scenarios/ingress-latency.js",
     args: [],

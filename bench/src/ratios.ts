@@ -61,6 +61,11 @@ const NAMED_RATIOS: readonly RatioDefinition[] = [
     denominator: ["embedded-counter", "deliveries"] as const,
     target: "≥ 0.85",
   },
+  ...(["ack p50", "ack p99"] as const).map((name) => ({
+    label: `${name}, durable ÷ volatile`,
+    numerator: ["ingress-latency", name] as const,
+    denominator: ["ingress-latency-volatile", name] as const,
+  })),
   // Disk state backend candidates (issue 5): lmdb against each other store, figure by figure.
   ...(["lmdb-writemap", "classic-level", "classic-level-tuned", "better-sqlite3"] as const).flatMap(
     (other) =>

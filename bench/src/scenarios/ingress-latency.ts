@@ -19,12 +19,18 @@ import { LatencySamples, cpuMicros } from "../latency.js";
 import { machineBusyMicros } from "../machine.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
-import { numberArg } from "./args.js";
+import { choiceArg, numberArg } from "./args.js";
 
 const rate = numberArg("rate", 1_000);
 const durationMs = numberArg("duration-ms", 10_000);
 const warmupMs = numberArg("warmup-ms", 2_000);
 const names = numberArg("names", 1_000);
+/**
+ * `off` runs the runtime without checkpoints (acknowledged before anything is durable): the same
+ * load and the same process without durability, to read the durable figures against.
+ */
+const checkpointing = choiceArg("checkpointing", ["on", "off"]);
+const scenario = checkpointing === "on" ? "ingress-latency" : "ingress-latency-volatile";
 /** Concurrent long polls of the egress consumer. */
 const readers = numberArg("readers", 32);
 /** Longest wait for the consumer to read the last greetings after the load, in ms. */
@@ -70,6 +76,7 @@ const server = spawn(
     "0",
     "--admin-host",
     "127.0.0.1",
+    ...(checkpointing === "on" ? [] : ["--no-checkpointing"]),
   ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
@@ -230,14 +237,14 @@ async function drained(): Promise<void> {
 }
 
 const consumer = Promise.all(Array.from({ length: readers }, readGreetings));
-progress("ingress-latency", `warming up ${warmupMs} ms at ${rate} req/s`);
+progress(scenario, `warming up ${warmupMs} ms at ${rate} req/s`);
 await openLoop(warmupMs, false);
 const checkpointsBefore = (await checkpointFigures()).completed;
 const cpuBefore = cpuMicros();
 const serverCpuBefore = serverCpuMicros();
 const busyBefore = machineBusyMicros() ?? NaN;
 const readBefore = greetingsRead;
-progress("ingress-latency", `measuring ${durationMs} ms at ${rate} req/s`);
+progress(scenario, `measuring ${durationMs} ms at ${rate} req/s`);
 const achieved = await openLoop(durationMs, true);
 const clientCpu = (cpuMicros() - cpuBefore) / 1e6;
 const serverCpu = (serverCpuMicros() - serverCpuBefore) / 1e6;
@@ -272,7 +279,7 @@ const [p50, p90, p99, p999, max] = samples.percentiles(50, 90, 99, 99.9, 100) as
   number,
 ];
 report({
-  scenario: "ingress-latency",
+  scenario,
   figures: [
     { name: "requests/s", value: achieved, unit: "req/s" },
     { name: "ack p50", value: p50, unit: "ms" },
@@ -281,18 +288,26 @@ report({
     { name: "ack p99.9", value: p999, unit: "ms" },
     { name: "ack max", value: max, unit: "ms" },
     { name: "greetings read/s", value: readDuring / (durationMs / 1000), unit: "records/s" },
-    { name: "checkpoints/s", value: checkpoints / (durationMs / 1000), unit: "1/s" },
-    { name: "last checkpoint", value: checkpointsAfter.lastDurationMs, unit: "ms" },
-    { name: "last checkpoint size", value: checkpointsAfter.lastBytes / 1e3, unit: "kB" },
-    { name: "max cut pause", value: checkpointsAfter.maxPauseMs, unit: "ms" },
+    ...(checkpointing === "on"
+      ? [
+          { name: "checkpoints/s", value: checkpoints / (durationMs / 1000), unit: "1/s" },
+          { name: "last checkpoint", value: checkpointsAfter.lastDurationMs, unit: "ms" },
+          { name: "last checkpoint size", value: checkpointsAfter.lastBytes / 1e3, unit: "kB" },
+          { name: "max cut pause", value: checkpointsAfter.maxPauseMs, unit: "ms" },
+        ]
+      : []),
     { name: "server CPU", value: serverCpu / (durationMs / 1000), unit: "cores" },
     { name: "client CPU", value: clientCpu / (durationMs / 1000), unit: "cores" },
     { name: "other processes' CPU", value: otherCpu / (durationMs / 1000), unit: "cores" },
   ],
   notes: [
-    `greeter under statefun run, exactly-once checkpoints to a local state directory`,
+    checkpointing === "on"
+      ? "greeter under statefun run, exactly-once checkpoints to a local state directory"
+      : "greeter under statefun run --no-checkpointing: nothing is durable (baseline)",
     `${samples.count} PUTs with Idempotency-Key over ${names} names, open loop at ${rate} req/s`,
     `${greetingsRead} greetings read from the egress by ${readers} long polls (client CPU includes them)`,
-    "targets: ack p50 < 5 ms, ack p99 < 25 ms (from each request's due time)",
+    ...(checkpointing === "on"
+      ? ["targets: ack p50 < 5 ms, ack p99 < 25 ms (from each request's due time)"]
+      : []),
   ],
 });
