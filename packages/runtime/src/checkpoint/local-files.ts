@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { open, readdir, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Names of temporary files start with this; {@link walkObjects} never returns them. */
@@ -19,6 +20,31 @@ export function tempFileName(base: string): string {
 export function errorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
   return typeof error.code === "string" ? error.code : undefined;
+}
+
+/**
+ * Writes `buffers` with vectored writes, resuming after short writes: at `position` and on, or at
+ * the file's current position when `position` is undefined.
+ */
+export async function writeAll(
+  handle: FileHandle,
+  buffers: readonly Uint8Array[],
+  position?: number,
+): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest as Uint8Array[], at);
+    if (bytesWritten === 0) throw new Error("the file system accepted no bytes");
+    if (at !== undefined) at += bytesWritten;
+    let skip = 0;
+    while (skip < rest.length && bytesWritten >= (rest[skip] as Uint8Array).byteLength) {
+      bytesWritten -= (rest[skip] as Uint8Array).byteLength;
+      skip++;
+    }
+    rest = rest.slice(skip);
+    if (bytesWritten > 0) rest = [(rest[0] as Uint8Array).subarray(bytesWritten), ...rest.slice(1)];
+  }
 }
 
 /** Makes the directory's entries (created, renamed, removed files) durable. */

@@ -34,6 +34,7 @@ import {
   syncDirectory,
   tempFileName,
   walkObjects,
+  writeAll,
 } from "./local-files.js";
 import { resolveLocalCheckpointStorageOptions } from "./local-storage-options.js";
 import type { LocalCheckpointStorageOptions } from "./local-storage-options.js";
@@ -68,22 +69,6 @@ export const LOG_MAX_OBJECT_BYTES = 1024 * 1024;
 
 /** A log segment takes no more appends once this large. */
 const LOG_SEGMENT_BYTES = 16 * 1024 * 1024;
-
-/** Writes `chunks` at the file's position, resuming after short writes. */
-async function writeAll(handle: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest as Uint8Array[]);
-    if (bytesWritten === 0) throw new Error("the file system accepted no bytes");
-    let skip = 0;
-    while (skip < rest.length && bytesWritten >= (rest[skip] as Uint8Array).byteLength) {
-      bytesWritten -= (rest[skip] as Uint8Array).byteLength;
-      skip++;
-    }
-    rest = rest.slice(skip);
-    if (bytesWritten > 0) rest = [(rest[0] as Uint8Array).subarray(bytesWritten), ...rest.slice(1)];
-  }
-}
 
 /** Plain `Uint8Array` view of a Buffer (same memory), so results compare equal everywhere. */
 function plain(bytes: Uint8Array): Uint8Array {

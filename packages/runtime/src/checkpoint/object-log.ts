@@ -21,15 +21,17 @@
  *     failed append the segment is abandoned and the next append starts a new one.
  *  4. Tombstones are not synced on their own: after a machine crash a deleted object may be back,
  *     as a deleted file may (they ride on the next object append's `fdatasync`).
- *  5. A segment holding no live object is deleted. One whose live bytes are under a quarter of
- *     its size has its live objects copied, durably, into the segment being appended to, and is
- *     then deleted: the log holds about four times its live bytes at most, plus one segment.
+ *  5. A segment holding no live object is deleted, after appending again (durably) those of its
+ *     tombstones that delete an entry an older segment still holds. One whose live bytes are
+ *     under a quarter of its size has its live objects copied, durably, into the segment being
+ *     appended to, and is then deleted: the log holds about four times its live bytes at most,
+ *     plus one segment.
  */
 import { mkdir, open, readFile, readdir, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { errorCode, syncDirectory } from "./local-files.js";
+import { errorCode, syncDirectory, writeAll } from "./local-files.js";
 
 /** The directory of the segments, under the storage's root (hidden from listings by its `.`). */
 export const LOG_DIRECTORY = ".log";
@@ -58,8 +60,16 @@ interface Segment {
   liveBytes: number;
   /** Names of the live objects whose entry is in this segment. */
   readonly names: Set<string>;
+  /** Names of every object entry in this segment, live or not. */
+  readonly written: Set<string>;
+  /** Names of the tombstones in this segment. */
+  readonly tombstones: Set<string>;
+  /** Set once its tombstones are being carried forward, before it is deleted. */
+  retiring: boolean;
   /** Open for reading (and, for the segment being appended to, writing); closed when deleted. */
   handle: FileHandle | undefined;
+  /** The handle being opened for reading, so that concurrent reads open it once. */
+  opening: Promise<FileHandle> | undefined;
   /** Reads in progress: a deleted segment is closed and unlinked once they are done. */
   readers: number;
   deleted: boolean;
@@ -119,28 +129,6 @@ function encodeEntry(append: Append): { buffers: Uint8Array[]; bodyOffset: numbe
   };
 }
 
-/** Writes `buffers` at `position`, resuming after short writes. */
-async function writeAllAt(
-  handle: FileHandle,
-  buffers: readonly Uint8Array[],
-  position: number,
-): Promise<void> {
-  let rest = buffers;
-  let at = position;
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest as Uint8Array[], at);
-    if (bytesWritten === 0) throw new Error("the file system accepted no bytes");
-    at += bytesWritten;
-    let skip = 0;
-    while (skip < rest.length && bytesWritten >= (rest[skip] as Uint8Array).byteLength) {
-      bytesWritten -= (rest[skip] as Uint8Array).byteLength;
-      skip++;
-    }
-    rest = rest.slice(skip);
-    if (bytesWritten > 0) rest = [(rest[0] as Uint8Array).subarray(bytesWritten), ...rest.slice(1)];
-  }
-}
-
 /** Small objects appended to segment files; see the module comment. */
 export class ObjectLog {
   private readonly directory: string;
@@ -155,6 +143,7 @@ export class ObjectLog {
   private queue: Append[] = [];
   private flushing: Promise<void> | undefined;
   private cleaning: Promise<void> | undefined;
+  private readonly disposals = new Set<Promise<void>>();
   private directoryDurable = false;
   private closed = false;
 
@@ -229,7 +218,7 @@ export class ObjectLog {
       return bytes;
     } finally {
       segment.readers--;
-      if (segment.deleted && segment.readers === 0) void this.dispose(segment);
+      if (segment.deleted && segment.readers === 0) this.dispose(segment);
     }
   }
 
@@ -258,7 +247,9 @@ export class ObjectLog {
     this.closed = true;
     await this.cleaning;
     while (this.flushing !== undefined) await this.flushing;
+    await Promise.all(this.disposals);
     for (const segment of this.segments.values()) {
+      await segment.opening?.catch(() => {});
       await segment.handle?.close().catch(() => {});
       segment.handle = undefined;
     }
@@ -312,7 +303,7 @@ export class ObjectLog {
           end += entry.bytes;
         }
         try {
-          await writeAllAt(segment.handle as FileHandle, buffers, segment.size);
+          await writeAll(segment.handle as FileHandle, buffers, segment.size);
           if (this.options.fsync && batch.some((append) => append.durable)) {
             await (segment.handle as FileHandle).datasync();
           }
@@ -364,7 +355,11 @@ export class ObjectLog {
       size: 0,
       liveBytes: 0,
       names: new Set(),
+      written: new Set(),
+      tombstones: new Set(),
+      retiring: false,
       handle,
+      opening: undefined,
       readers: 0,
       deleted: false,
     };
@@ -382,10 +377,12 @@ export class ObjectLog {
     const { name, seq } = append;
     const current = this.index.get(name);
     if (append.kind === KIND_TOMBSTONE) {
+      segment.tombstones.add(name);
       if (this.pendingTombstones.get(name) === seq) this.pendingTombstones.delete(name);
       if (current !== undefined && current.seq < seq) this.forget(name, current);
       return;
     }
+    segment.written.add(name);
     // A copy whose original was replaced or removed meanwhile, or an object a later queued
     // tombstone removes, is dead on arrival.
     if (append.copyOf !== undefined && current !== append.copyOf) return;
@@ -408,14 +405,25 @@ export class ObjectLog {
   /** Reads a segment of an earlier run into the index (invariant 2). */
   private async replay(id: number): Promise<void> {
     const path = join(this.directory, segmentName(id));
-    const bytes = await readFile(path);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      // Deleted since the listing (by a storage closing as this one opened): nothing live in it.
+      if (errorCode(error) === "ENOENT") return;
+      throw error;
+    }
     const segment: Segment = {
       id,
       path,
       size: bytes.length,
       liveBytes: 0,
       names: new Set(),
+      written: new Set(),
+      tombstones: new Set(),
+      retiring: false,
       handle: undefined,
+      opening: undefined,
       readers: 0,
       deleted: false,
     };
@@ -452,20 +460,29 @@ export class ObjectLog {
     }
   }
 
-  private async handleOf(segment: Segment): Promise<FileHandle> {
-    segment.handle ??= await open(segment.path, "r");
-    return segment.handle;
+  private handleOf(segment: Segment): Promise<FileHandle> {
+    if (segment.handle !== undefined) return Promise.resolve(segment.handle);
+    segment.opening ??= open(segment.path, "r").then(
+      (handle) => {
+        segment.handle = handle;
+        segment.opening = undefined;
+        return handle;
+      },
+      (error: unknown) => {
+        segment.opening = undefined;
+        throw error;
+      },
+    );
+    return segment.opening;
   }
 
   /** Deletes empty segments and cleans sparse ones (invariant 5). */
   private collect(): void {
     if (this.closed) return;
     for (const segment of this.segments.values()) {
-      if (segment === this.active || segment.deleted) continue;
+      if (segment === this.active || segment.deleted || segment.retiring) continue;
       if (segment.names.size === 0) {
-        segment.deleted = true;
-        this.segments.delete(segment.id);
-        if (segment.readers === 0) void this.dispose(segment);
+        this.retire(segment);
       } else if (segment.liveBytes * 4 < segment.size && this.cleaning === undefined) {
         this.cleaning = this.clean(segment).finally(() => {
           this.cleaning = undefined;
@@ -473,6 +490,37 @@ export class ObjectLog {
         });
       }
     }
+  }
+
+  /**
+   * Deletes a segment without live objects. Its tombstones of names that an older segment still
+   * holds an entry of are first appended again (durably): deleting them with the segment would
+   * bring those entries back at the next replay.
+   */
+  private retire(segment: Segment): void {
+    const carried: Promise<void>[] = [];
+    for (const name of segment.tombstones) {
+      // A live or queued object of that name is newer than the tombstone and supersedes the old
+      // entries itself.
+      if (this.index.has(name) || this.pendingObjects(name)) continue;
+      const older = [...this.segments.values()].some(
+        (other) => other.id < segment.id && !other.deleted && other.written.has(name),
+      );
+      if (older) carried.push(this.enqueue(KIND_TOMBSTONE, name, [], 0, true));
+    }
+    const remove = (): void => {
+      segment.deleted = true;
+      this.segments.delete(segment.id);
+      if (segment.readers === 0) this.dispose(segment);
+    };
+    if (carried.length === 0) {
+      remove();
+      return;
+    }
+    segment.retiring = true;
+    void Promise.all(carried).then(remove, () => {
+      segment.retiring = false; // tried again after the next append
+    });
   }
 
   /** Copies a sparse segment's live objects to the active segment; the segment then empties. */
@@ -493,11 +541,17 @@ export class ObjectLog {
     await Promise.allSettled(copies);
   }
 
-  private async dispose(segment: Segment): Promise<void> {
-    const handle = segment.handle;
-    segment.handle = undefined;
-    await handle?.close().catch(() => {});
-    // A segment that cannot be unlinked now holds no live object: the next open deletes it.
-    await unlink(segment.path).catch(() => {});
+  /** Closes and unlinks a deleted segment; {@link close} waits for it. */
+  private dispose(segment: Segment): void {
+    const disposal = (async () => {
+      await segment.opening?.catch(() => {});
+      const handle = segment.handle;
+      segment.handle = undefined;
+      await handle?.close().catch(() => {});
+      // A segment that cannot be unlinked now holds no live object: the next open deletes it.
+      await unlink(segment.path).catch(() => {});
+    })();
+    this.disposals.add(disposal);
+    void disposal.finally(() => this.disposals.delete(disposal));
   }
 }

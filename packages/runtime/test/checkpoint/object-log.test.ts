@@ -99,6 +99,28 @@ describe("object log", () => {
     await third.close();
   });
 
+  it("keeps a tombstone as long as an older segment holds an entry it deletes (invariant 5)", async () => {
+    const directory = await tempDir();
+    const first = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
+    // k/a keeps the first segment dense, so that it is neither cleaned nor deleted.
+    await first.write("k/a", [patternBytes(1000, 1)]);
+    await first.write("k/b", [patternBytes(4, 2)]);
+    await first.close();
+    // A file replaces the logged k/b: a tombstone in a second segment, which holds nothing else.
+    const large = patternBytes(LOG_MAX_OBJECT_BYTES + 1, 3);
+    const second = await createLocalCheckpointStorage({ directory });
+    await second.write("k/b", [large]);
+    await second.close();
+    // Opening deletes the emptied second segment; its tombstone must go on, or k/b's logged
+    // entry in the first segment would be current again at the next opening.
+    for (let opening = 0; opening < 3; opening++) {
+      const storage = await createLocalCheckpointStorage({ directory });
+      assert.deepEqual(await storage.read("k/b"), large);
+      assert.deepEqual(await storage.read("k/a"), patternBytes(1000, 1));
+      await storage.close();
+    }
+  });
+
   it("ignores garbage appended after the last entry", async () => {
     const directory = await tempDir();
     const first = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
