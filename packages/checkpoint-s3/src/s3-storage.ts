@@ -23,12 +23,13 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
-import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
+import { isStatefunError } from "@statefun-ts/protocol";
 import {
   checkByteRange,
   checkObjectName,
   checkObjectPrefix,
   compareObjectNames,
+  createOperationGuard,
   rangeBeyondEnd,
 } from "@statefun-ts/runtime";
 import type { ByteRange, CheckpointStorage } from "@statefun-ts/runtime";
@@ -70,8 +71,6 @@ export function createS3CheckpointStorage(
   if (resolved.endpoint !== undefined) config.endpoint = resolved.endpoint;
   if (resolved.credentials !== undefined) config.credentials = resolved.credentials;
   const client = new S3Client(config);
-  let state: "open" | "closed" = "open";
-  const inFlight = new Set<Promise<unknown>>();
 
   const context = (operation: string, name: string) => ({
     location,
@@ -81,22 +80,7 @@ export function createS3CheckpointStorage(
     key: `${prefix}${name}`,
   });
 
-  const run = <T>(operation: string, name: string, action: () => Promise<T>): Promise<T> => {
-    if (state !== "open") {
-      return Promise.reject(
-        new StatefunError(
-          "illegal-state",
-          `s3 checkpoint storage ${location}: ${operation} ${name}: expected state open, found ${state}`,
-          { details: { operation, name, state } },
-        ),
-      );
-    }
-    const promise = (async () => action())(); // a name check that throws becomes a rejection
-    inFlight.add(promise);
-    const forget = () => inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  };
+  const { run, close } = createOperationGuard(`s3 checkpoint storage ${location}`);
 
   /** The object's size from HeadObject; errors name `where`'s operation. */
   const headSize = async (where: ReturnType<typeof context>): Promise<number> => {
@@ -227,10 +211,7 @@ export function createS3CheckpointStorage(
       run("list", namePrefix, () => list(checkObjectPrefix(namePrefix, location))),
     delete: (name) => run("delete", name, () => remove(checkObjectName(name, location))),
     close: async () => {
-      if (state === "closed") return;
-      state = "closed";
-      await Promise.allSettled([...inFlight]);
-      client.destroy();
+      if (await close()) client.destroy();
     },
   };
 }

@@ -127,6 +127,8 @@ export {
   rangeBeyondEnd,
 } from "./checkpoint/object-name.js";
 export type { ByteRange } from "./checkpoint/object-name.js";
+export { createOperationGuard } from "./checkpoint/operation-guard.js";
+export type { OperationGuard } from "./checkpoint/operation-guard.js";
 export { createLocalCheckpointStorage } from "./checkpoint/local-storage.js";
 export type { LocalCheckpointStorage } from "./checkpoint/local-storage.js";
 export { resolveLocalCheckpointStorageOptions } from "./checkpoint/local-storage-options.js";

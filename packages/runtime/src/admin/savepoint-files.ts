@@ -19,7 +19,7 @@
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
-import { syncDirectory } from "../checkpoint/local-files.js";
+import { readAt, syncDirectory } from "../checkpoint/local-files.js";
 import { createLocalCheckpointStorage } from "../checkpoint/local-storage.js";
 import { checkByteRange, rangeBeyondEnd } from "../checkpoint/object-name.js";
 import type { SavepointResult } from "../checkpoint/savepoint.js";
@@ -135,14 +135,7 @@ export function createSavepointFileReader(directory: string, name: string): Chec
           if (range.offset + range.length > size) {
             throw rangeBeyondEnd(range, size, requested, directory);
           }
-          const bytes = new Uint8Array(range.length);
-          for (let filled = 0; filled < range.length;) {
-            const at = range.offset + filled;
-            const { bytesRead } = await handle.read(bytes, filled, range.length - filled, at);
-            if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${at}`);
-            filled += bytesRead;
-          }
-          return bytes;
+          return await readAt(handle, range.offset, range.length);
         } finally {
           await handle.close();
         }

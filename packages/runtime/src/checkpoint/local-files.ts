@@ -47,6 +47,22 @@ export async function writeAll(
   }
 }
 
+/** Reads `length` bytes at `position`, resuming after short reads; fails at the end of the file. */
+export async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  for (let filled = 0; filled < length;) {
+    const at = position + filled;
+    const { bytesRead } = await handle.read(bytes, filled, length - filled, at);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${at}`);
+    filled += bytesRead;
+  }
+  return bytes;
+}
+
 /** Makes the directory's entries (created, renamed, removed files) durable. */
 export async function syncDirectory(path: string): Promise<void> {
   const handle = await open(path, "r");

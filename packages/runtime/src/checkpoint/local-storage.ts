@@ -33,6 +33,7 @@ import {
   removeTempFiles,
   syncDirectory,
   tempFileName,
+  readAt,
   walkObjects,
   writeAll,
 } from "./local-files.js";
@@ -47,6 +48,7 @@ import {
 } from "./object-name.js";
 import type { ByteRange } from "./object-name.js";
 import { LOG_DIRECTORY, ObjectLog } from "./object-log.js";
+import { createOperationGuard } from "./operation-guard.js";
 import type { CheckpointStorage } from "./storage.js";
 
 /** A {@link CheckpointStorage} in a local directory. */
@@ -86,8 +88,6 @@ export async function createLocalCheckpointStorage(
   options: LocalCheckpointStorageOptions,
 ): Promise<LocalCheckpointStorage> {
   const { directory: root, fsync, smallObjectLog } = resolveLocalCheckpointStorageOptions(options);
-  let state: "open" | "closed" = "open";
-  const inFlight = new Set<Promise<unknown>>();
   /** Directories (relative, `/`-separated) made durable, or being made so (invariant 2). */
   const durableDirs = new Map<string, Promise<void>>();
 
@@ -107,22 +107,7 @@ export async function createLocalCheckpointStorage(
     );
   };
 
-  const run = <T>(operation: string, name: string, action: () => Promise<T>): Promise<T> => {
-    if (state !== "open") {
-      return Promise.reject(
-        new StatefunError(
-          "illegal-state",
-          `local checkpoint storage ${root}: ${operation} ${name}: expected state open, found ${state}`,
-          { details: { operation, name, state } },
-        ),
-      );
-    }
-    const promise = (async () => action())(); // a name check that throws becomes a rejection
-    inFlight.add(promise);
-    const forget = () => inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  };
+  const { run, close } = createOperationGuard(`local checkpoint storage ${root}`);
 
   const pathOf = (name: string) => join(root, ...name.split("/"));
 
@@ -284,18 +269,7 @@ export async function createLocalCheckpointStorage(
       try {
         const { size } = await handle.stat();
         if (range.offset + range.length > size) throw rangeBeyondEnd(range, size, name, root);
-        const bytes = new Uint8Array(range.length);
-        for (let filled = 0; filled < range.length;) {
-          const { bytesRead } = await handle.read(
-            bytes,
-            filled,
-            range.length - filled,
-            range.offset + filled,
-          );
-          if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${filled}`);
-          filled += bytesRead;
-        }
-        return bytes;
+        return await readAt(handle, range.offset, range.length);
       } finally {
         await handle.close();
       }
@@ -401,9 +375,7 @@ export async function createLocalCheckpointStorage(
     list: (prefix) => run("list", prefix, () => list(checkObjectPrefix(prefix, root))),
     delete: (name) => run("delete", name, () => remove(checkObjectName(name, root))),
     close: async () => {
-      state = "closed";
-      await Promise.allSettled([...inFlight]);
-      await log.close();
+      if (await close()) await log.close();
     },
   };
 }

@@ -31,7 +31,7 @@ import { mkdir, open, readFile, readdir, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { errorCode, syncDirectory, writeAll } from "./local-files.js";
+import { errorCode, readAt, syncDirectory, writeAll } from "./local-files.js";
 
 /** The directory of the segments, under the storage's root (hidden from listings by its `.`). */
 export const LOG_DIRECTORY = ".log";
@@ -208,14 +208,7 @@ export class ObjectLog {
     const length = range?.length ?? location.length;
     segment.readers++;
     try {
-      const handle = await this.handleOf(segment);
-      const bytes = new Uint8Array(length);
-      for (let filled = 0; filled < length;) {
-        const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
-        if (bytesRead === 0) throw new Error(`unexpected end of segment ${segment.path}`);
-        filled += bytesRead;
-      }
-      return bytes;
+      return await readAt(await this.handleOf(segment), offset, length);
     } finally {
       segment.readers--;
       if (segment.deleted && segment.readers === 0) this.dispose(segment);
