@@ -3,6 +3,7 @@
  */
 export { createRuntime } from "./runtime.js";
 export type { FunctionTypeStats, Runtime, RuntimeState } from "./runtime.js";
+export type { FunctionCounters } from "./runtime-stats.js";
 export { resolveRuntimeOptions } from "./options.js";
 export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";
 export { ManualClock, systemClock } from "./core/clock.js";

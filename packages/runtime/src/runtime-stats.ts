@@ -5,11 +5,8 @@
 import type { Expiration } from "@statefun-ts/protocol";
 import type { FunctionTypeRuntime } from "./core/address-slot.js";
 
-/** Counters and gauges of one function type. */
-export interface FunctionTypeStats {
-  readonly typename: string;
-  readonly kind: "embedded" | "remote";
-  readonly invoker: string;
+/** The counters and gauges of a function type, as metrics and the admin API show them. */
+export interface FunctionCounters {
   /** Messages received. */
   readonly in: number;
   /** Messages sent to functions. */
@@ -26,6 +23,13 @@ export interface FunctionTypeStats {
   readonly backlog: number;
   /** Addresses whose backlog reached `maxBacklogPerAddress`. */
   readonly blockedAddresses: number;
+}
+
+/** Counters and gauges of one function type. */
+export interface FunctionTypeStats extends FunctionCounters {
+  readonly typename: string;
+  readonly kind: "embedded" | "remote";
+  readonly invoker: string;
   /** Registered state specs, with their expiration. */
   readonly states: readonly {
     readonly name: string;

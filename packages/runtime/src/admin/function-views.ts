@@ -7,6 +7,7 @@
  */
 import type { Expiration } from "@statefun-ts/protocol";
 import type { FunctionTypeStats, Runtime } from "../runtime.js";
+import type { FunctionCounters } from "../runtime-stats.js";
 
 /** Typenames of the runtime's internal tables (ingress idempotency keys) start with this. */
 export const SYSTEM_TYPENAME_PREFIX = "statefun-ts.system/";
@@ -32,7 +33,7 @@ export interface ValueSpecView {
 }
 
 /** One entry of `GET /v1/functions`. Counters are of this process (0 after a restart). */
-export interface FunctionView {
+export interface FunctionView extends FunctionCounters {
   readonly typename: string;
   readonly kind: FunctionKind;
   /** How it is invoked (`embedded <typename>`, the endpoint); `null` until its first message. */
@@ -48,22 +49,6 @@ export interface FunctionView {
    * removes them, about a second).
    */
   readonly addresses: number;
-  /** Messages received. */
-  readonly in: number;
-  /** Messages sent to functions. */
-  readonly outLocal: number;
-  /** Records sent to egresses. */
-  readonly outEgress: number;
-  /** Batches invoked successfully. */
-  readonly invocations: number;
-  /** Failed batch attempts (each retry counts). */
-  readonly failures: number;
-  /** Batches in flight. */
-  readonly inflight: number;
-  /** Messages queued behind in-flight batches. */
-  readonly backlog: number;
-  /** Addresses whose backlog reached its bound. */
-  readonly blockedAddresses: number;
 }
 
 /** Options of {@link functionViews}. */
@@ -97,7 +82,7 @@ function embeddedSpecs(runtime: Runtime): Map<string, ValueSpecView[]> {
   return specs;
 }
 
-const NO_COUNTERS = {
+const NO_COUNTERS: FunctionCounters = {
   in: 0,
   outLocal: 0,
   outEgress: 0,
@@ -106,7 +91,7 @@ const NO_COUNTERS = {
   inflight: 0,
   backlog: 0,
   blockedAddresses: 0,
-} as const;
+};
 
 function kindOf(typename: string, stats: FunctionTypeStats | undefined, embedded: boolean) {
   if (stats !== undefined) return stats.kind;
