@@ -15,7 +15,7 @@ import type {
   DelayedMessageRecord,
   GlobalContent,
   KeyGroupContent,
-  PendingMessageRecord,
+  PendingMessageRun,
   StoredTypedValue,
 } from "./model.js";
 
@@ -109,14 +109,14 @@ export class CheckpointCut {
       yield {
         keyGroup,
         state: this.state.records(keyGroup),
-        messages: (this.pending.get(keyGroup) ?? []).flatMap(({ address, messages }) => {
-          const target = toCheckpointAddress(address);
-          return messages.map((message): PendingMessageRecord => ({
-            target,
-            caller: message.caller === undefined ? undefined : toCheckpointAddress(message.caller),
-            argument: toStored(message.argument),
-          }));
-        }),
+        messages: [],
+        // Written straight from the mailboxes' messages: no record per message.
+        messageRuns: (this.pending.get(keyGroup) ?? []).map(
+          ({ address, messages }): PendingMessageRun => ({
+            target: toCheckpointAddress(address),
+            messages,
+          }),
+        ),
         delayed: (this.delayed.get(keyGroup) ?? [])
           .sort((a, b) => a.dueMs - b.dueMs || a.seq - b.seq)
           .map((message): DelayedMessageRecord => ({

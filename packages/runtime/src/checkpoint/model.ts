@@ -51,6 +51,32 @@ export interface PendingMessageRecord {
   readonly argument: StoredTypedValue;
 }
 
+/** The sender of a {@link PendingInput}: a runtime address (the protocol's `Address` has this shape). */
+export interface PendingInputCaller {
+  /** `<namespace>/<name>` of the function type. */
+  readonly typename: string;
+  readonly id: string;
+}
+
+/**
+ * A pending message as a runtime mailbox holds it (the protocol's `InvocationInput` has this
+ * shape): written as a {@link PendingMessageRecord} without being converted to one.
+ */
+export interface PendingInput {
+  readonly caller: PendingInputCaller | undefined;
+  readonly argument: {
+    readonly typename: string;
+    readonly hasValue: boolean;
+    readonly bytes: Uint8Array;
+  };
+}
+
+/** The pending messages of one target address, in delivery order. */
+export interface PendingMessageRun {
+  readonly target: CheckpointAddress;
+  readonly messages: readonly PendingInput[];
+}
+
 /** A delayed message not yet delivered. */
 export interface DelayedMessageRecord {
   /** The scheduling address (the delivered message's caller), which owns the message. */
@@ -77,6 +103,13 @@ export interface KeyGroupContent {
   readonly state: readonly StateRecord[];
   /** Pending messages of addresses in this key group; per target address, in delivery order. */
   readonly messages: readonly PendingMessageRecord[];
+  /**
+   * More pending messages of this key group, grouped per target address as the runtime holds
+   * them: written after {@link messages}, in the same section, with the same bytes as the
+   * equivalent records (a checkpoint of a large backlog builds no object per message). Files
+   * decode them as {@link messages}.
+   */
+  readonly messageRuns?: readonly PendingMessageRun[];
   /** Delayed messages whose sender is in this key group, in delivery order. */
   readonly delayed: readonly DelayedMessageRecord[];
 }

@@ -2,8 +2,8 @@
  * Records inside sections: fields a newer writer added are ignored (the evolution rule of
  * `proto/checkpoint.proto`), and a section whose CRC matches but whose records do not decode is a
  * `corrupt-data` error naming the record's index. Files here are assembled by hand from the
- * format's layout so that the checks behind the CRC can be reached. The hand-written encoder of
- * pending messages writes exactly the generated code's bytes.
+ * format's layout so that the checks behind the CRC can be reached. The direct writer of pending
+ * messages writes exactly the generated code's bytes, from records and from mailbox runs.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -21,8 +21,13 @@ import {
 import type { SectionKind } from "../../src/checkpoint/format/layout.js";
 import { serializeManifest } from "../../src/checkpoint/format/manifest.js";
 import type { CheckpointSectionInfo } from "../../src/checkpoint/format/manifest.js";
-import type { CheckpointManifest } from "../../src/checkpoint/model.js";
-import { RECORD_CODECS } from "../../src/checkpoint/format/records.js";
+import type {
+  CheckpointManifest,
+  PendingInput,
+  PendingMessageRecord,
+  PendingMessageRun,
+} from "../../src/checkpoint/model.js";
+import { MessagePayloadWriter } from "../../src/checkpoint/format/message-payload.js";
 import { pendingMessage } from "./format-arbitraries.js";
 import { rejection } from "./format-storage.js";
 
@@ -154,20 +159,132 @@ test("bytes after the last record, or a missing record, are corrupt", async () =
   assert.match(two.message, /ingress section of component "c" .*: expected 1 record, found 2/);
 });
 
-test("pending messages are written byte for byte as the generated code writes them", () => {
-  const codec = RECORD_CODECS.messages;
-  const fail = (what: string): never => assert.fail(what);
-  fc.assert(
-    fc.property(pendingMessage, (record) => {
-      const writer = protobuf.Writer.create();
-      codec.encode(record, writer, fail);
-      const generated = pb.PendingMessageRecord.encode({
+/** What the generated code writes for `records`: each one length-delimited. */
+function generatedPayload(records: readonly PendingMessageRecord[]): Buffer {
+  const writer = protobuf.Writer.create();
+  for (const record of records) {
+    writer.fork();
+    pb.PendingMessageRecord.encode(
+      {
         target: record.target,
         argument: record.argument,
         ...(record.caller === undefined ? {} : { caller: record.caller }),
-      }).finish();
-      assert.deepEqual(Buffer.from(writer.finish()), Buffer.from(generated));
+      },
+      writer,
+    );
+    writer.ldelim();
+  }
+  return Buffer.from(writer.finish());
+}
+
+/** `records` as the runtime holds them: runs of consecutive messages to one target. */
+function asRuns(records: readonly PendingMessageRecord[]): PendingMessageRun[] {
+  const runs: { target: PendingMessageRecord["target"]; messages: PendingInput[] }[] = [];
+  for (const record of records) {
+    const last = runs.at(-1);
+    const input: PendingInput = {
+      caller:
+        record.caller === undefined
+          ? undefined
+          : { typename: record.caller.functionType, id: record.caller.id },
+      argument: {
+        typename: record.argument.typename,
+        hasValue: record.argument.hasValue,
+        bytes: record.argument.value,
+      },
+    };
+    if (last !== undefined && last.target === record.target) last.messages.push(input);
+    else runs.push({ target: record.target, messages: [input] });
+  }
+  return runs;
+}
+
+const noProblem = (what: string, index: number): never => assert.fail(`${index}: ${what}`);
+
+test("pending messages are written byte for byte as the generated code writes them", () => {
+  // Records often share their target object, as a mailbox's messages do.
+  const records = fc
+    .array(fc.tuple(pendingMessage, fc.integer({ min: 1, max: 4 })), { maxLength: 8 })
+    .map((entries) =>
+      entries.flatMap(([record, times]) => Array<typeof record>(times).fill(record)),
+    );
+  fc.assert(
+    fc.property(records, records, (given, grouped) => {
+      const expected = generatedPayload([...given, ...grouped]);
+      const writer = new MessagePayloadWriter(noProblem);
+      writer.addRecords(given);
+      writer.addRuns(asRuns(grouped));
+      assert.equal(writer.count, given.length + grouped.length);
+      assert.deepEqual(Buffer.from(writer.finish()), expected);
     }),
     { numRuns: 500 },
   );
+});
+
+test("a pending message the format cannot hold is refused with its index", () => {
+  const target = { functionType: "ns/f", id: "a" };
+  const argument = { typename: "ns/t", hasValue: true, bytes: new Uint8Array([1]) };
+  const problems: string[] = [];
+  const fail = (what: string, index: number): never => {
+    problems.push(`${index}: ${what}`);
+    throw new Error(what);
+  };
+  const lone = "\ud800";
+  const cases: PendingMessageRun[][] = [
+    [
+      {
+        target,
+        messages: [
+          { caller: undefined, argument },
+          { caller: undefined, argument },
+        ],
+      },
+      { target: { functionType: "ns/f", id: lone }, messages: [{ caller: undefined, argument }] },
+    ],
+    [
+      {
+        target,
+        messages: [
+          { caller: undefined, argument },
+          { caller: { typename: lone, id: "b" }, argument },
+        ],
+      },
+    ],
+    [
+      {
+        target,
+        messages: [{ caller: undefined, argument: { ...argument, typename: `ns/${lone}` } }],
+      },
+    ],
+  ];
+  for (const runs of cases) {
+    assert.throws(() => new MessagePayloadWriter(fail).addRuns(runs));
+  }
+  assert.deepEqual(problems, [
+    `2: target.id: ${JSON.stringify(lone)} has a lone surrogate (not representable in UTF-8)`,
+    `1: caller.functionType: ${JSON.stringify(lone)} has a lone surrogate (not representable in UTF-8)`,
+    `0: argument.typename: ${JSON.stringify(`ns/${lone}`)} has a lone surrogate (not representable in UTF-8)`,
+  ]);
+});
+
+test("writers in use at the same time do not share their buffer", () => {
+  const target = { functionType: "ns/f", id: "a" };
+  const message = (byte: number): PendingInput => ({
+    caller: undefined,
+    argument: { typename: "ns/t", hasValue: true, bytes: new Uint8Array(100).fill(byte) },
+  });
+  const first = new MessagePayloadWriter(noProblem);
+  const second = new MessagePayloadWriter(noProblem);
+  first.addRuns([{ target, messages: [message(1)] }]);
+  second.addRuns([{ target, messages: [message(2)] }]);
+  const one = first.finish();
+  const two = second.finish();
+  assert.equal(one.at(-1), 1);
+  assert.equal(two.at(-1), 2);
+  // The next writer reuses the scratch buffer; earlier payloads are copies and stay as they were.
+  const third = new MessagePayloadWriter(noProblem);
+  third.addRuns([{ target, messages: [message(3), message(3)] }]);
+  third.finish();
+  assert.equal(one.at(-1), 1);
+  assert.equal(two.at(-1), 2);
 });

@@ -24,11 +24,12 @@ import {
   sectionLabel,
   u32Bytes,
 } from "./layout.js";
-import type { SectionKind, SectionOwner } from "./layout.js";
+import type { SectionOwner } from "./layout.js";
 import { checkManifest, serializeManifest } from "./manifest.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
-import { RECORD_CODECS } from "./records.js";
-import type { RecordCodec, SectionRecords } from "./records.js";
+import { MessagePayloadWriter } from "./message-payload.js";
+import { RECORD_ENCODERS } from "./records.js";
+import type { RecordEncoder, SectionRecords, WriterSectionKind } from "./records.js";
 
 /** Chunks are gathered into yields of about this many bytes. */
 const CHUNK_BYTES = 64 * 1024;
@@ -79,23 +80,17 @@ class ChunkGatherer {
  * Encodes one section into `out` and returns its index entry, or `undefined` (writing nothing)
  * when there are no records.
  */
-function encodeSection<K extends SectionKind>(
+function encodeSection<K extends WriterSectionKind>(
   owner: SectionOwner & { readonly kind: K },
   records: readonly SectionRecords[K][],
   offset: number,
   out: ChunkGatherer,
 ): CheckpointSectionInfo | undefined {
   if (records.length === 0) return undefined;
-  const codec = RECORD_CODECS[owner.kind] as RecordCodec<SectionRecords[K]>;
+  const codec = RECORD_ENCODERS[owner.kind] as RecordEncoder<SectionRecords[K]>;
   const writer = protobuf.Writer.create();
   let index = 0;
-  const fail = (what: string, cause?: unknown): never => {
-    throw new StatefunError(
-      "invalid-argument",
-      `cannot write the ${sectionLabel(owner)} of a checkpoint: record ${index}: ${what}`,
-      { cause, details: { section: owner.kind, keyGroup: owner.keyGroup, record: index } },
-    );
-  };
+  const fail = (what: string, cause?: unknown): never => recordProblem(owner, index, what, cause);
   for (; index < records.length; index++) {
     writer.fork();
     try {
@@ -106,7 +101,46 @@ function encodeSection<K extends SectionKind>(
     }
     writer.ldelim();
   }
+  return frameSection(owner, writer.finish(), records.length, offset, out);
+}
+
+/** Encodes the pending-messages section of a key group (records, then runs). */
+function encodeMessages(
+  content: KeyGroupContent,
+  offset: number,
+  out: ChunkGatherer,
+): CheckpointSectionInfo | undefined {
+  const owner = { kind: "messages", keyGroup: content.keyGroup, component: undefined } as const;
+  const writer = new MessagePayloadWriter((what, index) => recordProblem(owner, index, what));
+  try {
+    writer.addRecords(content.messages);
+    if (content.messageRuns !== undefined) writer.addRuns(content.messageRuns);
+  } catch (error) {
+    if (isStatefunError(error)) throw error;
+    const what = error instanceof Error ? error.message : String(error);
+    recordProblem(owner, writer.count, what, error);
+  }
   const payload = writer.finish();
+  if (writer.count === 0) return undefined;
+  return frameSection(owner, payload, writer.count, offset, out);
+}
+
+function recordProblem(owner: SectionOwner, index: number, what: string, cause?: unknown): never {
+  throw new StatefunError(
+    "invalid-argument",
+    `cannot write the ${sectionLabel(owner)} of a checkpoint: record ${index}: ${what}`,
+    { cause, details: { section: owner.kind, keyGroup: owner.keyGroup, record: index } },
+  );
+}
+
+/** Writes a section's header, payload and CRC into `out`; returns its index entry. */
+function frameSection(
+  owner: SectionOwner,
+  payload: Uint8Array,
+  records: number,
+  offset: number,
+  out: ChunkGatherer,
+): CheckpointSectionInfo {
   // Objects are built field by field: spreading `owner` took a slow generic path (over half the
   // encoding time of a checkpoint made of many small sections).
   const { kind, keyGroup, component } = owner;
@@ -114,14 +148,14 @@ function encodeSection<K extends SectionKind>(
     kind,
     keyGroup,
     component,
-    records: records.length,
+    records,
     payloadBytes: payload.length,
   });
   out.push(header);
   out.push(payload);
   out.push(u32Bytes(crc32Of(header, payload)));
   const length = header.length + payload.length + SECTION_CRC_BYTES;
-  return { kind, keyGroup, component, offset, length, records: records.length };
+  return { kind, keyGroup, component, offset, length, records };
 }
 
 function invalid(what: string): never {
@@ -214,8 +248,7 @@ export async function* encodeCheckpoint(
     previous = keyGroup;
     const state = { kind: "state", keyGroup, component: undefined } as const;
     add(encodeSection(state, content.state, offset, out));
-    const messages = { kind: "messages", keyGroup, component: undefined } as const;
-    add(encodeSection(messages, content.messages, offset, out));
+    add(encodeMessages(content, offset, out));
     const delayed = { kind: "delayed", keyGroup, component: undefined } as const;
     add(encodeSection(delayed, content.delayed, offset, out));
   };

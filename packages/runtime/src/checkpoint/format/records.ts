@@ -5,7 +5,7 @@
  * required sub-messages are present; decoded bytes are copies, except state values, which are views
  * into the section (backends decode or copy them when they keep them).
  */
-import protobuf from "protobufjs/minimal.js";
+import type protobuf from "protobufjs/minimal.js";
 import { statefun } from "#gen/checkpoint";
 import type {
   CheckpointAddress,
@@ -19,7 +19,6 @@ import { isWellFormedText } from "./layout.js";
 import type { SectionKind } from "./layout.js";
 
 const pb = statefun.checkpoint;
-const protobufUtf8Length = (text: string): number => protobuf.util.utf8.length(text);
 
 /** Reports a problem with one record; never returns. */
 export type RecordProblem = (what: string) => never;
@@ -36,13 +35,23 @@ export interface DecodeContext {
   intern(text: string): string;
 }
 
-/** Encodes and decodes the records of one section kind. */
-export interface RecordCodec<T> {
+/** Encodes the records of one section kind. */
+export interface RecordEncoder<T> {
   /** Writes one record (without its length prefix); calls `fail` for a value it cannot encode. */
   encode(record: T, writer: protobuf.Writer, fail: RecordProblem): void;
+}
+
+/** Decodes the records of one section kind. */
+export interface RecordDecoder<T> {
   /** Reads one record of `length` bytes; calls `context.fail` for a missing required field. */
   decode(reader: protobuf.Reader, length: number, context: DecodeContext): T;
 }
+
+/** Encodes and decodes the records of one section kind. */
+export type RecordCodec<T> = RecordEncoder<T> & RecordDecoder<T>;
+
+/** Section kinds whose records are written with protobufjs' `Writer`. */
+export type WriterSectionKind = Exclude<SectionKind, "messages">;
 
 /** A fresh {@link DecodeContext}; its interned strings live as long as it does. */
 export function createDecodeContext(fail: RecordProblem): DecodeContext {
@@ -177,69 +186,8 @@ const stateCodec: RecordCodec<StateRecord> = {
   },
 };
 
-/** Bytes of a varint. */
-function varintLength(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
-}
-
-/** Bytes of a string field (tag, length, UTF-8), 0 for "" (proto3 leaves defaults out). */
-function stringFieldLength(value: string): number {
-  if (value === "") return 0;
-  const length = protobufUtf8Length(value);
-  return 1 + varintLength(length) + length;
-}
-
-function writeString(writer: protobuf.Writer, tag: number, value: string): void {
-  if (value !== "") writer.uint32(tag).string(value);
-}
-
-/** Writes an `Address` field as the generated code writes it (same bytes), without a message object. */
-function writeAddress(
-  writer: protobuf.Writer,
-  tag: number,
-  address: CheckpointAddress,
-  field: string,
-  fail: RecordProblem,
-): void {
-  const { functionType, id } = wireAddress(address, field, fail);
-  writer.uint32(tag).uint32(stringFieldLength(functionType) + stringFieldLength(id));
-  writeString(writer, 10, functionType);
-  writeString(writer, 18, id);
-}
-
-/** Writes a `TypedValue` field as {@link writeAddress} writes an address. */
-function writeTypedValue(
-  writer: protobuf.Writer,
-  tag: number,
-  value: StoredTypedValue,
-  field: string,
-  fail: RecordProblem,
-): void {
-  const wire = wireTypedValue(value, field, fail);
-  const length = wire.value.length;
-  writer
-    .uint32(tag)
-    .uint32(
-      stringFieldLength(wire.typename) +
-        (wire.hasValue ? 2 : 0) +
-        (length > 0 ? 1 + varintLength(length) + length : 0),
-    );
-  writeString(writer, 10, wire.typename);
-  if (wire.hasValue) writer.uint32(16).bool(true);
-  if (length > 0) writer.uint32(26).bytes(wire.value);
-}
-
-/**
- * Pending messages are the bulk of a busy checkpoint, so their codec writes the fields straight
- * to the writer, nested lengths computed up front: no message objects, no forks. The bytes are
- * the generated code's (proto3: empty strings, `false` and empty bytes left out).
- */
-const messageCodec: RecordCodec<PendingMessageRecord> = {
-  encode(record, writer, fail) {
-    writeAddress(writer, 10, record.target, "target", fail);
-    if (record.caller !== undefined) writeAddress(writer, 18, record.caller, "caller", fail);
-    writeTypedValue(writer, 26, record.argument, "argument", fail);
-  },
+/** Pending messages are written by `MessagePayloadWriter` (`message-payload.ts`). */
+const messageDecoder: RecordDecoder<PendingMessageRecord> = {
   decode(reader, length, context) {
     const record = pb.PendingMessageRecord.decode(reader, length);
     return {
@@ -303,10 +251,21 @@ const componentCodec: RecordCodec<Uint8Array> = {
   },
 };
 
-/** The record codec of every section kind. */
-export const RECORD_CODECS: { readonly [K in SectionKind]: RecordCodec<SectionRecords[K]> } = {
+/** The record encoder of every section kind but pending messages. */
+export const RECORD_ENCODERS: {
+  readonly [K in WriterSectionKind]: RecordEncoder<SectionRecords[K]>;
+} = {
   state: stateCodec,
-  messages: messageCodec,
+  delayed: delayedCodec,
+  egress: egressCodec,
+  sink: componentCodec,
+  ingress: componentCodec,
+};
+
+/** The record decoder of every section kind. */
+export const RECORD_DECODERS: { readonly [K in SectionKind]: RecordDecoder<SectionRecords[K]> } = {
+  state: stateCodec,
+  messages: messageDecoder,
   delayed: delayedCodec,
   egress: egressCodec,
   sink: componentCodec,

@@ -14,8 +14,8 @@ import {
 } from "./layout.js";
 import type { SectionKind } from "./layout.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
-import { RECORD_CODECS, createDecodeContext } from "./records.js";
-import type { RecordCodec, SectionRecords } from "./records.js";
+import { RECORD_DECODERS, createDecodeContext } from "./records.js";
+import type { RecordDecoder, SectionRecords } from "./records.js";
 import { StateRecordDecoder } from "./state-records.js";
 
 /** Reports a problem with a section; never returns. */
@@ -76,7 +76,7 @@ function decodeRecords<K extends SectionKind>(
   info: CheckpointSectionInfo & { readonly kind: K },
   fail: SectionProblem,
 ): SectionRecords[K][] {
-  const codec = RECORD_CODECS[info.kind] as RecordCodec<SectionRecords[K]>;
+  const codec = RECORD_DECODERS[info.kind] as RecordDecoder<SectionRecords[K]>;
   const reader = protobuf.Reader.create(payload);
   const records: SectionRecords[K][] = [];
   let index = 0;
