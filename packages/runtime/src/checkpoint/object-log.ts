@@ -1,8 +1,8 @@
 /**
  * The object log of the local checkpoint storage: small objects appended to segment files, so
- * that a group-commit checkpoint costs one write and one `fdatasync` of an open file instead of
- * creating, syncing, closing and renaming a file and syncing its directory. Objects written at
- * the same time share the write and the `fdatasync`.
+ * that a group-commit checkpoint costs one synchronized write (`O_DSYNC`) to an open file instead
+ * of creating, syncing, closing and renaming a file and syncing its directory. Objects written at
+ * the same time share the write.
  *
  * Layout: segments `<root>/.log/<20-digit number>.sfl`, each a sequence of entries:
  *
@@ -12,7 +12,8 @@
  * ```
  *
  * Integers are little-endian. Invariants (tests cite them by number):
- *  1. An object append resolves once its entry is written and (with `fsync`) `fdatasync`ed.
+ *  1. An object append resolves once its entry is written and (with `fsync`) on disk, as after
+ *     `fdatasync`.
  *  2. Opening replays the segments in order: an object entry replaces an earlier one of the same
  *     name, a tombstone removes it. The first entry that is short or fails its CRC ends the
  *     replay of its segment (an append torn by a crash); nothing after it is read.
@@ -20,13 +21,14 @@
  *     creation of a segment is made durable before any entry in it is reported written. After a
  *     failed append the segment is abandoned and the next append starts a new one.
  *  4. Tombstones are not synced on their own: after a machine crash a deleted object may be back,
- *     as a deleted file may (they ride on the next object append's `fdatasync`).
+ *     as a deleted file may (they ride on the next object append's synchronized write).
  *  5. A segment holding no live object is deleted, after appending again (durably) those of its
  *     tombstones that delete an entry an older segment still holds. One whose live bytes are
  *     under a quarter of its size has its live objects copied, durably, into the segment being
  *     appended to, and is then deleted: the log holds about four times its live bytes at most,
  *     plus one segment.
  */
+import { constants } from "node:fs";
 import { mkdir, open, readFile, readdir, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -45,7 +47,7 @@ const ENTRY_CRC_BYTES = 4;
 
 /** Options of {@link ObjectLog.open}. */
 export interface ObjectLogOptions {
-  /** Whether appends wait for `fdatasync` (and segment creation for the directory's fsync). */
+  /** Whether appends wait for their data to be on disk (and segment creation for the directory's fsync). */
   readonly fsync: boolean;
   /** A segment takes no more appends once it holds this many bytes. */
   readonly segmentBytes: number;
@@ -70,6 +72,12 @@ interface Segment {
   handle: FileHandle | undefined;
   /** The handle being opened for reading, so that concurrent reads open it once. */
   opening: Promise<FileHandle> | undefined;
+  /**
+   * For the segment being appended to with `fsync`: a handle opened with `O_DSYNC`, so that a
+   * durable append is one call that writes and syncs (instead of a write and an `fdatasync`,
+   * two trips through the thread pool and the event loop).
+   */
+  syncHandle: FileHandle | undefined;
   /** Reads in progress: a deleted segment is closed and unlinked once they are done. */
   readers: number;
   deleted: boolean;
@@ -243,8 +251,7 @@ export class ObjectLog {
     await Promise.all(this.disposals);
     for (const segment of this.segments.values()) {
       await segment.opening?.catch(() => {});
-      await segment.handle?.close().catch(() => {});
-      segment.handle = undefined;
+      await closeHandles(segment);
     }
   }
 
@@ -296,10 +303,9 @@ export class ObjectLog {
           end += entry.bytes;
         }
         try {
-          await writeAll(segment.handle as FileHandle, buffers, segment.size);
-          if (this.options.fsync && batch.some((append) => append.durable)) {
-            await (segment.handle as FileHandle).datasync();
-          }
+          const durable = this.options.fsync && batch.some((append) => append.durable);
+          const handle = durable ? segment.syncHandle : segment.handle;
+          await writeAll(handle as FileHandle, buffers, segment.size);
         } catch (error) {
           // Invariant 3: what the failed write left in the segment is never followed by more.
           if (this.active === segment) this.active = undefined;
@@ -326,6 +332,12 @@ export class ObjectLog {
   private async segmentForAppend(): Promise<Segment> {
     const current = this.active;
     if (current !== undefined && current.size < this.options.segmentBytes) return current;
+    if (current?.syncHandle !== undefined) {
+      // No longer appended to (appends are serial: none is in progress).
+      const syncHandle = current.syncHandle;
+      current.syncHandle = undefined;
+      await syncHandle.close().catch(() => {});
+    }
     if (!this.directoryDurable) {
       const first = await mkdir(this.directory, { recursive: true });
       if (this.options.fsync && first !== undefined)
@@ -335,10 +347,15 @@ export class ObjectLog {
     const id = this.nextSegmentId++;
     const path = join(this.directory, segmentName(id));
     const handle = await open(path, "wx+");
+    let syncHandle: FileHandle | undefined;
     try {
-      if (this.options.fsync) await syncDirectory(this.directory);
+      if (this.options.fsync) {
+        syncHandle = await open(path, constants.O_WRONLY | constants.O_DSYNC);
+        await syncDirectory(this.directory);
+      }
     } catch (error) {
       await handle.close().catch(() => {});
+      await syncHandle?.close().catch(() => {});
       await unlink(path).catch(() => {});
       throw error;
     }
@@ -353,6 +370,7 @@ export class ObjectLog {
       retiring: false,
       handle,
       opening: undefined,
+      syncHandle,
       readers: 0,
       deleted: false,
     };
@@ -417,6 +435,7 @@ export class ObjectLog {
       retiring: false,
       handle: undefined,
       opening: undefined,
+      syncHandle: undefined,
       readers: 0,
       deleted: false,
     };
@@ -538,13 +557,19 @@ export class ObjectLog {
   private dispose(segment: Segment): void {
     const disposal = (async () => {
       await segment.opening?.catch(() => {});
-      const handle = segment.handle;
-      segment.handle = undefined;
-      await handle?.close().catch(() => {});
+      await closeHandles(segment);
       // A segment that cannot be unlinked now holds no live object: the next open deletes it.
       await unlink(segment.path).catch(() => {});
     })();
     this.disposals.add(disposal);
     void disposal.finally(() => this.disposals.delete(disposal));
   }
+}
+
+/** Closes a segment's handles (errors ignored: the segment is done with). */
+async function closeHandles(segment: Segment): Promise<void> {
+  const handles = [segment.handle, segment.syncHandle];
+  segment.handle = undefined;
+  segment.syncHandle = undefined;
+  for (const handle of handles) await handle?.close().catch(() => {});
 }
