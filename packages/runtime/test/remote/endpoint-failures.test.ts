@@ -35,7 +35,9 @@ async function switchableCounter(port = 0): Promise<FunctionServer & { mode: Mod
       case "healthy":
         return healthy(req, res);
       case "slow":
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        // Far beyond the 300 ms call budget: undici checks its timeouts on a coarse (~0.5 s)
+        // tick, so on a loaded machine a 300 ms timeout may fire after a 1 s answer arrived.
+        await new Promise((resolve) => setTimeout(resolve, 4000));
         return healthy(req, res);
       case "500":
         res.writeHead(500, { "content-type": "text/plain" });
