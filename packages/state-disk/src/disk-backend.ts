@@ -6,11 +6,11 @@
  * the background through an expiry index kept in the database, without scanning the state.
  */
 import { StatefunError } from "@statefun-ts/protocol";
-import type { CapturedTable, StateBackend } from "@statefun-ts/runtime";
+import type { StateBackend } from "@statefun-ts/runtime";
 import {
   ChangeTracker,
   DEFAULT_MAX_KEY_GROUPS,
-  MemoryCapture,
+  startCapture,
   noopLogger,
 } from "@statefun-ts/runtime";
 import type { Logger } from "@statefun-ts/runtime";
@@ -81,18 +81,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       tracking = true;
       for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
     },
-    captureChanges(cutMs) {
-      if (store.capture !== undefined) {
-        throw new StatefunError("illegal-state", "a state capture is already in progress");
-      }
-      const captured = new Map<number, Map<CapturedTable, Set<string>>>();
-      for (const existing of tables.values()) existing.tracker?.drain(existing, captured);
-      const capture = new MemoryCapture(cutMs, captured, () => {
-        if (store.capture === capture) store.capture = undefined;
-      });
-      store.capture = capture;
-      return capture;
-    },
+    captureChanges: (cutMs) => startCapture(store, tables.values(), cutMs),
     restore(records, { markChanged }) {
       store.restore([...records], table, markChanged);
     },

@@ -6,7 +6,6 @@
  * absent at once and are removed by the expiry sweep (expiry-sweeper.ts).
  */
 import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
-import { StatefunError } from "@statefun-ts/protocol";
 import type { StateRecord } from "../checkpoint/model.js";
 import { DEFAULT_MAX_KEY_GROUPS, checkMaxKeyGroups, keyGroupOf } from "../core/key-group.js";
 import type { AddressState, StateHooks } from "./address-state.js";
@@ -31,7 +30,8 @@ import type {
 import type { SweptTable } from "./expiry-sweeper.js";
 import { ExpirySweeper } from "./expiry-sweeper.js";
 import type { CapturedTable } from "./memory-capture.js";
-import { ChangeTracker, MemoryCapture } from "./memory-capture.js";
+import type { MemoryCapture } from "./memory-capture.js";
+import { ChangeTracker, startCapture } from "./memory-capture.js";
 
 /** What the tables of a backend share: the capture in progress and the count of values. */
 interface Shared {
@@ -198,18 +198,7 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
       tracking = true;
       for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
     },
-    captureChanges(cutMs) {
-      if (shared.capture !== undefined) {
-        throw new StatefunError("illegal-state", "a state capture is already in progress");
-      }
-      const captured = new Map<number, Map<CapturedTable, Set<string>>>();
-      for (const existing of tables.values()) existing.tracker?.drain(existing, captured);
-      const capture = new MemoryCapture(cutMs, captured, () => {
-        if (shared.capture === capture) shared.capture = undefined;
-      });
-      shared.capture = capture;
-      return capture;
-    },
+    captureChanges: (cutMs) => startCapture(shared, tables.values(), cutMs),
     restore(records, { markChanged }) {
       for (const record of records) {
         table(record.functionType).load(record, keyGroupOf(record.id, maxKeyGroups), markChanged);

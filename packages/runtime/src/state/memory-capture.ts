@@ -136,3 +136,36 @@ export class ChangeTracker {
     }
   }
 }
+
+/** Where a backend keeps its capture in progress: one at a time. */
+export interface CaptureHolder {
+  capture: MemoryCapture | undefined;
+}
+
+/** A table whose changes are tracked. */
+export interface TrackedTable extends CapturedTable {
+  readonly tracker: ChangeTracker | undefined;
+}
+
+/**
+ * Starts a capture of the changes `tables` tracked since the last one, held by `holder` until it
+ * is released.
+ *
+ * @throws StatefunError `illegal-state` while another capture is in progress.
+ */
+export function startCapture(
+  holder: CaptureHolder,
+  tables: Iterable<TrackedTable>,
+  cutMs: number,
+): MemoryCapture {
+  if (holder.capture !== undefined) {
+    throw new StatefunError("illegal-state", "a state capture is already in progress");
+  }
+  const captured = new Map<number, Map<CapturedTable, Set<string>>>();
+  for (const table of tables) table.tracker?.drain(table, captured);
+  const capture = new MemoryCapture(cutMs, captured, () => {
+    if (holder.capture === capture) holder.capture = undefined;
+  });
+  holder.capture = capture;
+  return capture;
+}
