@@ -16,18 +16,14 @@ import {
   TTL_MS,
   VALUES,
   VALUE_NAMES,
-  startStateFixture,
+  startSampleStateFixture,
 } from "./state-fixture.js";
 
 describe("GET /v1/functions", () => {
   let f: StateFixture;
 
   before(async () => {
-    f = await startStateFixture();
-    await f.send(VALUES, ["a", "x/y z", "ünï"], 1);
-    await f.send(VALUES, ["big"], 2);
-    await f.send(KEYS, ["k1", "k2"], 5);
-    f.writeOrphan();
+    f = await startSampleStateFixture();
   });
   after(() => f.stop());
 

@@ -174,3 +174,16 @@ export async function startStateFixture(): Promise<StateFixture> {
     },
   };
 }
+
+/**
+ * The fixture holding the sample state the route tests read: ids `a`, `x/y z` and `ünï` of
+ * {@link VALUES} sent 1, `big` sent 2, ids `k1` and `k2` of {@link KEYS} sent 5, and the orphan.
+ */
+export async function startSampleStateFixture(): Promise<StateFixture> {
+  const f = await startStateFixture();
+  await f.send(VALUES, ["a", "x/y z", "ünï"], 1);
+  await f.send(VALUES, ["big"], 2);
+  await f.send(KEYS, ["k1", "k2"], 5);
+  f.writeOrphan();
+  return f;
+}

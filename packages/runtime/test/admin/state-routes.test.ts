@@ -16,7 +16,7 @@ import {
   ORPHAN,
   TTL_MS,
   VALUES,
-  startStateFixture,
+  startSampleStateFixture,
 } from "./state-fixture.js";
 
 /** (key group, id) order, the order of the listing. */
@@ -29,11 +29,7 @@ describe("queryable state over HTTP", () => {
   let f: StateFixture;
 
   before(async () => {
-    f = await startStateFixture();
-    await f.send(VALUES, ["a", "x/y z", "ünï"], 1);
-    await f.send(VALUES, ["big"], 2);
-    await f.send(KEYS, ["k1", "k2"], 5);
-    f.writeOrphan();
+    f = await startSampleStateFixture();
   });
   after(() => f.stop());
 
