@@ -164,7 +164,9 @@ export type {
   KeyGroupContent,
   PendingMessageRecord,
   StateRecord,
+  StateRecordSink,
   StateValueRecord,
+  StateValueSource,
   StoredTypedValue,
 } from "./checkpoint/model.js";
 export {
@@ -191,6 +193,7 @@ export {
   decodeStateValues,
   encodeStateValues,
   StateRecordDecoder,
+  StateValuesEncoder,
 } from "./checkpoint/format/state-values.js";
 export type { IdCursor, IdPage } from "./state/backend.js";
 export {

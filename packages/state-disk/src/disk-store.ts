@@ -24,12 +24,11 @@ import { open } from "lmdb";
 import type { AddressState, Logger, MemoryCapture, StateRecord } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
+  StateValuesEncoder,
   countOf,
   decodeStateValues,
-  encodeStateValues,
   errorFields,
   keyGroupOf,
-  recordsOf,
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
@@ -87,6 +86,7 @@ export class DiskStore {
   private allPinned = false;
   private readonly dirty = new Set<CacheEntry>();
   private readonly decoder = new StateRecordDecoder();
+  private readonly encoder = new StateValuesEncoder();
   private flushTimer: NodeJS.Timeout | undefined = undefined;
   /** Batches handed to LMDB that have not committed yet. */
   private pendingBatches = 0;
@@ -175,7 +175,7 @@ export class DiskStore {
         if (after === 0) {
           if (old !== undefined) this.root.removeSync(key);
         } else {
-          this.root.putSync(key, encodeStateValues(record.values));
+          this.root.putSync(key, this.encoder.records(record.values));
           let first = Infinity;
           for (const value of record.values) first = Math.min(first, value.expiresAtMs);
           if (first !== Infinity) this.expiry.putSync(expiryKey(first, key), EMPTY);
@@ -246,7 +246,7 @@ export class DiskStore {
         const key = addressKey(entry.keyGroup, entry.table.typenameKey, entry.id);
         // Expired values stay until the sweep removes them (it reads them from here).
         if (entry.state === undefined) void this.root.remove(key);
-        else void this.root.put(key, encodeStateValues(recordsOf(entry.state, 0)));
+        else void this.root.put(key, this.encoder.stored(entry.state));
       }
     });
     return done.then(

@@ -108,7 +108,9 @@ export class CheckpointCut {
     for (const keyGroup of this.keyGroups()) {
       yield {
         keyGroup,
-        state: this.state.records(keyGroup),
+        state: [],
+        // Written straight from the backend's state: no record per address.
+        writeState: (sink) => this.state.write(keyGroup, sink),
         messages: [],
         // Written straight from the mailboxes' messages: no record per message.
         messageRuns: (this.pending.get(keyGroup) ?? []).map(

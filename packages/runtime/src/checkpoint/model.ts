@@ -43,6 +43,34 @@ export interface StateRecord {
   readonly values: readonly StateValueRecord[];
 }
 
+/**
+ * A persisted value as a state backend keeps it (the in-memory backend's cells are such values),
+ * written into a checkpoint without a {@link StateValueRecord} built for it.
+ */
+export interface StateValueSource {
+  readonly name: string;
+  readonly typename: string;
+  /** Expiration time in ms since the epoch; `Infinity` for never. */
+  readonly expiresAtMs: number;
+  /** The serialized value. */
+  encoded(): Uint8Array;
+}
+
+/** Takes the state records of a key group from a backend, one address at a time. */
+export interface StateRecordSink {
+  /**
+   * Adds the record of one address with its values that are live at `nowMs` (a value expiring at
+   * `nowMs` or earlier is left out). No value at all (or none live) records that the address's
+   * state was removed.
+   */
+  addAddress(
+    functionType: string,
+    id: string,
+    values: StateValueSource | readonly StateValueSource[] | undefined,
+    nowMs: number,
+  ): void;
+}
+
 /** A message not yet applied: queued in a mailbox or the input of an invocation in flight. */
 export interface PendingMessageRecord {
   readonly target: CheckpointAddress;
@@ -101,6 +129,12 @@ export interface KeyGroupContent {
   readonly keyGroup: number;
   /** Changed (incremental) or all (full) addresses with state, in any order. */
   readonly state: readonly StateRecord[];
+  /**
+   * More state records of this key group, handed over by the state backend as it keeps them:
+   * written after {@link state}, in the same section (no record object per address). Files decode
+   * them as {@link state}.
+   */
+  readonly writeState?: (sink: StateRecordSink) => void;
   /** Pending messages of addresses in this key group; per target address, in delivery order. */
   readonly messages: readonly PendingMessageRecord[];
   /**

@@ -5,7 +5,7 @@
  * makes a checkpoint's cut consistent.
  */
 import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
-import type { StateRecord } from "../checkpoint/model.js";
+import type { StateRecord, StateRecordSink } from "../checkpoint/model.js";
 
 /** One stored value with its expiration time. */
 export interface StoredValue {
@@ -52,11 +52,11 @@ export interface StateChangeCapture {
   /** Key groups with changes since the previous capture, in increasing order. */
   keyGroups(): number[];
   /**
-   * The records of one key group as of the cut: one per changed address; an address whose state
-   * is gone has empty `values`. Values that had expired at the cut are left out. Each key group
-   * may be read once.
+   * Hands the records of one key group as of the cut to `sink`: one per changed address, with its
+   * values and the cut's time (values that had expired by then are left out); an address whose
+   * state is gone has no values. Each key group may be written once.
    */
-  records(keyGroup: number): StateRecord[];
+  write(keyGroup: number, sink: StateRecordSink): void;
   /** Ends the capture after its checkpoint was written. */
   release(): void;
   /**

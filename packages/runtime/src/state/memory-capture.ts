@@ -5,10 +5,10 @@
  * that changes again — so checkpoint writing runs off the hot path while processing continues.
  */
 import { StatefunError } from "@statefun-ts/protocol";
-import type { StateRecord } from "../checkpoint/model.js";
+import type { StateRecordSink } from "../checkpoint/model.js";
 import type { StateChangeCapture } from "./backend.js";
 import type { AddressState } from "./address-state.js";
-import { copyState, recordsOf } from "./address-state.js";
+import { copyState } from "./address-state.js";
 
 /** What a capture needs from a table. */
 export interface CapturedTable {
@@ -17,15 +17,6 @@ export interface CapturedTable {
   cells(id: string, keyGroup: number): AddressState | undefined;
   /** Marks an address as changed again (for an abandoned capture). */
   markChanged(keyGroup: number, id: string): void;
-}
-
-function toRecord(
-  typename: string,
-  id: string,
-  state: AddressState | null,
-  cutMs: number,
-): StateRecord {
-  return { functionType: typename, id, values: recordsOf(state ?? undefined, cutMs) };
 }
 
 /** A capture in progress. */
@@ -72,24 +63,25 @@ export class MemoryCapture implements StateChangeCapture {
     return [...this.captured.keys()].sort((a, b) => a - b);
   }
 
-  records(keyGroup: number): StateRecord[] {
+  write(keyGroup: number, sink: StateRecordSink): void {
     if (this.released) throw new StatefunError("illegal-state", "the state capture was released");
     const tables = this.captured.get(keyGroup);
-    if (tables === undefined || this.done.has(keyGroup)) return [];
-    const records: StateRecord[] = [];
+    if (tables === undefined || this.done.has(keyGroup)) return;
     for (const [table, ids] of tables) {
+      const typename = table.typename;
       const kept = this.preserved.get(table);
       for (const id of ids) {
-        const cells =
-          kept?.has(id) === true
-            ? (kept.get(id) as AddressState | null)
-            : (table.cells(id, keyGroup) ?? null);
-        records.push(toRecord(table.typename, id, cells, this.cutMs));
-        kept?.delete(id);
+        let cells: AddressState | null | undefined;
+        if (kept !== undefined && kept.has(id)) {
+          cells = kept.get(id);
+          kept.delete(id);
+        } else {
+          cells = table.cells(id, keyGroup);
+        }
+        sink.addAddress(typename, id, cells ?? undefined, this.cutMs);
       }
     }
     this.done.add(keyGroup);
-    return records;
   }
 
   release(): void {

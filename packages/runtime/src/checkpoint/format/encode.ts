@@ -28,6 +28,9 @@ import type { SectionOwner } from "./layout.js";
 import { checkManifest, serializeManifest } from "./manifest.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
 import { MessagePayloadWriter } from "./message-payload.js";
+import type { MessageProblem } from "./message-payload.js";
+import { StatePayloadWriter } from "./state-payload.js";
+import type { StateProblem } from "./state-payload.js";
 import { RECORD_ENCODERS } from "./records.js";
 import type { RecordEncoder, SectionRecords, WriterSectionKind } from "./records.js";
 
@@ -104,17 +107,26 @@ function encodeSection<K extends WriterSectionKind>(
   return frameSection(owner, writer.finish(), records.length, offset, out);
 }
 
-/** Encodes the pending-messages section of a key group (records, then runs). */
-function encodeMessages(
-  content: KeyGroupContent,
+/** A payload writer of {@link encodeDirect}. */
+interface DirectWriter {
+  readonly count: number;
+  finish(): Uint8Array;
+}
+
+/**
+ * Encodes a section whose payload a writer builds straight into bytes (`fill` adds the records);
+ * returns its index entry, or `undefined` (writing nothing) when there are no records.
+ */
+function encodeDirect<W extends DirectWriter>(
+  owner: SectionOwner,
+  create: (fail: (what: string, index: number) => never) => W,
+  fill: (writer: W) => void,
   offset: number,
   out: ChunkGatherer,
 ): CheckpointSectionInfo | undefined {
-  const owner = { kind: "messages", keyGroup: content.keyGroup, component: undefined } as const;
-  const writer = new MessagePayloadWriter((what, index) => recordProblem(owner, index, what));
+  const writer = create((what, index) => recordProblem(owner, index, what));
   try {
-    writer.addRecords(content.messages);
-    if (content.messageRuns !== undefined) writer.addRuns(content.messageRuns);
+    fill(writer);
   } catch (error) {
     if (isStatefunError(error)) throw error;
     const what = error instanceof Error ? error.message : String(error);
@@ -124,6 +136,10 @@ function encodeMessages(
   if (writer.count === 0) return undefined;
   return frameSection(owner, payload, writer.count, offset, out);
 }
+
+const messageWriter = (fail: MessageProblem): MessagePayloadWriter =>
+  new MessagePayloadWriter(fail);
+const stateWriter = (fail: StateProblem): StatePayloadWriter => new StatePayloadWriter(fail);
 
 function recordProblem(owner: SectionOwner, index: number, what: string, cause?: unknown): never {
   throw new StatefunError(
@@ -247,8 +263,31 @@ export async function* encodeCheckpoint(
     }
     previous = keyGroup;
     const state = { kind: "state", keyGroup, component: undefined } as const;
-    add(encodeSection(state, content.state, offset, out));
-    add(encodeMessages(content, offset, out));
+    add(
+      encodeDirect(
+        state,
+        stateWriter,
+        (writer) => {
+          writer.addRecords(content.state);
+          content.writeState?.(writer);
+        },
+        offset,
+        out,
+      ),
+    );
+    const messages = { kind: "messages", keyGroup, component: undefined } as const;
+    add(
+      encodeDirect(
+        messages,
+        messageWriter,
+        (writer) => {
+          writer.addRecords(content.messages);
+          if (content.messageRuns !== undefined) writer.addRuns(content.messageRuns);
+        },
+        offset,
+        out,
+      ),
+    );
     const delayed = { kind: "delayed", keyGroup, component: undefined } as const;
     add(encodeSection(delayed, content.delayed, offset, out));
   };

@@ -1,12 +1,9 @@
 /**
- * The payload of a pending-messages section, written straight into bytes. A busy checkpoint holds
- * the whole backlog (100,000 messages at the default bound), written anew every checkpoint:
- * protobufjs' `Writer` allocates an operation object per field and a fork per record, which made
- * these sections most of a checkpoint's cost. Here each record's length is computed up front, a
- * target address's field bytes are built once for all its messages, typenames' field bytes are
- * cached, and every record goes into one buffer. The bytes are those of the generated code for
- * `PendingMessageRecord` (proto3: empty strings, `false` and empty bytes left out), which a
- * property test checks.
+ * The payload of a pending-messages section, written straight into bytes (see payload-bytes.ts).
+ * A busy checkpoint holds the whole backlog (100,000 messages at the default bound), written anew
+ * every checkpoint. A target address's field bytes are built once for all its messages and
+ * typenames' field bytes are cached. The bytes are those of the generated code for
+ * `PendingMessageRecord`, which a property test checks.
  */
 import type {
   CheckpointAddress,
@@ -15,6 +12,17 @@ import type {
   PendingMessageRun,
 } from "../model.js";
 import { isWellFormedText } from "./layout.js";
+import {
+  EMPTY_BYTES as EMPTY,
+  PayloadBuffer,
+  copyInto,
+  putString,
+  stringField,
+  stringFieldLength,
+  utf8Of,
+  varintLength,
+  writeVarint,
+} from "./payload-bytes.js";
 
 /** Reports a problem with the record at `index`; never returns. */
 export type MessageProblem = (what: string, index: number) => never;
@@ -31,76 +39,21 @@ const TAG_VALUE = 26;
 
 /** Typenames whose field bytes are kept; a checkpoint rarely sees more than a few. */
 const MAX_CACHED_TYPENAMES = 1024;
-/** A scratch buffer up to this size is kept for the next section. */
-const KEPT_SCRATCH_BYTES = 1024 * 1024;
-const EMPTY = new Uint8Array(0);
 
-let scratch: Uint8Array<ArrayBufferLike> = new Uint8Array(64 * 1024);
 const typenameFields = new Map<string, Uint8Array>();
-
-function varintLength(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
-}
-
-function writeVarint(bytes: Uint8Array, at: number, value: number): number {
-  while (value > 0x7f) {
-    bytes[at++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  bytes[at++] = value;
-  return at;
-}
-
-function copyInto(bytes: Uint8Array, at: number, source: Uint8Array): number {
-  const length = source.length;
-  if (length > 32) {
-    bytes.set(source, at);
-  } else {
-    for (let i = 0; i < length; i++) bytes[at + i] = source[i] as number;
-  }
-  return at + length;
-}
-
-/** UTF-8 of a string that is known to be well formed (short ASCII without a native call). */
-function utf8Of(text: string): Uint8Array {
-  const length = text.length;
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) return Buffer.from(text, "utf8");
-    bytes[i] = code;
-  }
-  return bytes;
-}
-
-/** Writes a string field (tag, length, UTF-8) into `out` at `at`; nothing for "" (proto3). */
-function putString(out: Uint8Array, at: number, tag: number, utf8: Uint8Array): number {
-  if (utf8.length === 0) return at;
-  out[at++] = tag;
-  at = writeVarint(out, at, utf8.length);
-  return copyInto(out, at, utf8);
-}
-
-function stringFieldLength(utf8: Uint8Array): number {
-  return utf8.length === 0 ? 0 : 1 + varintLength(utf8.length) + utf8.length;
-}
 
 /** Writes pending-message records into one payload. */
 export class MessagePayloadWriter {
   /** Records written so far. */
   count = 0;
   private readonly fail: MessageProblem;
-  /** The shared scratch buffer, taken so that a second writer at the same time gets its own. */
-  private bytes: Uint8Array<ArrayBufferLike>;
-  private used = 0;
+  private readonly out = new PayloadBuffer();
   /** The last caller seen and its field bytes: one invocation's messages share their caller. */
   private lastCaller: object | undefined;
   private lastCallerField: Uint8Array = EMPTY;
 
   constructor(fail: MessageProblem) {
     this.fail = fail;
-    this.bytes = scratch;
-    scratch = EMPTY;
   }
 
   /** Adds records given one by one. */
@@ -131,12 +84,7 @@ export class MessagePayloadWriter {
 
   /** The payload: a copy, so the scratch buffer can be reused. */
   finish(): Uint8Array {
-    const payload = this.bytes.slice(0, this.used);
-    if (this.bytes.length <= KEPT_SCRATCH_BYTES && this.bytes.length > scratch.length) {
-      scratch = this.bytes;
-    }
-    this.bytes = EMPTY;
-    return payload;
+    return this.out.finish();
   }
 
   private add(
@@ -161,8 +109,8 @@ export class MessagePayloadWriter {
       (valueLength > 0 ? 1 + varintLength(valueLength) + valueLength : 0);
     const recordLength =
       target.length + callerField.length + 1 + varintLength(argumentLength) + argumentLength;
-    const out = this.reserve(5 + recordLength);
-    let at = writeVarint(out, this.used, recordLength);
+    const out = this.out.reserve(5 + recordLength);
+    let at = writeVarint(out, this.out.used, recordLength);
     at = copyInto(out, at, target);
     at = copyInto(out, at, callerField);
     out[at++] = TAG_ARGUMENT;
@@ -177,7 +125,7 @@ export class MessagePayloadWriter {
       at = writeVarint(out, at, valueLength);
       at = copyInto(out, at, value);
     }
-    this.used = at;
+    this.out.used = at;
     this.count++;
   }
 
@@ -210,9 +158,7 @@ export class MessagePayloadWriter {
   private typenameField(typename: string): Uint8Array {
     let field = typenameFields.get(typename);
     if (field !== undefined) return field;
-    const utf8 = this.text(typename, "argument.typename");
-    field = new Uint8Array(stringFieldLength(utf8));
-    putString(field, 0, TAG_TYPENAME, utf8);
+    field = stringField(TAG_TYPENAME, this.text(typename, "argument.typename"));
     if (typenameFields.size >= MAX_CACHED_TYPENAMES) typenameFields.clear();
     typenameFields.set(typename, field);
     return field;
@@ -227,16 +173,6 @@ export class MessagePayloadWriter {
       );
     }
     return utf8Of(value);
-  }
-
-  /** The buffer, with room for `bytes` more. */
-  private reserve(bytes: number): Uint8Array {
-    const needed = this.used + bytes;
-    if (needed <= this.bytes.length) return this.bytes;
-    const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2, 4096));
-    grown.set(this.bytes.subarray(0, this.used));
-    this.bytes = grown;
-    return grown;
   }
 
   private problem(what: string): never {

@@ -51,7 +51,7 @@ export interface RecordDecoder<T> {
 export type RecordCodec<T> = RecordEncoder<T> & RecordDecoder<T>;
 
 /** Section kinds whose records are written with protobufjs' `Writer`. */
-export type WriterSectionKind = Exclude<SectionKind, "messages">;
+export type WriterSectionKind = Exclude<SectionKind, "messages" | "state">;
 
 /** A fresh {@link DecodeContext}; its interned strings live as long as it does. */
 export function createDecodeContext(fail: RecordProblem): DecodeContext {
@@ -146,29 +146,8 @@ function modelTypedValue(value: WireTypedValue, field: string, context: DecodeCo
   };
 }
 
-const stateCodec: RecordCodec<StateRecord> = {
-  encode(record, writer, fail) {
-    const values = record.values.map((value, i) => {
-      const field = `values[${i}]`;
-      const wire: statefun.checkpoint.StateValue.$Properties = {
-        name: text(value.name, `${field}.name`, fail),
-        typename: text(value.typename, `${field}.typename`, fail),
-        value: bytes(value.value, `${field}.value`, fail),
-      };
-      if (value.expiresAtMs !== Infinity) {
-        wire.expiresAtMs = integer(value.expiresAtMs, `${field}.expiresAtMs`, fail);
-      }
-      return wire;
-    });
-    pb.StateRecord.encode(
-      {
-        functionType: text(record.functionType, "functionType", fail),
-        id: text(record.id, "id", fail),
-        values,
-      },
-      writer,
-    );
-  },
+/** State records are written by `StatePayloadWriter` (`state-payload.ts`). */
+const stateDecoder: RecordDecoder<StateRecord> = {
   decode(reader, length, context) {
     const record = pb.StateRecord.decode(reader, length);
     return {
@@ -255,7 +234,6 @@ const componentCodec: RecordCodec<Uint8Array> = {
 export const RECORD_ENCODERS: {
   readonly [K in WriterSectionKind]: RecordEncoder<SectionRecords[K]>;
 } = {
-  state: stateCodec,
   delayed: delayedCodec,
   egress: egressCodec,
   sink: componentCodec,
@@ -264,7 +242,7 @@ export const RECORD_ENCODERS: {
 
 /** The record decoder of every section kind. */
 export const RECORD_DECODERS: { readonly [K in SectionKind]: RecordDecoder<SectionRecords[K]> } = {
-  state: stateCodec,
+  state: stateDecoder,
   messages: messageDecoder,
   delayed: delayedCodec,
   egress: egressCodec,

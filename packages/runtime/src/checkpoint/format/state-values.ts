@@ -4,31 +4,40 @@
  * and checkpoints share one encoding and one fast decoder.
  */
 import protobuf from "protobufjs/minimal.js";
-import { statefun } from "#gen/checkpoint";
-import type { StateValueRecord } from "../model.js";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { StateValueRecord, StateValueSource } from "../model.js";
+import { StatePayloadWriter } from "./state-payload.js";
 import { StateRecordDecoder } from "./state-records.js";
 
-const pb = statefun.checkpoint;
+function unencodable(what: string): never {
+  throw new StatefunError("invalid-argument", `cannot encode state values: ${what}`);
+}
+
+/**
+ * Encodes the values of addresses one at a time, each into bytes of its own: the checkpoint
+ * format's `StateRecord` with only its values. One encoder reuses one buffer.
+ */
+export class StateValuesEncoder {
+  private readonly writer = new StatePayloadWriter(unencodable, false);
+
+  /** Encodes values given as records. */
+  records(values: readonly StateValueRecord[]): Uint8Array {
+    this.writer.addRecords([{ functionType: "", id: "", values }]);
+    return this.writer.takeRecordBody();
+  }
+
+  /** Encodes values as a backend keeps them (all of them, expired or not). */
+  stored(values: StateValueSource | readonly StateValueSource[] | undefined): Uint8Array {
+    this.writer.addAddress("", "", values, -Infinity);
+    return this.writer.takeRecordBody();
+  }
+}
+
+const encoder = new StateValuesEncoder();
 
 /** Encodes the values of one address. */
 export function encodeStateValues(values: readonly StateValueRecord[]): Uint8Array {
-  const writer = protobuf.Writer.create();
-  pb.StateRecord.encode(
-    {
-      values: values.map((value) =>
-        value.expiresAtMs === Infinity
-          ? { name: value.name, typename: value.typename, value: value.value }
-          : {
-              name: value.name,
-              typename: value.typename,
-              value: value.value,
-              expiresAtMs: value.expiresAtMs,
-            },
-      ),
-    },
-    writer,
-  );
-  return writer.finish();
+  return encoder.records(values);
 }
 
 /**
