@@ -32,7 +32,14 @@ import {
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
-import { addressKey, expiryKey, parseAddressKey, parseExpiryKey } from "./keys.js";
+import {
+  addressKey,
+  expiryKey,
+  keyOf,
+  parseAddressKey,
+  parseExpiryKey,
+  stateKeyEncoder,
+} from "./keys.js";
 
 /** The cached state of one address. */
 export interface CacheEntry {
@@ -49,6 +56,8 @@ export interface CacheEntry {
   indexedAtMs: number;
   /** Used since the eviction hand last passed it. */
   referenced: boolean;
+  /** The change tracker's epoch in which it was last marked as changed (0: none). */
+  markedEpoch: number;
   /** Its slot in the ring. */
   slot: number;
 }
@@ -86,6 +95,8 @@ export class DiskStore {
   private allPinned = false;
   private readonly dirty = new Set<CacheEntry>();
   private readonly decoder = new StateRecordDecoder();
+  /** The key of a lookup, reused. */
+  private readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
   private readonly encoder = new StateValuesEncoder();
   private flushTimer: NodeJS.Timeout | undefined = undefined;
   /** Batches handed to LMDB that have not committed yet. */
@@ -95,6 +106,7 @@ export class DiskStore {
   constructor(options: DiskStoreOptions) {
     this.options = options;
     this.maxKeyGroups = options.maxKeyGroups;
+    this.probe = { table: undefined as unknown as DiskStateTable, id: "", keyGroup: 0 };
     // The database is a working copy: durability comes from checkpoints, so it starts empty and
     // skips fsync; after a crash, recovery rebuilds it from the latest checkpoint.
     rmSync(options.directory, { recursive: true, force: true });
@@ -104,7 +116,7 @@ export class DiskStore {
       noSync: true,
       compression: false,
       encoding: "binary",
-      keyEncoding: "binary",
+      keyEncoder: stateKeyEncoder,
     });
     this.expiry = this.root.openDB<Uint8Array, Uint8Array>({
       name: "expiry",
@@ -118,6 +130,29 @@ export class DiskStore {
     return this.ring.length - this.free.length;
   }
 
+  /** The newest state of an address, read from the database (without caching it) on a miss. */
+  peek(table: DiskStateTable, id: string, keyGroup: number): AddressState | undefined {
+    const entry = table.cached.get(id);
+    return entry !== undefined ? entry.state : this.committedState(table, id, keyGroup);
+  }
+
+  /** The state of an address in the database. */
+  private committedState(
+    table: DiskStateTable,
+    id: string,
+    keyGroup: number,
+  ): AddressState | undefined {
+    const probe = this.probe;
+    probe.table = table;
+    probe.id = id;
+    probe.keyGroup = keyGroup;
+    // A view into LMDB's read buffer, decoded (values copied) before the next read.
+    const bytes = this.root.getBinaryFast(keyOf(probe));
+    return bytes === undefined
+      ? undefined
+      : stateFromRecords(decodeStateValues(bytes, this.decoder));
+  }
+
   /** The cache entry of an address, loading it from the database on a miss. */
   entry(table: DiskStateTable, id: string, keyGroup: number): CacheEntry {
     let entry = table.cached.get(id);
@@ -125,17 +160,16 @@ export class DiskStore {
       entry.referenced = true;
       return entry;
     }
-    const bytes = this.root.getBinary(addressKey(keyGroup, table.typenameKey, id));
     entry = {
       table,
       id,
       keyGroup,
-      state:
-        bytes === undefined ? undefined : stateFromRecords(decodeStateValues(bytes, this.decoder)),
+      state: this.committedState(table, id, keyGroup),
       dirty: false,
       pending: 0,
       indexedAtMs: Infinity,
       referenced: false,
+      markedEpoch: 0,
       slot: -1,
     };
     // Make room before inserting, so that the entry being handed out is never the one evicted.
@@ -243,10 +277,9 @@ export class DiskStore {
     this.pendingBatches++;
     const done = this.root.batch(() => {
       for (const entry of batch) {
-        const key = addressKey(entry.keyGroup, entry.table.typenameKey, entry.id);
         // Expired values stay until the sweep removes them (it reads them from here).
-        if (entry.state === undefined) void this.root.remove(key);
-        else void this.root.put(key, this.encoder.stored(entry.state));
+        if (entry.state === undefined) void this.root.remove(keyOf(entry));
+        else void this.root.put(keyOf(entry), this.encoder.stored(entry.state));
       }
     });
     return done.then(

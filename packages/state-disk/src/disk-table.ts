@@ -44,8 +44,16 @@ export class DiskStateTable implements StateTable, CapturedTable {
   private readonly stateHooks: StateHooks = {
     beforeChange: () => {
       const entry = this.hookEntry as CacheEntry;
-      this.store.capture?.beforeChange(this, entry.keyGroup, entry.id, this.hookState);
-      this.tracker?.mark(entry.keyGroup, entry.id);
+      const tracker = this.tracker;
+      // Changed before in this epoch: marked already, and the capture in progress (whose cut
+      // began the epoch) kept the cut's state then if it needed it.
+      if (tracker === undefined || entry.markedEpoch !== tracker.epoch) {
+        this.store.capture?.beforeChange(this, entry.keyGroup, entry.id, this.hookState);
+        if (tracker !== undefined) {
+          tracker.mark(entry.keyGroup, entry.id);
+          entry.markedEpoch = tracker.epoch;
+        }
+      }
       this.store.markDirty(entry);
     },
     expiresAt: (ms) => this.store.scheduleExpiry(this.hookEntry as CacheEntry, ms),
@@ -64,7 +72,8 @@ export class DiskStateTable implements StateTable, CapturedTable {
   }
 
   cells(id: string, keyGroup: number): AddressState | undefined {
-    return this.store.entry(this, id, keyGroup).state;
+    // For a capture: an address no longer cached is read without being cached again.
+    return this.store.peek(this, id, keyGroup);
   }
 
   markChanged(keyGroup: number, id: string): void {

@@ -7,6 +7,65 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** An address as a key: the cache's entries are such, so a key is written with no buffer of its own. */
+export interface AddressKeyParts {
+  readonly keyGroup: number;
+  readonly id: string;
+  readonly table: { readonly typenameKey: Uint8Array };
+}
+
+/**
+ * Writes a key into LMDB's key buffer (the database's `keyEncoder`): bytes as they are, or an
+ * address's key built in place. Past the end of `target`, it throws a `RangeError`, which LMDB
+ * answers by retrying in a larger buffer or refusing a key longer than its maximum.
+ */
+function writeKey(key: Uint8Array | AddressKeyParts, target: Uint8Array, start: number): number {
+  if (key instanceof Uint8Array) {
+    target.set(key, start);
+    return start + key.length;
+  }
+  const typename = key.table.typenameKey;
+  const id = key.id;
+  let at = start + 3 + typename.length;
+  const length = id.length;
+  let ascii = true;
+  for (let i = 0; i < length; i++) {
+    if (id.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const idBytes = ascii ? undefined : encoder.encode(id);
+  const end = at + (idBytes === undefined ? length : idBytes.length);
+  if (end > target.length) throw new RangeError("the key does not fit the key buffer");
+  target[start] = key.keyGroup >>> 8;
+  target[start + 1] = key.keyGroup & 0xff;
+  target.set(typename, start + 2);
+  target[at - 1] = 0;
+  if (idBytes !== undefined) {
+    target.set(idBytes, at);
+  } else {
+    for (let i = 0; i < length; i++) target[at++] = id.charCodeAt(i);
+  }
+  return end;
+}
+
+/** Keys read from the database, as copies (LMDB reuses the buffer they are read into). */
+function readKey(source: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(source.subarray(start, end));
+}
+
+/**
+ * An address as a key of the state database, typed as the bytes its key encoder writes in place.
+ * It must be used at once: the key is written when the database call is made.
+ */
+export function keyOf(parts: AddressKeyParts): Uint8Array {
+  return parts as unknown as Uint8Array;
+}
+
+/** The `keyEncoder` of the state database: keys are bytes, or addresses written in place. */
+export const stateKeyEncoder = { writeKey, readKey };
+
 /**
  * The key of an address. It is built in one (pooled) allocation, as it is on every cache miss; the
  * caller must not change it.

@@ -101,8 +101,17 @@ export class MemoryCapture implements StateChangeCapture {
   }
 }
 
+/** Epochs of all trackers come from one sequence, so that no two trackers share one. */
+let nextEpoch = 1;
+
 /** Ids changed since the last capture, per key group, for one table. */
 export class ChangeTracker {
+  /**
+   * Changes since the last capture (or since the tracker was made) are of this epoch: a backend
+   * that keeps an object per address can note the epoch in which it last marked the address, and
+   * skip both marking it and the capture's copy-on-write check while it is still the same.
+   */
+  epoch = nextEpoch++;
   private readonly changed: (Set<string> | undefined)[];
 
   constructor(maxKeyGroups: number) {
@@ -115,6 +124,7 @@ export class ChangeTracker {
 
   /** Moves the changed ids into `into` (key group → table → ids) and forgets them. */
   drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): void {
+    this.epoch = nextEpoch++;
     for (let keyGroup = 0; keyGroup < this.changed.length; keyGroup++) {
       const ids = this.changed[keyGroup];
       if (ids === undefined) continue;

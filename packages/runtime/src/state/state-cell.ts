@@ -8,9 +8,12 @@
 import type { Type } from "@statefun-ts/protocol";
 import { BUILTIN_TYPES, TypedValue } from "@statefun-ts/protocol";
 
-/** The bytes themselves when they are a view into a larger buffer (which they would keep alive). */
+/**
+ * A copy of the bytes when they are a view into a larger buffer (which they would keep alive, and
+ * which may be reused). Not `slice()`: on a `Buffer`, that makes another view.
+ */
 function detached(bytes: Uint8Array): Uint8Array {
-  return bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
 /** A mutable holder of one stored value. */

@@ -41,7 +41,8 @@ class RepeatedStrings {
       }
       if (same) return this.lastText;
     }
-    this.lastBytes = bytes;
+    // A copy: the bytes read may be in a buffer reused for the next read (the disk backend's).
+    this.lastBytes = new Uint8Array(bytes);
     this.lastText = protobuf.util.utf8.read(reader.buf, start, end);
     return this.lastText;
   }
