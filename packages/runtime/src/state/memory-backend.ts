@@ -32,6 +32,7 @@ import { ExpirySweeper } from "./expiry-sweeper.js";
 import type { CapturedTable } from "./memory-capture.js";
 import type { MemoryCapture } from "./memory-capture.js";
 import { ChangeTracker, startCapture } from "./memory-capture.js";
+import { StateCell } from "./state-cell.js";
 
 /** What the tables of a backend share: the capture in progress and the count of values. */
 interface Shared {
@@ -72,8 +73,19 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
   private hookState: AddressState | undefined = undefined;
   private readonly stateHooks: StateHooks = {
     beforeChange: () => {
-      this.shared.capture?.beforeChange(this, this.hookKeyGroup, this.hookId, this.hookState);
-      this.tracker?.mark(this.hookKeyGroup, this.hookId);
+      const tracker = this.tracker;
+      const state = this.hookState;
+      const first = state === undefined ? undefined : state instanceof StateCell ? state : state[0];
+      // Changed before in this epoch: marked already, and the capture in progress (whose cut
+      // began the epoch) kept the cut's state then if it needed it.
+      if (tracker !== undefined && first !== undefined && first.markedEpoch === tracker.epoch) {
+        return;
+      }
+      this.shared.capture?.beforeChange(this, this.hookKeyGroup, this.hookId, state);
+      if (tracker !== undefined) {
+        tracker.mark(this.hookKeyGroup, this.hookId);
+        if (first !== undefined) first.markedEpoch = tracker.epoch;
+      }
     },
     expiresAt: (ms) => this.shared.sweeper.note(this, this.hookId, ms),
   };

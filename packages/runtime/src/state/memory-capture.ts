@@ -107,9 +107,10 @@ let nextEpoch = 1;
 /** Ids changed since the last capture, per key group, for one table. */
 export class ChangeTracker {
   /**
-   * Changes since the last capture (or since the tracker was made) are of this epoch: a backend
-   * that keeps an object per address can note the epoch in which it last marked the address, and
-   * skip both marking it and the capture's copy-on-write check while it is still the same.
+   * Changes since the last capture (or since the tracker was made) are of this epoch. A backend
+   * notes on an object of the address (the disk backend's cache entry, the memory backend's first
+   * cell) the epoch in which it last marked the address, and skips both marking it and the
+   * capture's copy-on-write check while the epoch is still the same.
    */
   epoch = nextEpoch++;
   private readonly changed: (Set<string> | undefined)[];

@@ -26,6 +26,11 @@ export class StateCell {
   private type: Type<unknown> | undefined = undefined;
   /** Expiration time in ms since the epoch; 0 for never. */
   private expiry = 0;
+  /**
+   * The change-tracking epoch in which the address was last marked as changed, kept by its first
+   * cell (0: none; see `ChangeTracker.epoch`).
+   */
+  markedEpoch = 0;
 
   constructor(name: string) {
     this.name = name;

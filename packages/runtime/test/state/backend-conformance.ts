@@ -220,21 +220,20 @@ export async function checkBackendConformance(
             const capture = backend.captureChanges(now);
             const atCut = copy(model);
             const cutNow = now;
-            // Copy-on-write: change everything after the cut, then read the capture.
-            for (const type of TYPES)
-              for (const id of IDS) {
-                backend.table(type).write(
-                  id,
-                  keyGroupOf(id, backend.maxKeyGroups),
-                  [
-                    {
-                      spec: SPECS[0] as StateSpec,
-                      value: TypedValue.of(stringType, "after-cut"),
-                    },
-                  ],
-                  now,
-                );
-              }
+            // Copy-on-write: change everything after the cut, twice (the second change of an
+            // address in a tracking epoch takes a shorter path), then read the capture.
+            for (const text of ["after-cut", "after-cut again"])
+              for (const type of TYPES)
+                for (const id of IDS) {
+                  backend
+                    .table(type)
+                    .write(
+                      id,
+                      keyGroupOf(id, backend.maxKeyGroups),
+                      [{ spec: SPECS[0] as StateSpec, value: TypedValue.of(stringType, text) }],
+                      now,
+                    );
+                }
             const records = capture
               .keyGroups()
               .flatMap((keyGroup) => capturedRecords(capture, keyGroup));
