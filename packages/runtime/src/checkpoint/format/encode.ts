@@ -28,9 +28,8 @@ import type { SectionOwner } from "./layout.js";
 import { checkManifest, serializeManifest } from "./manifest.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
 import { MessagePayloadWriter } from "./message-payload.js";
-import type { MessageProblem } from "./message-payload.js";
 import { StatePayloadWriter } from "./state-payload.js";
-import type { StateProblem } from "./state-payload.js";
+import type { IndexedProblem } from "./payload-bytes.js";
 import { RECORD_ENCODERS } from "./records.js";
 import type { RecordEncoder, SectionRecords, WriterSectionKind } from "./records.js";
 
@@ -137,9 +136,9 @@ function encodeDirect<W extends DirectWriter>(
   return frameSection(owner, payload, writer.count, offset, out);
 }
 
-const messageWriter = (fail: MessageProblem): MessagePayloadWriter =>
+const messageWriter = (fail: IndexedProblem): MessagePayloadWriter =>
   new MessagePayloadWriter(fail);
-const stateWriter = (fail: StateProblem): StatePayloadWriter => new StatePayloadWriter(fail);
+const stateWriter = (fail: IndexedProblem): StatePayloadWriter => new StatePayloadWriter(fail);
 
 function recordProblem(owner: SectionOwner, index: number, what: string, cause?: unknown): never {
   throw new StatefunError(

@@ -11,21 +11,18 @@ import type {
   PendingMessageRecord,
   PendingMessageRun,
 } from "../model.js";
-import { isWellFormedText } from "./layout.js";
 import {
   EMPTY_BYTES as EMPTY,
+  FieldCache,
   PayloadBuffer,
+  checkedUtf8,
   copyInto,
   putString,
-  stringField,
   stringFieldLength,
-  utf8Of,
   varintLength,
   writeVarint,
 } from "./payload-bytes.js";
-
-/** Reports a problem with the record at `index`; never returns. */
-export type MessageProblem = (what: string, index: number) => never;
+import type { IndexedProblem } from "./payload-bytes.js";
 
 /** Field tags (field number << 3 | wire type) of `PendingMessageRecord`, `Address`, `TypedValue`. */
 const TAG_TARGET = 10;
@@ -37,22 +34,19 @@ const TAG_TYPENAME = 10;
 const TAG_HAS_VALUE = 16;
 const TAG_VALUE = 26;
 
-/** Typenames whose field bytes are kept; a checkpoint rarely sees more than a few. */
-const MAX_CACHED_TYPENAMES = 1024;
-
-const typenameFields = new Map<string, Uint8Array>();
+const typenameFields = new FieldCache(TAG_TYPENAME);
 
 /** Writes pending-message records into one payload. */
 export class MessagePayloadWriter {
   /** Records written so far. */
   count = 0;
-  private readonly fail: MessageProblem;
+  private readonly fail: IndexedProblem;
   private readonly out = new PayloadBuffer();
   /** The last caller seen and its field bytes: one invocation's messages share their caller. */
   private lastCaller: object | undefined;
   private lastCallerField: Uint8Array = EMPTY;
 
-  constructor(fail: MessageProblem) {
+  constructor(fail: IndexedProblem) {
     this.fail = fail;
   }
 
@@ -156,23 +150,14 @@ export class MessagePayloadWriter {
   }
 
   private typenameField(typename: string): Uint8Array {
-    let field = typenameFields.get(typename);
-    if (field !== undefined) return field;
-    field = stringField(TAG_TYPENAME, this.text(typename, "argument.typename"));
-    if (typenameFields.size >= MAX_CACHED_TYPENAMES) typenameFields.clear();
-    typenameFields.set(typename, field);
-    return field;
+    return (
+      typenameFields.get(typename) ??
+      typenameFields.add(typename, this.text(typename, "argument.typename"))
+    );
   }
 
   private text(value: string, field: string): Uint8Array {
-    if (typeof value !== "string")
-      this.problem(`${field}: expected a string, found ${typeof value}`);
-    if (!isWellFormedText(value)) {
-      this.problem(
-        `${field}: ${JSON.stringify(value)} has a lone surrogate (not representable in UTF-8)`,
-      );
-    }
-    return utf8Of(value);
+    return checkedUtf8(value, field, (what) => this.problem(what));
   }
 
   private problem(what: string): never {

@@ -6,6 +6,11 @@
  * strings and bytes, and `false`, are left out), which property tests check for each writer.
  */
 
+import { isWellFormedText } from "./layout.js";
+
+/** Reports a problem with the record at `index`; never returns. */
+export type IndexedProblem = (what: string, index: number) => never;
+
 /** A scratch buffer up to this size is kept for the next payload. */
 const KEPT_SCRATCH_BYTES = 1024 * 1024;
 export const EMPTY_BYTES = new Uint8Array(0);
@@ -99,6 +104,43 @@ export function putString(out: Uint8Array, at: number, tag: number, utf8: Uint8A
 /** Bytes of a string field written by {@link putString}. */
 export function stringFieldLength(utf8: Uint8Array): number {
   return utf8.length === 0 ? 0 : 1 + varintLength(utf8.length) + utf8.length;
+}
+
+/**
+ * The UTF-8 of a string field's value; `problem` is told (and throws) when it is not a string or
+ * has a lone surrogate, which UTF-8 cannot hold.
+ */
+export function checkedUtf8(value: string, field: string, problem: (what: string) => never) {
+  if (typeof value !== "string") problem(`${field}: expected a string, found ${typeof value}`);
+  if (!isWellFormedText(value)) {
+    problem(`${field}: ${JSON.stringify(value)} has a lone surrogate (not representable in UTF-8)`);
+  }
+  return utf8Of(value);
+}
+
+/** Distinct strings whose field bytes a {@link FieldCache} keeps; beyond this it starts over. */
+const MAX_CACHED_FIELDS = 1024;
+
+/** Field bytes of strings that repeat from record to record (typenames, names), for one tag. */
+export class FieldCache {
+  private readonly fields = new Map<string, Uint8Array>();
+  private readonly tag: number;
+
+  constructor(tag: number) {
+    this.tag = tag;
+  }
+
+  get(text: string): Uint8Array | undefined {
+    return this.fields.get(text);
+  }
+
+  /** Caches the field of `text`, whose UTF-8 is `utf8`; returns it. */
+  add(text: string, utf8: Uint8Array): Uint8Array {
+    const field = stringField(this.tag, utf8);
+    if (this.fields.size >= MAX_CACHED_FIELDS) this.fields.clear();
+    this.fields.set(text, field);
+    return field;
+  }
 }
 
 /** A whole string field (tag, length, UTF-8) as bytes; empty for "". */

@@ -7,20 +7,17 @@
  * property test checks; the disk backend stores an address's values with the same encoding.
  */
 import type { StateRecord, StateRecordSink, StateValueRecord, StateValueSource } from "../model.js";
-import { isWellFormedText } from "./layout.js";
 import {
+  FieldCache,
   PayloadBuffer,
+  checkedUtf8,
   copyInto,
   int64Length,
-  stringField,
-  utf8Of,
   varintLength,
   writeInt64,
   writeVarint,
 } from "./payload-bytes.js";
-
-/** Reports a problem with the record at `index`; never returns. */
-export type StateProblem = (what: string, index: number) => never;
+import type { IndexedProblem } from "./payload-bytes.js";
 
 /** Field tags (field number << 3 | wire type) of `StateRecord` and `StateValue`. */
 const TAG_FUNCTION_TYPE = 10;
@@ -30,31 +27,6 @@ const TAG_NAME = 10;
 const TAG_TYPENAME = 18;
 const TAG_VALUE = 26;
 const TAG_EXPIRES_AT = 32;
-
-/** Distinct strings whose field bytes are kept, per field; beyond this the cache starts over. */
-const MAX_CACHED_FIELDS = 1024;
-
-/** Field bytes of strings that repeat (function types, names, typenames), per tag. */
-class FieldCache {
-  private readonly fields = new Map<string, Uint8Array>();
-  private readonly tag: number;
-
-  constructor(tag: number) {
-    this.tag = tag;
-  }
-
-  get(text: string): Uint8Array | undefined {
-    return this.fields.get(text);
-  }
-
-  /** Caches the field of `text`, whose UTF-8 is `utf8`; returns it. */
-  add(text: string, utf8: Uint8Array): Uint8Array {
-    const field = stringField(this.tag, utf8);
-    if (this.fields.size >= MAX_CACHED_FIELDS) this.fields.clear();
-    this.fields.set(text, field);
-    return field;
-  }
-}
 
 const functionTypeFields = new FieldCache(TAG_FUNCTION_TYPE);
 const nameFields = new FieldCache(TAG_NAME);
@@ -71,7 +43,7 @@ function asciiLength(text: string): number {
 export class StatePayloadWriter implements StateRecordSink {
   /** Records written so far. */
   count = 0;
-  private readonly fail: StateProblem;
+  private readonly fail: IndexedProblem;
   private readonly out: PayloadBuffer;
   // The values of the record being written, in reused arrays: name and typename field bytes,
   // serialized value, expiration.
@@ -82,7 +54,7 @@ export class StatePayloadWriter implements StateRecordSink {
   private pending = 0;
 
   /** With `shared`, the payload starts on the module's scratch buffer (see `PayloadBuffer`). */
-  constructor(fail: StateProblem, shared = true) {
+  constructor(fail: IndexedProblem, shared = true) {
     this.fail = fail;
     this.out = new PayloadBuffer(shared);
   }
@@ -244,14 +216,7 @@ export class StatePayloadWriter implements StateRecordSink {
   /** UTF-8 of a string field, checked; `valueIndex` ≥ 0 for a field of `values[valueIndex]`. */
   private text(value: string, name: string, valueIndex: number): Uint8Array {
     const field = valueIndex < 0 ? name : `values[${valueIndex}].${name}`;
-    if (typeof value !== "string")
-      this.problem(`${field}: expected a string, found ${typeof value}`);
-    if (!isWellFormedText(value)) {
-      this.problem(
-        `${field}: ${JSON.stringify(value)} has a lone surrogate (not representable in UTF-8)`,
-      );
-    }
-    return utf8Of(value);
+    return checkedUtf8(value, field, (what) => this.problem(what));
   }
 
   private problem(what: string): never {
