@@ -35,6 +35,8 @@ import type { RecordEncoder, SectionRecords, WriterSectionKind } from "./records
 
 /** Chunks are gathered into yields of about this many bytes. */
 const CHUNK_BYTES = 64 * 1024;
+/** The first chunk's buffer starts this small and grows up to {@link CHUNK_BYTES}. */
+const FIRST_CHUNK_BYTES = 4 * 1024;
 
 /**
  * Gathers small pieces (section headers, payloads, CRCs) into chunks of about
@@ -42,7 +44,9 @@ const CHUNK_BYTES = 64 * 1024;
  * piece on through an async generator costs far more than copying it.
  */
 class ChunkGatherer {
-  private buffer = new Uint8Array(CHUNK_BYTES);
+  // Small at first: most group-commit checkpoints are a few kB, and each would otherwise
+  // allocate (and zero) a whole chunk.
+  private buffer = new Uint8Array(FIRST_CHUNK_BYTES);
   private used = 0;
   private readonly full: Uint8Array[] = [];
 
@@ -59,7 +63,18 @@ class ChunkGatherer {
       this.full.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return;
     }
-    if (this.used + bytes.length > CHUNK_BYTES) this.seal();
+    const needed = this.used + bytes.length;
+    if (needed > this.buffer.length) {
+      if (needed > CHUNK_BYTES) {
+        this.seal();
+      } else {
+        const grown = new Uint8Array(
+          Math.min(CHUNK_BYTES, Math.max(needed, 2 * this.buffer.length)),
+        );
+        grown.set(this.buffer.subarray(0, this.used));
+        this.buffer = grown;
+      }
+    }
     this.buffer.set(bytes, this.used);
     this.used += bytes.length;
   }
