@@ -67,17 +67,12 @@ export function keyOf(parts: AddressKeyParts): Uint8Array {
 export const stateKeyEncoder = { writeKey, readKey };
 
 /**
- * The key of an address. It is built in one (pooled) allocation, as it is on every cache miss; the
- * caller must not change it.
+ * The key of an address as bytes of its own (for ranges, restores and the expiry index), laid out
+ * as the key encoder writes it in place.
  */
 export function addressKey(keyGroup: number, typename: Uint8Array, id: string): Uint8Array {
-  const offset = 3 + typename.length;
-  const key = Buffer.allocUnsafe(offset + Buffer.byteLength(id, "utf8"));
-  key[0] = keyGroup >>> 8;
-  key[1] = keyGroup & 0xff;
-  key.set(typename, 2);
-  key[offset - 1] = 0;
-  key.write(id, offset, "utf8");
+  const key = Buffer.allocUnsafe(3 + typename.length + Buffer.byteLength(id, "utf8"));
+  writeKey({ keyGroup, id, table: { typenameKey: typename } }, key, 0);
   return key;
 }
 
