@@ -191,7 +191,6 @@ export { ChangeTracker, MemoryCapture, startCapture } from "./state/memory-captu
 export type { CaptureHolder, CapturedTable, TrackedTable } from "./state/memory-capture.js";
 export {
   decodeStateValues,
-  encodeStateValues,
   StateRecordDecoder,
   StateValuesEncoder,
 } from "./checkpoint/format/state-values.js";
@@ -201,7 +200,6 @@ export {
   countOf,
   liveEntries,
   readState,
-  recordsOf,
   removeExpiredValues,
   stateFromRecords,
   writeState,

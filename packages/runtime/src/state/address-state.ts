@@ -150,21 +150,6 @@ export function stateFromRecords(values: readonly StateValueRecord[]): AddressSt
   );
 }
 
-/** The stored form of a state's live values (for checkpoints and disk). */
-export function recordsOf(state: AddressState | undefined, nowMs: number): StateValueRecord[] {
-  const values: StateValueRecord[] = [];
-  for (const cell of cellsOf(state)) {
-    if (!cell.isLive(nowMs)) continue;
-    values.push({
-      name: cell.name,
-      typename: cell.typename,
-      value: cell.encoded(),
-      expiresAtMs: cell.expiresAtMs,
-    });
-  }
-  return values;
-}
-
 /**
  * Orders ids by Unicode code points — the order of their UTF-8 bytes, which is how backends that
  * keep keys as bytes order them — so that every backend lists ids in the same order.

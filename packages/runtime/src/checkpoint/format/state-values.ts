@@ -33,15 +33,8 @@ export class StateValuesEncoder {
   }
 }
 
-const encoder = new StateValuesEncoder();
-
-/** Encodes the values of one address. */
-export function encodeStateValues(values: readonly StateValueRecord[]): Uint8Array {
-  return encoder.records(values);
-}
-
 /**
- * Decodes bytes made by {@link encodeStateValues}. Values are views into `bytes`: copy (or
+ * Decodes bytes made by a {@link StateValuesEncoder}. Values are views into `bytes`: copy (or
  * decode) them before keeping them.
  */
 export function decodeStateValues(
