@@ -187,7 +187,7 @@ export { MAX_ADMIN_BODY_BYTES } from "./admin/admin-server.js";
 export { StateCell } from "./state/state-cell.js";
 export { cellsOf, compact, copyState, findCell } from "./state/address-state.js";
 export type { AddressState } from "./state/address-state.js";
-export { ChangeTracker, MemoryCapture, startCapture } from "./state/memory-capture.js";
+export { ChangeTracker, MemoryCapture, noteChange, startCapture } from "./state/memory-capture.js";
 export type { CaptureHolder, CapturedTable, TrackedTable } from "./state/memory-capture.js";
 export {
   decodeStateValues,

@@ -19,6 +19,7 @@ import type {
 import {
   compareIds,
   keyGroupOf,
+  noteChange,
   liveEntries,
   readState,
   removeExpiredValues,
@@ -44,16 +45,7 @@ export class DiskStateTable implements StateTable, CapturedTable {
   private readonly stateHooks: StateHooks = {
     beforeChange: () => {
       const entry = this.hookEntry as CacheEntry;
-      const tracker = this.tracker;
-      // Changed before in this epoch: marked already, and the capture in progress (whose cut
-      // began the epoch) kept the cut's state then if it needed it.
-      if (tracker === undefined || entry.markedEpoch !== tracker.epoch) {
-        this.store.capture?.beforeChange(this, entry.keyGroup, entry.id, this.hookState);
-        if (tracker !== undefined) {
-          tracker.mark(entry.keyGroup, entry.id);
-          entry.markedEpoch = tracker.epoch;
-        }
-      }
+      noteChange(this.store, this, entry.keyGroup, entry.id, this.hookState, entry);
       this.store.markDirty(entry);
     },
     expiresAt: (ms) => this.store.scheduleExpiry(this.hookEntry as CacheEntry, ms),

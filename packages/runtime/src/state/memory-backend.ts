@@ -31,7 +31,7 @@ import type { SweptTable } from "./expiry-sweeper.js";
 import { ExpirySweeper } from "./expiry-sweeper.js";
 import type { CapturedTable } from "./memory-capture.js";
 import type { MemoryCapture } from "./memory-capture.js";
-import { ChangeTracker, startCapture } from "./memory-capture.js";
+import { ChangeTracker, noteChange, startCapture } from "./memory-capture.js";
 import { StateCell } from "./state-cell.js";
 
 /** What the tables of a backend share: the capture in progress and the count of values. */
@@ -73,19 +73,10 @@ class MemoryStateTable implements StateTable, CapturedTable, SweptTable {
   private hookState: AddressState | undefined = undefined;
   private readonly stateHooks: StateHooks = {
     beforeChange: () => {
-      const tracker = this.tracker;
       const state = this.hookState;
+      // The first cell remembers the epoch of the address's last mark.
       const first = state === undefined ? undefined : state instanceof StateCell ? state : state[0];
-      // Changed before in this epoch: marked already, and the capture in progress (whose cut
-      // began the epoch) kept the cut's state then if it needed it.
-      if (tracker !== undefined && first !== undefined && first.markedEpoch === tracker.epoch) {
-        return;
-      }
-      this.shared.capture?.beforeChange(this, this.hookKeyGroup, this.hookId, state);
-      if (tracker !== undefined) {
-        tracker.mark(this.hookKeyGroup, this.hookId);
-        if (first !== undefined) first.markedEpoch = tracker.epoch;
-      }
+      noteChange(this.shared, this, this.hookKeyGroup, this.hookId, state, first);
     },
     expiresAt: (ms) => this.shared.sweeper.note(this, this.hookId, ms),
   };

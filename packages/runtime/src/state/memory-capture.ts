@@ -151,6 +151,31 @@ export interface TrackedTable extends CapturedTable {
 }
 
 /**
+ * Notes that an address of `table` is about to change: the capture in progress (held by `holder`)
+ * keeps the cut's state if it needs it, and the table's tracker marks the address. `marker` is an
+ * object of the address that remembers the epoch of its last mark (see {@link ChangeTracker.epoch});
+ * a change in the same epoch as the last mark does nothing more.
+ */
+export function noteChange(
+  holder: CaptureHolder,
+  table: TrackedTable,
+  keyGroup: number,
+  id: string,
+  state: AddressState | undefined,
+  marker: { markedEpoch: number } | undefined,
+): void {
+  const tracker = table.tracker;
+  // Changed before in this epoch: marked already, and the capture in progress (whose cut began
+  // the epoch) kept the cut's state then if it needed it.
+  if (tracker !== undefined && marker !== undefined && marker.markedEpoch === tracker.epoch) return;
+  holder.capture?.beforeChange(table, keyGroup, id, state);
+  if (tracker !== undefined) {
+    tracker.mark(keyGroup, id);
+    if (marker !== undefined) marker.markedEpoch = tracker.epoch;
+  }
+}
+
+/**
  * Starts a capture of the changes `tables` tracked since the last one, held by `holder` until it
  * is released.
  *
