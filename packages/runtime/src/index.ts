@@ -150,6 +150,8 @@ export type { RestoreSummary } from "./checkpoint/recovery.js";
 export type { SavepointResult } from "./checkpoint/savepoint.js";
 export type { StatefulComponent } from "./checkpoint/cut.js";
 export { IDEMPOTENCY_TABLE } from "./io/idempotency.js";
+export type { ComponentStore } from "./io/component-store.js";
+export { componentTableOf } from "./io/component-store.js";
 export type { EgressContext } from "./io/egress.js";
 export type { SubmitOptions } from "./io/ingress.js";
 export type { StateChangeCapture } from "./state/backend.js";

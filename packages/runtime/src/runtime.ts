@@ -30,6 +30,7 @@ import { createEmbeddedProvider } from "./core/embedded-provider.js";
 import { composeProviders } from "./core/function-invoker.js";
 import { StateSchemaRegistry, declaredSchemas } from "./core/schema-registry.js";
 import type { Egress, EgressContext } from "./io/egress.js";
+import { createComponentStore } from "./io/component-store.js";
 import { IdempotencyGuard } from "./io/idempotency.js";
 import type { Ingress, IngressContext } from "./io/ingress.js";
 import type { Logger } from "./observability/logger.js";
@@ -293,7 +294,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       try {
         // Every change from here on — restored savepoint state, the schema registry, messages
         // processed while components start — must reach the next (incremental) checkpoint.
-        if (coordinator !== undefined) backend.trackChanges();
+        if (coordinator !== undefined) {
+          backend.trackChanges();
+          for (const component of [...sinks, ...sources]) {
+            component.useStore?.(createComponentStore(backend, component.id, clock));
+          }
+        }
         await recover();
         schemas.admitDeclared(declaredSchemas(resolved.functions));
         for (const egress of resolved.egresses) {

@@ -9,6 +9,7 @@ import type { Dispatcher } from "../core/dispatcher.js";
 import type { PendingDelayedMessage } from "../core/delayed-messages.js";
 import type { EgressRouter, HeldRecord } from "../core/egress.js";
 import type { StateBackend, StateChangeCapture } from "../state/backend.js";
+import type { ComponentStore } from "../io/component-store.js";
 import type {
   CheckpointAddress,
   ComponentState,
@@ -29,6 +30,13 @@ export interface StatefulComponent {
   captureState(): () => Uint8Array;
   /** Restores state captured by {@link captureState}, before the component starts. */
   restoreState(bytes: Uint8Array): void;
+  /**
+   * Hands the component durable keyed state of its own, checkpointed incrementally with function
+   * state: state that can grow large belongs there rather than in {@link captureState}, which
+   * every checkpoint writes whole. Called once, before recovery; the store's restored content
+   * can be read from the first call of {@link restoreState} or of any other method on.
+   */
+  useStore?(store: ComponentStore): void;
 }
 
 /** True when a component takes part in checkpoints. */

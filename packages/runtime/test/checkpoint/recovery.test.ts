@@ -291,3 +291,87 @@ test("the playground egress serves a record read after the last checkpoint again
   assert.deepEqual(await third.read(), [null, ""], "nothing else");
   await third.runtime.stop();
 });
+
+/** A runtime with the playground egress (topic `out`) and a function emitting each message to it. */
+async function startWithPlayground(
+  directory: string,
+  egress = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] }),
+) {
+  const functions = createStatefulFunctions().bind({
+    typename: "test/emitter",
+    fn(ctx, message) {
+      ctx.sendEgress(playgroundEgressMessage({ topic: "out", payload: message.asString() }));
+    },
+  });
+  const started = await startRuntime(directory, functions, { egresses: [egress] });
+  const read = async (): Promise<[string | null, string]> => {
+    const response = await fetch(`http://127.0.0.1:${egress.address().port}/out`);
+    return [response.headers.get(SEQUENCE_HEADER), await response.text()];
+  };
+  const emit = async (payloads: readonly string[]) => {
+    const e = addressOf("test/emitter", "e");
+    for (const payload of payloads)
+      await started.runtime.submit(e, TypedValue.of(stringType, payload));
+    await started.runtime.whenIdle();
+  };
+  return { ...started, read, emit };
+}
+
+const payloadOf = (i: number): string => `record ${i} `.padEnd(100, "x");
+
+test("the playground egress keeps its queue in the state: a checkpoint carries what changed, not the whole queue", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startWithPlayground(directory);
+  const payloads = Array.from({ length: 300 }, (_, i) => payloadOf(i + 1));
+  await first.emit(payloads);
+  await first.runtime.whenDurable(); // releases the records into the queue
+  await first.runtime.whenDurable(); // holds them, as changes of the egress's store
+  const withRecords = first.runtime.checkpointStats()?.lastBytes ?? 0;
+  assert.ok(withRecords > 300 * 100, `the records' checkpoint holds them (${withRecords} bytes)`);
+  assert.deepEqual(await first.read(), ["1", payloadOf(1)]);
+  await first.runtime.whenDurable();
+  const afterOneRead = first.runtime.checkpointStats()?.lastBytes ?? Infinity;
+  assert.ok(
+    afterOneRead < 2000,
+    `299 queued records of 100 bytes are not written again (${afterOneRead} bytes)`,
+  );
+  await first.crash();
+
+  const second = await startWithPlayground(directory);
+  for (let seq = 2; seq <= 300; seq++) {
+    assert.deepEqual(await second.read(), [String(seq), payloadOf(seq)]);
+  }
+  assert.deepEqual(await second.read(), [null, ""], "nothing else");
+  await second.emit(["next"]);
+  await second.runtime.whenDurable();
+  assert.deepEqual(await second.read(), ["301", "next"], "numbering goes on");
+  await second.runtime.stop();
+});
+
+test("a playground egress queue held in a checkpoint's component state (the earlier form) is restored and moved into the state", async () => {
+  const directory = await checkpointDirectory();
+  // Given no store, the egress writes its queues into every checkpoint whole.
+  const full = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] });
+  assert.ok("useStore" in full);
+  const legacy: typeof full = { ...full };
+  delete legacy.useStore;
+  const first = await startWithPlayground(directory, legacy);
+  await first.emit(["r1", "r2", "r3"]);
+  await first.runtime.whenDurable();
+  assert.deepEqual(await first.read(), ["1", "r1"]);
+  await first.runtime.whenDurable();
+  await first.crash();
+
+  const second = await startWithPlayground(directory);
+  assert.deepEqual(await second.read(), ["2", "r2"]);
+  await second.runtime.whenDurable(); // holds r3 in the store, and that r2 was read
+  await second.crash();
+
+  const third = await startWithPlayground(directory);
+  assert.deepEqual(await third.read(), ["3", "r3"], "kept in the state since");
+  assert.deepEqual(await third.read(), [null, ""]);
+  await third.emit(["r4"]);
+  await third.runtime.whenDurable();
+  assert.deepEqual(await third.read(), ["4", "r4"], "numbering goes on");
+  await third.runtime.stop();
+});

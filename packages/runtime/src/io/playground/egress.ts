@@ -19,6 +19,7 @@ import type { Logger } from "../../observability/logger.js";
 import type { StatefulComponent } from "../../checkpoint/cut.js";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Egress, EgressContext } from "../egress.js";
+import type { ComponentStore } from "../component-store.js";
 import { decodeEgressRecord } from "./egress-record.js";
 import type { ListenAddress, ResponseErrorCode } from "./http-server.js";
 import { PlaygroundHttpServer, sendEmpty, sendError, sendText } from "./http-server.js";
@@ -56,7 +57,27 @@ function parseWaitMs(query: string): number | string {
   return Number(text);
 }
 
-/** Checkpoint form of the queues: `{"<topic>": {"next": n, "records": [[seq, payload], ...]}}`. */
+/** The component state of the queues once they are kept in a store: no topics. */
+const NO_QUEUES = new TextEncoder().encode("{}");
+
+function recordKey(topic: string, seq: number): string {
+  return `record:${topic}:${seq}`;
+}
+
+function nextKey(topic: string): string {
+  return `next:${topic}`;
+}
+
+/** The topic and (for a record) sequence number of a store key; `undefined` when malformed. */
+function parseStoreKey(key: string): { topic: string; seq: number | undefined } | undefined {
+  if (key.startsWith("next:")) return { topic: key.slice(5), seq: undefined };
+  const at = key.lastIndexOf(":");
+  if (!key.startsWith("record:") || at < 7) return undefined;
+  const seq = Number(key.slice(at + 1));
+  return Number.isSafeInteger(seq) && seq > 0 ? { topic: key.slice(7, at), seq } : undefined;
+}
+
+/** Component state of the queues without a store: `{"<topic>": {"next": n, "records": [[seq, payload], ...]}}`. */
 function encodeQueues(snapshot: readonly (readonly [string, TopicSnapshot])[]): string {
   const json: Record<string, { next: number; records: [number, string][] }> = {};
   for (const [topic, { next, records }] of snapshot) {
@@ -138,8 +159,9 @@ interface LongPoll {
  * not be written (the reader went away first) goes back into its queue in sequence order.
  *
  * Without checkpointing, queues live in memory only: records not read when the egress stops are
- * lost (logged). With checkpointing, every record not delivered yet is part of each checkpoint,
- * with the topic's next sequence number, so a crash loses no record. Delivery is then at least
+ * lost (logged). With checkpointing, every record not delivered yet, and the topic's next sequence
+ * number, is kept in the egress's store (`StatefulComponent.useStore`): a checkpoint carries the records
+ * offered and delivered since the previous one, and a crash loses no record. Delivery is then at least
  * once: a record read after the last completed checkpoint is served again after a crash, with the
  * same sequence number and payload, so a reader that remembers the sequence numbers it has
  * processed skips it. A record never gets another record's number, nor a repeat another number.
@@ -153,13 +175,104 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
   const polls = new Set<LongPoll>();
   let logger: Logger = noopLogger;
   let context: EgressContext | undefined;
+  /** Where the queues are kept with checkpointing on (see {@link loadStore}). */
+  let store: ComponentStore | undefined;
+  let loaded = false;
+  const encoder = new TextEncoder();
+
+  /** Loads the queues from the store once (after recovery restored it; see `useStore`). */
+  function ensureLoaded(): void {
+    if (loaded || store === undefined) return;
+    loaded = true;
+    loadStore(store);
+  }
+
+  /** Writes a whole queue into `target` (restored from the earlier form). */
+  function keep(target: ComponentStore, queue: TopicQueue): void {
+    const snapshot = queue.snapshot();
+    for (const record of snapshot.records) {
+      target.put(recordKey(queue.topic, record.seq), encoder.encode(record.payload));
+    }
+    target.put(nextKey(queue.topic), encoder.encode(String(snapshot.next)));
+  }
+
+  function restoreTopic(topic: string, snapshot: TopicSnapshot, source: string): void {
+    const queue = queues.get(topic);
+    if (queue === undefined) {
+      logger.warn(
+        { topic, records: snapshot.records.length },
+        `${source} holds records of a topic no longer configured; dropped`,
+      );
+      return;
+    }
+    try {
+      queue.restore(snapshot);
+    } catch (error) {
+      throw new StatefunError(
+        "corrupt-data",
+        `the playground egress state in ${source} is inconsistent: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Loads the queues kept in `target` (restored with the state). Every record not yet delivered is
+   * an entry `record:<topic>:<seq>` (its payload), and every topic that had a record an entry
+   * `next:<topic>` (its next sequence number): a checkpoint then holds the records offered and
+   * delivered since the previous one, not the whole queue.
+   */
+  function loadStore(target: ComponentStore): void {
+    const stored = new Map<string, { next: number; records: TopicRecord[] }>();
+    const topicOf = (topic: string) => {
+      let found = stored.get(topic);
+      if (found === undefined) {
+        found = { next: 1, records: [] };
+        stored.set(topic, found);
+      }
+      return found;
+    };
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const dropped: string[] = [];
+    for (const [key, value] of target.entries()) {
+      const entry = parseStoreKey(key);
+      if (entry === undefined) {
+        throw new StatefunError(
+          "corrupt-data",
+          `the playground egress state holds the key ${JSON.stringify(key)}; expected next:<topic> or record:<topic>:<seq>`,
+        );
+      }
+      if (!queues.has(entry.topic)) {
+        dropped.push(key);
+        continue;
+      }
+      const topic = topicOf(entry.topic);
+      const text = decoder.decode(value);
+      if (entry.seq === undefined) topic.next = Number(text);
+      else topic.records.push({ seq: entry.seq, payload: text });
+    }
+    for (const key of dropped) target.put(key, undefined);
+    if (dropped.length > 0) {
+      logger.warn(
+        { entries: dropped.length },
+        "the state holds records of topics no longer configured; dropped",
+      );
+    }
+    for (const [topic, snapshot] of stored) {
+      snapshot.records.sort((a, b) => a.seq - b.seq);
+      restoreTopic(topic, snapshot, "the state");
+    }
+  }
 
   /**
    * Answers a read with a handed-out record. The record is forgotten once the answer has been
    * written to the socket, and put back when the reader went away before that.
    */
   function hand(res: ServerResponse, queue: TopicQueue, record: TopicRecord): void {
-    res.once("finish", () => queue.settle(record, true));
+    res.once("finish", () => {
+      queue.settle(record, true);
+      store?.put(recordKey(queue.topic, record.seq), undefined);
+    });
     res.once("close", () => {
       if (!res.writableFinished) {
         queue.settle(record, false);
@@ -266,6 +379,7 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       return undefined;
     },
     publish(records: readonly TypedValue[]) {
+      ensureLoaded();
       for (const value of records) {
         const record = decodeEgressRecord(value);
         const queue = typeof record === "string" ? undefined : queues.get(record.topic);
@@ -277,39 +391,36 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
           );
           continue;
         }
-        queue.offer(record.payload);
+        const offered = queue.offer(record.payload);
+        if (store !== undefined) {
+          store.put(recordKey(queue.topic, offered.seq), encoder.encode(offered.payload));
+          store.put(nextKey(queue.topic), encoder.encode(String(offered.seq + 1)));
+        }
       }
     },
+    useStore(target: ComponentStore) {
+      store = target;
+    },
     captureState() {
+      // Kept in the store, the queues are in the checkpoint's state changes already.
+      if (store !== undefined) return () => NO_QUEUES;
       const snapshot = [...queues.values()].map(
         (queue) => [queue.topic, queue.snapshot()] as const,
       );
       return () => new TextEncoder().encode(encodeQueues(snapshot));
     },
     restoreState(bytes: Uint8Array) {
+      ensureLoaded();
       for (const [topic, snapshot] of decodeQueues(bytes)) {
+        restoreTopic(topic, snapshot, "the checkpoint");
         const queue = queues.get(topic);
-        if (queue === undefined) {
-          logger.warn(
-            { topic, records: snapshot.records.length },
-            "checkpoint holds records of a topic no longer configured; dropped",
-          );
-          continue;
-        }
-        try {
-          queue.restore(snapshot);
-        } catch (error) {
-          throw new StatefunError(
-            "corrupt-data",
-            `the playground egress state in the checkpoint is inconsistent: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
+        if (store !== undefined && queue !== undefined) keep(store, queue);
       }
     },
     async start(startContext: EgressContext) {
       context = startContext;
       logger = startContext.logger.child({ egress: PLAYGROUND_EGRESS_ID });
+      ensureLoaded();
       const bound = await server.start(resolved.host, resolved.port);
       logger.info(
         { host: bound.host, port: bound.port, topics: resolved.topics },
