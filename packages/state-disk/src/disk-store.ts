@@ -17,6 +17,8 @@
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
  *     stays bounded however large the state grows.
  *  4. An entry is in its table's `cached` map exactly when it is in a slot of the ring.
+ *  5. Every address put into the database is added to the address filter first, so an address
+ *     the filter rules out is not in the database and its lookup skips the read.
  */
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
@@ -32,6 +34,7 @@ import {
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
+import { AddressFilter, addressHash } from "./address-filter.js";
 import {
   addressKey,
   expiryKey,
@@ -98,6 +101,8 @@ export class DiskStore {
   /** The key of a lookup, reused. */
   private readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
   private readonly encoder = new StateValuesEncoder();
+  /** Addresses that may be in the database: a lookup of any other skips the read. */
+  private readonly written = new AddressFilter();
   private flushTimer: NodeJS.Timeout | undefined = undefined;
   /** Batches handed to LMDB that have not committed yet. */
   private pendingBatches = 0;
@@ -142,6 +147,7 @@ export class DiskStore {
     id: string,
     keyGroup: number,
   ): AddressState | undefined {
+    if (!this.written.mayContain(addressHash(table.seed, id))) return undefined;
     const probe = this.probe;
     probe.table = table;
     probe.id = id;
@@ -203,12 +209,14 @@ export class DiskStore {
           continue;
         }
         const key = addressKey(keyGroup, table.typenameKey, record.id);
-        const old = this.root.getBinary(key);
+        const hash = addressHash(table.seed, record.id);
+        const old = this.written.mayContain(hash) ? this.root.getBinary(key) : undefined;
         const before = old === undefined ? 0 : decodeStateValues(old, this.decoder).length;
         const after = record.values.length;
         if (after === 0) {
           if (old !== undefined) this.root.removeSync(key);
         } else {
+          this.written.add(hash);
           this.root.putSync(key, this.encoder.records(record.values));
           let first = Infinity;
           for (const value of record.values) first = Math.min(first, value.expiresAtMs);
@@ -278,8 +286,12 @@ export class DiskStore {
     const done = this.root.batch(() => {
       for (const entry of batch) {
         // Expired values stay until the sweep removes them (it reads them from here).
-        if (entry.state === undefined) void this.root.remove(keyOf(entry));
-        else void this.root.put(keyOf(entry), this.encoder.stored(entry.state));
+        if (entry.state === undefined) {
+          void this.root.remove(keyOf(entry));
+        } else {
+          this.written.add(addressHash(entry.table.seed, entry.id));
+          void this.root.put(keyOf(entry), this.encoder.stored(entry.state));
+        }
       }
     });
     return done.then(

@@ -28,11 +28,14 @@ import {
 } from "@statefun-ts/runtime";
 import type { CacheEntry, DiskStore } from "./disk-store.js";
 import { addressKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
+import { tableSeed } from "./address-filter.js";
 
 /** One function type's state. */
 export class DiskStateTable implements StateTable, CapturedTable {
   readonly typename: string;
   readonly typenameKey: Uint8Array;
+  /** Seeds the hashes of this table's addresses in the store's address filter. */
+  readonly seed: number;
   /** This table's entries of the store's cache, by id. */
   readonly cached = new Map<string, CacheEntry>();
   /** Set while changes are tracked. */
@@ -54,6 +57,7 @@ export class DiskStateTable implements StateTable, CapturedTable {
   constructor(typename: string, store: DiskStore) {
     this.typename = typename;
     this.typenameKey = typenameBytes(typename);
+    this.seed = tableSeed(typename);
     this.store = store;
   }
 

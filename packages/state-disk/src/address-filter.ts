@@ -1,0 +1,104 @@
+/**
+ * A Bloom filter of the addresses written to the database since it was opened (the database
+ * starts empty, see disk-store.ts), so that looking up an address never written — the first
+ * message to every new address — skips the database read.
+ *
+ * It is blocked: all the bits of one address fall in one 512-bit block (a cache line), so a probe
+ * of a layer costs one cache miss. It grows by adding a layer of twice the capacity of the last
+ * once that is full, at about 10 bits per address, which keeps the false-positive rate near 1%
+ * at any size. Nothing is ever removed: a deleted address costs a database read that finds
+ * nothing, as a false positive does.
+ */
+
+const BITS_PER_ADDRESS = 10;
+const BITS_PER_BLOCK = 512;
+const WORDS_PER_BLOCK = BITS_PER_BLOCK / 32;
+/** Bits set per address: optimal for 10 bits per address. */
+const PROBES = 7;
+const FIRST_CAPACITY = 1 << 20;
+
+/** A 32-bit hash of a table's seed and an id (FNV-1a over UTF-16 code units, then mixed). */
+export function addressHash(seed: number, id: string): number {
+  let h = (seed ^ 0x811c9dc5) | 0;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return mix(h);
+}
+
+/** A seed for a table, from its typename. */
+export function tableSeed(typename: string): number {
+  return addressHash(0x5bd1e995, typename);
+}
+
+/** The finalizer of MurmurHash3: every input bit affects every output bit. */
+function mix(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+class Layer {
+  readonly capacity: number;
+  readonly blocks: number;
+  readonly words: Uint32Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.blocks = Math.ceil((capacity * BITS_PER_ADDRESS) / BITS_PER_BLOCK);
+    this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
+  }
+}
+
+/** Addresses that may be in the database; see the file's comment. */
+export class AddressFilter {
+  private readonly layers: Layer[] = [new Layer(FIRST_CAPACITY)];
+
+  /** Bytes the filter takes. */
+  get bytes(): number {
+    let bytes = 0;
+    for (const layer of this.layers) bytes += layer.words.byteLength;
+    return bytes;
+  }
+
+  /** Adds an address by its {@link addressHash}. */
+  add(hash: number): void {
+    let layer = this.layers[this.layers.length - 1] as Layer;
+    if (this.has(layer, hash)) return;
+    if (layer.count >= layer.capacity) {
+      layer = new Layer(layer.capacity * 2);
+      this.layers.push(layer);
+    }
+    const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
+    const second = mix(hash ^ 0x9e3779b9);
+    const step = (second >>> 9) | 1;
+    for (let i = 0, bit = second; i < PROBES; i++, bit += step) {
+      const position = bit & (BITS_PER_BLOCK - 1);
+      const word = base + (position >>> 5);
+      layer.words[word] = (layer.words[word] as number) | (1 << (position & 31));
+    }
+    layer.count++;
+  }
+
+  /** False when the address was never added; true when it may have been. */
+  mayContain(hash: number): boolean {
+    for (const layer of this.layers) if (this.has(layer, hash)) return true;
+    return false;
+  }
+
+  private has(layer: Layer, hash: number): boolean {
+    const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
+    const second = mix(hash ^ 0x9e3779b9);
+    const step = (second >>> 9) | 1;
+    for (let i = 0, bit = second; i < PROBES; i++, bit += step) {
+      const position = bit & (BITS_PER_BLOCK - 1);
+      if (((layer.words[base + (position >>> 5)] as number) & (1 << (position & 31))) === 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
