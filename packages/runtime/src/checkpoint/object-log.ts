@@ -44,6 +44,10 @@ const KIND_TOMBSTONE = 2;
 /** Length, kind and name length. */
 const ENTRY_HEAD_BYTES = 4 + 1 + 2;
 const ENTRY_CRC_BYTES = 4;
+/** Bytes of recently written objects kept in memory for reads. */
+const RECENT_BYTES = 8 * 1024 * 1024;
+/** Objects larger than this are not kept. */
+const RECENT_OBJECT_BYTES = 1024 * 1024;
 
 /** Options of {@link ObjectLog.open}. */
 export interface ObjectLogOptions {
@@ -154,6 +158,12 @@ export class ObjectLog {
   private readonly disposals = new Set<Promise<void>>();
   private directoryDurable = false;
   private closed = false;
+  /**
+   * Copies of the objects written last, up to {@link RECENT_BYTES}, oldest first: the files a
+   * merge reads back are mostly ones written moments before, and are then read from here.
+   */
+  private readonly recent = new Map<string, { readonly seq: number; readonly bytes: Uint8Array }>();
+  private recentBytes = 0;
 
   private constructor(directory: string, options: ObjectLogOptions, nextSegmentId: number) {
     this.directory = directory;
@@ -211,6 +221,11 @@ export class ObjectLog {
   ): Promise<Uint8Array | undefined> {
     const location = this.index.get(name);
     if (location === undefined) return undefined;
+    const kept = this.recent.get(name);
+    if (kept !== undefined && kept.seq === location.seq) {
+      const start = range?.offset ?? 0;
+      return kept.bytes.slice(start, start + (range?.length ?? location.length));
+    }
     const segment = location.segment;
     const offset = location.offset + (range?.offset ?? 0);
     const length = range?.length ?? location.length;
@@ -312,7 +327,10 @@ export class ObjectLog {
           throw error;
         }
         segment.size = end;
-        for (const { append, offset } of placed) this.apply(append, segment, offset);
+        for (const { append, offset } of placed) {
+          this.apply(append, segment, offset);
+          if (append.kind === KIND_OBJECT) this.remember(append);
+        }
         for (const append of batch) append.resolve();
       } catch (error) {
         for (const append of batch) {
@@ -407,7 +425,31 @@ export class ObjectLog {
     segment.liveBytes += append.bodyBytes;
   }
 
+  /** Keeps a copy of a small object just written, if it is current (see {@link recent}). */
+  private remember(append: Append): void {
+    if (append.bodyBytes > RECENT_OBJECT_BYTES || this.index.get(append.name)?.seq !== append.seq)
+      return;
+    const bytes = new Uint8Array(append.bodyBytes);
+    let at = 0;
+    for (const chunk of append.body) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    this.recent.set(append.name, { seq: append.seq, bytes });
+    this.recentBytes += bytes.length;
+    for (const [name, kept] of this.recent) {
+      if (this.recentBytes <= RECENT_BYTES) break;
+      this.recent.delete(name);
+      this.recentBytes -= kept.bytes.length;
+    }
+  }
+
   private forget(name: string, location: Location): void {
+    const kept = this.recent.get(name);
+    if (kept !== undefined) {
+      this.recent.delete(name);
+      this.recentBytes -= kept.bytes.length;
+    }
     this.index.delete(name);
     location.segment.names.delete(name);
     location.segment.liveBytes -= location.length;

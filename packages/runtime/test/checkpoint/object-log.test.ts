@@ -134,6 +134,32 @@ describe("object log", () => {
     await second.close();
   });
 
+  it("reads objects written last from memory, and older ones from their segment", async () => {
+    const directory = await tempDir();
+    const storage = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
+    await storage.write("x/recent", [patternBytes(300, 1), patternBytes(700, 2)]);
+    const expected = new Uint8Array([...patternBytes(300, 1), ...patternBytes(700, 2)]);
+    // Zero the segment behind the log's back: only what is read from the file changes.
+    const segment = join(directory, LOG_DIRECTORY, (await segmentsOf(directory))[0] as string);
+    await writeFile(segment, new Uint8Array((await stat(segment)).size));
+    assert.deepEqual(await storage.read("x/recent"), expected);
+    assert.deepEqual(
+      await storage.read("x/recent", { offset: 250, length: 100 }),
+      expected.subarray(250, 350),
+    );
+    const copy = await storage.read("x/recent");
+    copy.fill(9);
+    assert.deepEqual(await storage.read("x/recent"), expected, "readers get copies");
+    // Objects written since push it out of memory (8 MiB): it is then read from the file.
+    for (let i = 0; i < 9; i++) await storage.write(`x/big-${i}`, [patternBytes(1024 * 1024, i)]);
+    assert.deepEqual(await storage.read("x/recent"), new Uint8Array(1000));
+    await storage.write("x/recent", [patternBytes(10, 3)]);
+    assert.deepEqual(await storage.read("x/recent"), patternBytes(10, 3), "replaced");
+    await storage.delete("x/recent");
+    await assert.rejects(storage.read("x/recent"));
+    await storage.close();
+  });
+
   it("gives writes made at the same time one append: they land in one segment together", async () => {
     const directory = await tempDir();
     const storage = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
