@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { describeMachine } from "./machine.js";
 import type { ScenarioResult } from "./result.js";
 import { ratioLines } from "./ratios.js";
-import { formatValue, parseReport } from "./result.js";
+import { formatValue, medianResult, parseReport } from "./result.js";
 
 interface ScenarioDefinition {
   readonly name: string;
@@ -24,6 +24,13 @@ interface ScenarioDefinition {
   readonly baseline: string;
   /** Options of the scenario's Node.js process, before the script (e.g. a heap limit). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Runs this many times, alternating with its baseline, and reports the median of each figure
+   * for both: on a shared machine one pair's spread can exceed the difference it measures.
+   */
+  readonly alternations?: number;
+  /** The figure whose value in every run the notes list, when alternating. */
+  readonly mainFigure?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +72,8 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     description:
       "counter over 10,000 addresses, default backlog bound, checkpoints every 1 s to a local directory",
     baseline: "embedded-counter",
+    alternations: 3,
+    mainFigure: "deliveries",
   },
   {
     name: "embedded-ring",
@@ -201,6 +210,21 @@ function runScenario(definition: ScenarioDefinition, long: boolean): Promise<Sce
   });
 }
 
+function printResult(name: string, result: ScenarioResult): void {
+  for (const figure of result.figures) {
+    console.log(
+      `${name.padEnd(32)} ${figure.name.padEnd(22)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`,
+    );
+  }
+  for (const note of result.notes) console.log(`${"".padEnd(32)} (${note})`);
+  const other = result.figures.find((f) => f.name === OTHER_CPU_FIGURE);
+  if (other !== undefined && other.value > NOISY_OTHER_CPU_CORES) {
+    console.log(
+      `${"".padEnd(32)} (warning: other processes used ${formatValue(other.value)} cores meanwhile; these figures are noise)`,
+    );
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   if (argv.includes("--help")) {
     console.log("usage: npm run bench -- [scenario-prefix...] [--long]\n\nscenarios:");
@@ -225,20 +249,28 @@ async function main(argv: readonly string[]): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const definition of selected) {
     process.stderr.write(`running ${definition.name}: ${definition.description}\n`);
-    const result = await runScenario(definition, long);
+    let result = await runScenario(definition, long);
+    const baseline = SCENARIOS.find((s) => s.name === definition.baseline);
+    const baseIndex = results.findIndex((r) => r.scenario === definition.baseline);
+    const rounds = definition.alternations ?? 1;
+    if (rounds > 1 && baseline !== undefined && baseIndex !== -1) {
+      const shown = definition.mainFigure ?? result.figures[0]?.name ?? "";
+      const baseRuns = [results[baseIndex] as ScenarioResult];
+      const runs = [result];
+      for (let round = 2; round <= rounds; round++) {
+        process.stderr.write(
+          `running ${baseline.name} and ${definition.name} again (${round} of ${rounds})\n`,
+        );
+        baseRuns.push(await runScenario(baseline, long));
+        runs.push(await runScenario(definition, long));
+      }
+      const median = medianResult(baseRuns, shown, `alternating with ${definition.name}`);
+      results[baseIndex] = median;
+      printResult(baseline.name, median);
+      result = medianResult(runs, shown, `alternating with ${baseline.name}`);
+    }
     results.push(result);
-    for (const figure of result.figures) {
-      console.log(
-        `${definition.name.padEnd(32)} ${figure.name.padEnd(22)} ${formatValue(figure.value).padStart(14)} ${figure.unit}`,
-      );
-    }
-    for (const note of result.notes) console.log(`${"".padEnd(32)} (${note})`);
-    const other = result.figures.find((f) => f.name === OTHER_CPU_FIGURE);
-    if (other !== undefined && other.value > NOISY_OTHER_CPU_CORES) {
-      console.log(
-        `${"".padEnd(32)} (warning: other processes used ${formatValue(other.value)} cores meanwhile; these figures are noise)`,
-      );
-    }
+    printResult(definition.name, result);
   }
   const lines = ratioLines(results);
   if (lines.length > 0) {

@@ -36,3 +36,33 @@ export function formatValue(value: number): string {
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
   return Number(value.toPrecision(3)).toString();
 }
+
+/**
+ * One result from several runs of a scenario: each figure's median (the middle run, or the mean of
+ * the middle two), the first run's notes, and a note with every run's values of `shown`.
+ */
+export function medianResult(
+  runs: readonly ScenarioResult[],
+  shown: string,
+  how: string,
+): ScenarioResult {
+  const first = runs[0];
+  if (first === undefined) throw new Error("no runs to take the median of");
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  };
+  const valuesOf = (name: string): number[] =>
+    runs.flatMap((run) => run.figures.filter((f) => f.name === name).map((f) => f.value));
+  return {
+    scenario: first.scenario,
+    figures: first.figures.map((f) => ({ ...f, value: median(valuesOf(f.name)) })),
+    notes: [
+      ...first.notes,
+      `median of ${runs.length} runs ${how}; ${shown} per run: ${valuesOf(shown).map(formatValue).join(", ")}`,
+    ],
+  };
+}
