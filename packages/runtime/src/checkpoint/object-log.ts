@@ -223,6 +223,9 @@ export class ObjectLog {
     if (location === undefined) return undefined;
     const kept = this.recent.get(name);
     if (kept !== undefined && kept.seq === location.seq) {
+      // Still one turn of the event loop, as a file read takes: a caller reading in a loop
+      // until some I/O happens must not starve it.
+      await new Promise((resolve) => setImmediate(resolve));
       const start = range?.offset ?? 0;
       return kept.bytes.slice(start, start + (range?.length ?? location.length));
     }
