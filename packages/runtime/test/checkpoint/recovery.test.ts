@@ -6,13 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TypedValue, addressOf, intType, stringType } from "@statefun-ts/protocol";
+import { StatefunError, TypedValue, addressOf, intType, stringType } from "@statefun-ts/protocol";
 import {
   createStatefulFunctions,
   egressMessageBuilder,
   messageBuilder,
   playgroundEgressMessage,
 } from "@statefun-ts/sdk";
+import type { Egress } from "../../src/index.js";
 import { createPlaygroundEgress } from "../../src/index.js";
 import { SEQUENCE_HEADER } from "../../src/io/playground/egress.js";
 import { readState, memoryEgress, waitFor } from "../core/helpers.js";
@@ -296,6 +297,7 @@ test("the playground egress serves a record read after the last checkpoint again
 async function startWithPlayground(
   directory: string,
   egress = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] }),
+  others: readonly Egress[] = [],
 ) {
   const functions = createStatefulFunctions().bind({
     typename: "test/emitter",
@@ -303,7 +305,7 @@ async function startWithPlayground(
       ctx.sendEgress(playgroundEgressMessage({ topic: "out", payload: message.asString() }));
     },
   });
-  const started = await startRuntime(directory, functions, { egresses: [egress] });
+  const started = await startRuntime(directory, functions, { egresses: [egress, ...others] });
   const read = async (): Promise<[string | null, string]> => {
     const response = await fetch(`http://127.0.0.1:${egress.address().port}/out`);
     return [response.headers.get(SEQUENCE_HEADER), await response.text()];
@@ -374,4 +376,43 @@ test("a playground egress queue held in a checkpoint's component state (the earl
   await third.runtime.whenDurable();
   assert.deepEqual(await third.read(), ["4", "r4"], "numbering goes on");
   await third.runtime.stop();
+});
+
+/** A sink whose checkpointed state is `"ok"` or `"bad"`; it refuses to restore `"bad"`. */
+function fragileSink() {
+  let state = "ok";
+  return Object.assign(memoryEgress("test/fragile"), {
+    spoil() {
+      state = "bad";
+    },
+    captureState() {
+      const captured = state;
+      return () => new TextEncoder().encode(captured);
+    },
+    restoreState(bytes: Uint8Array) {
+      if (new TextDecoder().decode(bytes) === "bad") {
+        throw new StatefunError("corrupt-data", "the fragile sink refuses its state");
+      }
+    },
+  });
+}
+
+test("when recovery falls back to an older checkpoint, the playground egress holds that checkpoint's queue", async () => {
+  const directory = await checkpointDirectory();
+  const fragile = fragileSink();
+  const first = await startWithPlayground(directory, undefined, [fragile]);
+  await first.emit(["r1"]);
+  await first.runtime.whenDurable(); // releases r1 into the queue
+  await first.runtime.whenDurable(); // holds it in the store: the checkpoint recovery ends at
+  fragile.spoil();
+  await first.emit(["r2"]);
+  await first.runtime.whenDurable();
+  await first.runtime.whenDurable(); // holds r2 too, but cannot be restored
+  await first.crash();
+
+  // The egress restores before the fragile sink refuses, in every checkpoint tried.
+  const second = await startWithPlayground(directory, undefined, [fragileSink()]);
+  assert.deepEqual(await second.read(), ["1", "r1"]);
+  assert.deepEqual(await second.read(), [null, ""], "r2 came after the checkpoint restored");
+  await second.runtime.stop();
 });

@@ -223,15 +223,9 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
    * delivered since the previous one, not the whole queue.
    */
   function loadStore(target: ComponentStore): void {
+    // Every topic is restored, empty when the store holds nothing of it.
     const stored = new Map<string, { next: number; records: TopicRecord[] }>();
-    const topicOf = (topic: string) => {
-      let found = stored.get(topic);
-      if (found === undefined) {
-        found = { next: 1, records: [] };
-        stored.set(topic, found);
-      }
-      return found;
-    };
+    for (const topic of queues.keys()) stored.set(topic, { next: 1, records: [] });
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const dropped: string[] = [];
     for (const [key, value] of target.entries()) {
@@ -246,7 +240,7 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
         dropped.push(key);
         continue;
       }
-      const topic = topicOf(entry.topic);
+      const topic = stored.get(entry.topic) as { next: number; records: TopicRecord[] };
       const text = decoder.decode(value);
       if (entry.seq === undefined) topic.next = Number(text);
       else topic.records.push({ seq: entry.seq, payload: text });
@@ -410,6 +404,8 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       return () => new TextEncoder().encode(encodeQueues(snapshot));
     },
     restoreState(bytes: Uint8Array) {
+      // Once per restore attempt: recovery may fall back to an older checkpoint and restore again.
+      loaded = false;
       ensureLoaded();
       for (const [topic, snapshot] of decodeQueues(bytes)) {
         restoreTopic(topic, snapshot, "the checkpoint");
