@@ -77,7 +77,10 @@ function parseStoreKey(key: string): { topic: string; seq: number | undefined } 
   return Number.isSafeInteger(seq) && seq > 0 ? { topic: key.slice(7, at), seq } : undefined;
 }
 
-/** Component state of the queues without a store: `{"<topic>": {"next": n, "records": [[seq, payload], ...]}}`. */
+/**
+ * Component state of the queues without a store:
+ * `{"<topic>": {"next": n, "records": [[seq, payload], ...]}}`.
+ */
 function encodeQueues(snapshot: readonly (readonly [string, TopicSnapshot])[]): string {
   const json: Record<string, { next: number; records: [number, string][] }> = {};
   for (const [topic, { next, records }] of snapshot) {
@@ -159,12 +162,13 @@ interface LongPoll {
  * not be written (the reader went away first) goes back into its queue in sequence order.
  *
  * Without checkpointing, queues live in memory only: records not read when the egress stops are
- * lost (logged). With checkpointing, every record not delivered yet, and the topic's next sequence
- * number, is kept in the egress's store (`StatefulComponent.useStore`): a checkpoint carries the records
- * offered and delivered since the previous one, and a crash loses no record. Delivery is then at least
- * once: a record read after the last completed checkpoint is served again after a crash, with the
- * same sequence number and payload, so a reader that remembers the sequence numbers it has
- * processed skips it. A record never gets another record's number, nor a repeat another number.
+ * lost (logged). With checkpointing, every record not delivered yet, and the topic's next
+ * sequence number, is kept in the egress's store (`StatefulComponent.useStore`): a checkpoint
+ * carries the records offered and delivered since the previous one, and a crash loses no record.
+ * Delivery is then at least once: a record read after the last completed checkpoint is served
+ * again after a crash, with the same sequence number and payload, so a reader that remembers the
+ * sequence numbers it has processed skips it. A record never gets another record's number, nor a
+ * repeat another number.
  * Waiting polls are answered 503 on stop.
  *
  * @throws StatefunError `invalid-config` for invalid options.
