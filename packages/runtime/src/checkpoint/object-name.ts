@@ -10,12 +10,10 @@ export const MAX_OBJECT_NAME_BYTES = 512;
 /** Longest segment (the text between two `/`) of an object name, in UTF-8 bytes. */
 export const MAX_OBJECT_NAME_SEGMENT_BYTES = 200;
 
-const encoder = new TextEncoder();
-
 /** Why `name` is not a valid object name, or undefined when it is. */
 function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
-  if (encoder.encode(name).length > MAX_OBJECT_NAME_BYTES) {
+  if (Buffer.byteLength(name, "utf8") > MAX_OBJECT_NAME_BYTES) {
     return `it is longer than ${MAX_OBJECT_NAME_BYTES} UTF-8 bytes`;
   }
   // eslint-disable-next-line no-control-regex
@@ -23,7 +21,7 @@ function nameProblem(name: string): string | undefined {
   for (const segment of name.split("/")) {
     if (segment.length === 0) return "it has an empty segment (a leading, trailing or double `/`)";
     if (segment.startsWith(".")) return `its segment ${JSON.stringify(segment)} starts with "."`;
-    if (encoder.encode(segment).length > MAX_OBJECT_NAME_SEGMENT_BYTES) {
+    if (Buffer.byteLength(segment, "utf8") > MAX_OBJECT_NAME_SEGMENT_BYTES) {
       return `a segment is longer than ${MAX_OBJECT_NAME_SEGMENT_BYTES} UTF-8 bytes`;
     }
   }
