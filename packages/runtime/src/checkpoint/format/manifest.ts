@@ -119,16 +119,31 @@ export function serializeManifest(
     full: manifest.full,
     chain: manifest.chain,
     info: manifest.info,
-    sections: sections.map((section) => ({
-      kind: section.kind,
-      ...(section.keyGroup === undefined ? {} : { keyGroup: section.keyGroup }),
-      ...(section.component === undefined ? {} : { component: section.component }),
-      offset: section.offset,
-      length: section.length,
-      records: section.records,
-    })),
+    sections: sections.map(sectionJson),
   };
-  return new TextEncoder().encode(JSON.stringify(json));
+  return textEncoder.encode(JSON.stringify(json));
+}
+
+const textEncoder = new TextEncoder();
+
+/** A section's index entry as JSON, keys in this order (a section has a key group, a component or neither). */
+function sectionJson({
+  kind,
+  keyGroup,
+  component,
+  offset,
+  length,
+  records,
+}: CheckpointSectionInfo) {
+  // One object literal per shape: spreading optional keys in took a slow generic path.
+  if (keyGroup !== undefined && component === undefined) {
+    return { kind, keyGroup, offset, length, records };
+  }
+  if (keyGroup === undefined && component !== undefined) {
+    return { kind, component, offset, length, records };
+  }
+  if (keyGroup === undefined) return { kind, offset, length, records };
+  return { kind, keyGroup, component, offset, length, records };
 }
 
 /**
