@@ -161,10 +161,10 @@ export function checkSections(
   const sections: CheckpointSectionInfo[] = [];
   const seen = new Set<string>();
   let next = firstOffset;
+  const kinds = Object.keys(SECTION_KIND_CODES) as SectionKind[];
   for (const [i, entry] of (value as unknown[]).entries()) {
     const field = `sections[${i}]`;
     if (!isRecord(entry)) fail(`${field}: expected an object, found ${found(entry)}`);
-    const kinds = Object.keys(SECTION_KIND_CODES) as SectionKind[];
     const kind = oneOf(entry["kind"], kinds, `${field}.kind`, fail);
     let keyGroup: number | undefined;
     if (isKeyGroupKind(kind)) {
@@ -194,7 +194,8 @@ export function checkSections(
         `${field}: bytes ${offset}..${offset + length} extend past the sections' end ${endOffset}`,
       );
     }
-    const key = JSON.stringify([kind, keyGroup ?? null, component ?? null]);
+    // Unambiguous: the kind says which one of key group and component a section has.
+    const key = `${kind}\u0000${keyGroup ?? ""}\u0000${component ?? ""}`;
     if (seen.has(key)) fail(`${field}: a second ${kind} section for the same owner`);
     seen.add(key);
     next = offset + length;
