@@ -53,6 +53,30 @@ class Layer {
   }
 }
 
+/**
+ * Whether every bit of `hash` was set in its block of `layer`; with `set`, also sets them. Adding
+ * and looking up walk the same bits.
+ */
+function probe(layer: Layer, hash: number, set: boolean): boolean {
+  const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
+  const second = mix(hash ^ 0x9e3779b9);
+  const step = (second >>> 9) | 1;
+  const words = layer.words;
+  let all = true;
+  for (let i = 0, bit = second; i < PROBES; i++, bit += step) {
+    const position = bit & (BITS_PER_BLOCK - 1);
+    const word = base + (position >>> 5);
+    const mask = 1 << (position & 31);
+    const bits = words[word] as number;
+    if ((bits & mask) === 0) {
+      if (!set) return false;
+      all = false;
+      words[word] = bits | mask;
+    }
+  }
+  return all;
+}
+
 /** Addresses that may be in the database; see the file's comment. */
 export class AddressFilter {
   private readonly layers: Layer[] = [new Layer(FIRST_CAPACITY)];
@@ -67,38 +91,17 @@ export class AddressFilter {
   /** Adds an address by its {@link addressHash}. */
   add(hash: number): void {
     let layer = this.layers[this.layers.length - 1] as Layer;
-    if (this.has(layer, hash)) return;
     if (layer.count >= layer.capacity) {
+      if (probe(layer, hash, false)) return;
       layer = new Layer(layer.capacity * 2);
       this.layers.push(layer);
     }
-    const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
-    const second = mix(hash ^ 0x9e3779b9);
-    const step = (second >>> 9) | 1;
-    for (let i = 0, bit = second; i < PROBES; i++, bit += step) {
-      const position = bit & (BITS_PER_BLOCK - 1);
-      const word = base + (position >>> 5);
-      layer.words[word] = (layer.words[word] as number) | (1 << (position & 31));
-    }
-    layer.count++;
+    if (!probe(layer, hash, true)) layer.count++;
   }
 
   /** False when the address was never added; true when it may have been. */
   mayContain(hash: number): boolean {
-    for (const layer of this.layers) if (this.has(layer, hash)) return true;
+    for (const layer of this.layers) if (probe(layer, hash, false)) return true;
     return false;
-  }
-
-  private has(layer: Layer, hash: number): boolean {
-    const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
-    const second = mix(hash ^ 0x9e3779b9);
-    const step = (second >>> 9) | 1;
-    for (let i = 0, bit = second; i < PROBES; i++, bit += step) {
-      const position = bit & (BITS_PER_BLOCK - 1);
-      if (((layer.words[base + (position >>> 5)] as number) & (1 << (position & 31))) === 0) {
-        return false;
-      }
-    }
-    return true;
   }
 }
