@@ -230,7 +230,10 @@ const componentCodec: RecordCodec<Uint8Array> = {
   },
 };
 
-/** The record encoder of every section kind but pending messages. */
+/**
+ * The record encoder of every section kind but state and pending messages, which the payload
+ * writers write (`state-payload.ts`, `message-payload.ts`).
+ */
 export const RECORD_ENCODERS: {
   readonly [K in WriterSectionKind]: RecordEncoder<SectionRecords[K]>;
 } = {
