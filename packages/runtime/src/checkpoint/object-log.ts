@@ -34,6 +34,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { errorCode, readAt, syncDirectory, writeAll } from "./local-files.js";
+import { RecentObjects } from "./recent-objects.js";
 
 /** The directory of the segments, under the storage's root (hidden from listings by its `.`). */
 export const LOG_DIRECTORY = ".log";
@@ -44,10 +45,6 @@ const KIND_TOMBSTONE = 2;
 /** Length, kind and name length. */
 const ENTRY_HEAD_BYTES = 4 + 1 + 2;
 const ENTRY_CRC_BYTES = 4;
-/** Bytes of recently written objects kept in memory for reads. */
-const RECENT_BYTES = 8 * 1024 * 1024;
-/** Objects larger than this are not kept. */
-const RECENT_OBJECT_BYTES = 1024 * 1024;
 
 /** Options of {@link ObjectLog.open}. */
 export interface ObjectLogOptions {
@@ -158,12 +155,8 @@ export class ObjectLog {
   private readonly disposals = new Set<Promise<void>>();
   private directoryDurable = false;
   private closed = false;
-  /**
-   * Copies of the objects written last, up to {@link RECENT_BYTES}, oldest first: the files a
-   * merge reads back are mostly ones written moments before, and are then read from here.
-   */
-  private readonly recent = new Map<string, { readonly seq: number; readonly bytes: Uint8Array }>();
-  private recentBytes = 0;
+  /** Copies of the objects written last, read instead of their segment. */
+  private readonly recent = new RecentObjects();
 
   private constructor(directory: string, options: ObjectLogOptions, nextSegmentId: number) {
     this.directory = directory;
@@ -221,17 +214,16 @@ export class ObjectLog {
   ): Promise<Uint8Array | undefined> {
     const location = this.index.get(name);
     if (location === undefined) return undefined;
-    const kept = this.recent.get(name);
-    if (kept !== undefined && kept.seq === location.seq) {
+    const length = range?.length ?? location.length;
+    const kept = this.recent.read(name, location.seq, range?.offset ?? 0, length);
+    if (kept !== undefined) {
       // Still one turn of the event loop, as a file read takes: a caller reading in a loop
       // until some I/O happens must not starve it.
       await new Promise((resolve) => setImmediate(resolve));
-      const start = range?.offset ?? 0;
-      return kept.bytes.slice(start, start + (range?.length ?? location.length));
+      return kept;
     }
     const segment = location.segment;
     const offset = location.offset + (range?.offset ?? 0);
-    const length = range?.length ?? location.length;
     segment.readers++;
     try {
       return await readAt(await this.handleOf(segment), offset, length);
@@ -332,7 +324,10 @@ export class ObjectLog {
         segment.size = end;
         for (const { append, offset } of placed) {
           this.apply(append, segment, offset);
-          if (append.kind === KIND_OBJECT) this.remember(append);
+          // Kept when it became current (not dead on arrival).
+          if (append.kind === KIND_OBJECT && this.index.get(append.name)?.seq === append.seq) {
+            this.recent.keep(append.name, append.seq, append.body, append.bodyBytes);
+          }
         }
         for (const append of batch) append.resolve();
       } catch (error) {
@@ -428,31 +423,8 @@ export class ObjectLog {
     segment.liveBytes += append.bodyBytes;
   }
 
-  /** Keeps a copy of a small object just written, if it is current (see {@link recent}). */
-  private remember(append: Append): void {
-    if (append.bodyBytes > RECENT_OBJECT_BYTES || this.index.get(append.name)?.seq !== append.seq)
-      return;
-    const bytes = new Uint8Array(append.bodyBytes);
-    let at = 0;
-    for (const chunk of append.body) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    this.recent.set(append.name, { seq: append.seq, bytes });
-    this.recentBytes += bytes.length;
-    for (const [name, kept] of this.recent) {
-      if (this.recentBytes <= RECENT_BYTES) break;
-      this.recent.delete(name);
-      this.recentBytes -= kept.bytes.length;
-    }
-  }
-
   private forget(name: string, location: Location): void {
-    const kept = this.recent.get(name);
-    if (kept !== undefined) {
-      this.recent.delete(name);
-      this.recentBytes -= kept.bytes.length;
-    }
+    this.recent.forget(name);
     this.index.delete(name);
     location.segment.names.delete(name);
     location.segment.liveBytes -= location.length;
