@@ -6,8 +6,6 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /** The `statefun` executable script. */
@@ -60,18 +58,6 @@ function spawnNode(args: readonly string[], stdinPipe = false): ChildProcess {
 /** SIGKILLs every child spawned here that is still running. Synchronous; safe in "exit". */
 export function killAll(): void {
   for (const child of alive) child.kill("SIGKILL");
-}
-
-/** A free TCP port on all interfaces (bound once and released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "0.0.0.0", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The last lines a process wrote, across incarnations, each prefixed with its incarnation. */

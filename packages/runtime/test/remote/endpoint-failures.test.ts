@@ -6,11 +6,10 @@
  */
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { readState, waitFor } from "../core/helpers.js";
+import { freePort } from "../free-port.js";
 import type { FunctionServer } from "./harness.js";
 import { endpointYaml, official, remoteRuntime, serve } from "./harness.js";
 
@@ -62,14 +61,6 @@ async function switchableCounter(port = 0): Promise<FunctionServer & { mode: Mod
 }
 
 const TRANSPORT = "    call: 300ms\n    connect: 200ms";
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function exercise(mode: Mode, cause: RegExp): Promise<void> {
   const server = await switchableCounter();
