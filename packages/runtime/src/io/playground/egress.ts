@@ -296,7 +296,10 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
       const socket = res.socket;
       if (res.writableEnded || res.destroyed || socket === null || socket.destroyed) return false;
       finish();
-      hand(res, queue, record);
+      // Records are handed out as a checkpoint completes, in the same step that resolves the
+      // acknowledgements it made durable. Each answer is a socket write; written on the next turn,
+      // they go out after those acknowledgements instead of ahead of them.
+      setImmediate(() => hand(res, queue, record));
       return true;
     };
     const onClose = (): void => {
