@@ -297,7 +297,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         if (coordinator !== undefined) {
           backend.trackChanges();
           for (const component of [...sinks, ...sources]) {
-            component.useStore?.(createComponentStore(backend, component.id, clock));
+            component.useStore?.(createComponentStore(backend, component.id, clock), logger);
           }
         }
         await recover();

@@ -10,6 +10,7 @@ import type { PendingDelayedMessage } from "../core/delayed-messages.js";
 import type { EgressRouter, HeldRecord } from "../core/egress.js";
 import type { StateBackend, StateChangeCapture } from "../state/backend.js";
 import type { ComponentStore } from "../io/component-store.js";
+import type { Logger } from "../observability/logger.js";
 import type {
   CheckpointAddress,
   ComponentState,
@@ -34,9 +35,10 @@ export interface StatefulComponent {
    * Hands the component durable keyed state of its own, checkpointed incrementally with function
    * state: state that can grow large belongs there rather than in {@link captureState}, which
    * every checkpoint writes whole. Called once, before recovery; the store's restored content
-   * can be read from the first call of {@link restoreState} or of any other method on.
+   * can be read from the first call of {@link restoreState} or of any other method on. `logger`
+   * is the runtime's, for what the component reports while it restores, before it starts.
    */
-  useStore?(store: ComponentStore): void;
+  useStore?(store: ComponentStore, logger: Logger): void;
 }
 
 /** True when a component takes part in checkpoints. */

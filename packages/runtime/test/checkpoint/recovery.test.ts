@@ -18,6 +18,8 @@ import { createPlaygroundEgress } from "../../src/index.js";
 import { SEQUENCE_HEADER } from "../../src/io/playground/egress.js";
 import { readState, memoryEgress, waitFor } from "../core/helpers.js";
 import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
+import { captureLogger } from "../observability/fixture.js";
+import type { LogLine } from "../observability/fixture.js";
 
 function counters() {
   return createStatefulFunctions().bind({
@@ -415,4 +417,32 @@ test("when recovery falls back to an older checkpoint, the playground egress hol
   assert.deepEqual(await second.read(), ["1", "r1"]);
   assert.deepEqual(await second.read(), [null, ""], "r2 came after the checkpoint restored");
   await second.runtime.stop();
+});
+
+test("what the playground egress reports while it restores goes to the runtime's logger", async () => {
+  const directory = await checkpointDirectory();
+  const functions = createStatefulFunctions().bind({
+    typename: "test/emitter",
+    fn(ctx, message) {
+      ctx.sendEgress(playgroundEgressMessage({ topic: "gone", payload: message.asString() }));
+    },
+  });
+  const both = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out", "gone"] });
+  const first = await startRuntime(directory, functions, { egresses: [both] });
+  await first.runtime.submit(addressOf("test/emitter", "e"), TypedValue.of(stringType, "r1"));
+  await first.runtime.whenIdle();
+  await first.runtime.whenDurable(); // releases r1 into the queue of `gone`
+  await first.runtime.whenDurable(); // holds it in the store
+  await first.crash();
+
+  const lines: LogLine[] = [];
+  const second = await startRuntime(directory, functions, {
+    egresses: [createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] })],
+    logger: captureLogger(lines),
+  });
+  await second.runtime.stop();
+  const dropped = lines.filter((line) => line.message.includes("no longer configured"));
+  assert.equal(dropped.length, 1, `one warning, in ${JSON.stringify(lines.map((l) => l.message))}`);
+  assert.equal(dropped[0]?.level, "warn");
+  assert.equal(dropped[0]?.fields.egress, "io.statefun.playground/egress");
 });

@@ -399,8 +399,9 @@ export function createPlaygroundEgress(options: PlaygroundEgressOptions): Playgr
         }
       }
     },
-    useStore(target: ComponentStore) {
+    useStore(target: ComponentStore, runtimeLogger: Logger) {
       store = target;
+      logger = runtimeLogger.child({ egress: PLAYGROUND_EGRESS_ID });
     },
     captureState() {
       // Kept in the store, the queues are in the checkpoint's state changes already.
