@@ -8,6 +8,9 @@
  *   doubling backoff; other statuses fail at once.
  * When the budget is spent the call fails; the dispatcher then retries the batch with its own
  * backoff, so a failing endpoint blocks only the addresses it serves and nothing is dropped.
+ *
+ * An attempt's read and connect timeouts are undici's. Those over 1 s run on its coarse timers,
+ * which check every half second: such a timeout fires up to about 0.5 s after it is due.
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync, inflateSync } from "node:zlib";

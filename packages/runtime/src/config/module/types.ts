@@ -59,7 +59,10 @@ export interface OkHttpTransportOptions {
   readonly callTimeoutMs: number;
   /** Connect timeout in ms, at most `callTimeoutMs`. Default 10 s. */
   readonly connectTimeoutMs: number;
-  /** Read timeout in ms, at most `callTimeoutMs`. Default 10 s. */
+  /**
+   * Read timeout in ms, at most `callTimeoutMs`. Default 10 s. Like every timeout over 1 s, it
+   * fires up to about 0.5 s late (the HTTP client's timers check every half second).
+   */
   readonly readTimeoutMs: number;
   /** Write timeout in ms, at most `callTimeoutMs`. Default 10 s. */
   readonly writeTimeoutMs: number;
