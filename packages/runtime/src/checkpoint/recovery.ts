@@ -72,17 +72,15 @@ async function loadState(
   const chain = await Promise.all(file.manifest.chain.map((name) => openCheckpoint(storage, name)));
   let records = 0;
   for (const part of chain) {
-    for (const keyGroup of part.keyGroups()) {
-      // A chain member's own pending messages were superseded by later files: not decoded.
-      const state = await part.readKeyGroupState(keyGroup);
+    // A chain member's own pending messages were superseded by later files: not decoded.
+    for await (const { state } of part.keyGroupsInOrder({ stateOnly: true })) {
       backend.restore(state, { markChanged });
       records += state.length;
       await backend.whenWritten();
     }
   }
   const pending: KeyGroupContent[] = [];
-  for (const keyGroup of file.keyGroups()) {
-    const content = await file.readKeyGroup(keyGroup);
+  for await (const content of file.keyGroupsInOrder()) {
     backend.restore(content.state, { markChanged });
     records += content.state.length;
     await backend.whenWritten();

@@ -194,6 +194,22 @@ test("a manifest that is not JSON, or misses a field, is corrupt; unknown fields
   assert.deepEqual(await decodeCheckpointBytes(extended), await decodeCheckpointBytes(rich));
 });
 
+test("reading key groups in order stops at a damaged section, after the key groups before it", async () => {
+  const file = await open(rich);
+  const last = file.sections.findLast((section) => section.keyGroup !== undefined)!;
+  const damaged = await open(flipByte(rich, last.offset + 20));
+  const before: number[] = [];
+  const error = await corruptError(async () => {
+    for await (const content of damaged.keyGroupsInOrder()) before.push(content.keyGroup);
+  });
+  assert.match(error.message, /CRC mismatch/);
+  assert.equal(error.details["keyGroup"], last.keyGroup);
+  assert.deepEqual(
+    before,
+    file.keyGroups().filter((keyGroup) => keyGroup < (last.keyGroup as number)),
+  );
+});
+
 test("storage failures pass through as they are, not as corrupt data", async () => {
   const storage = createCountingStorage();
   const error = await rejection(() => openCheckpoint(storage, "missing.sfc"));

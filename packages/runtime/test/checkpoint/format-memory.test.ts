@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeCheckpoint, openCheckpoint } from "../../src/checkpoint/format/index.js";
+import { RUN_BYTES } from "../../src/checkpoint/format/decode.js";
 import type { KeyGroupContent, StateRecord } from "../../src/checkpoint/model.js";
 import { createCountingStorage } from "./format-storage.js";
 
@@ -81,4 +82,65 @@ test("300,000 state records are encoded in chunks far smaller than the file", as
   );
   const last = await file.readKeyGroup(KEY_GROUPS - 1);
   assert.deepEqual(last.state, stateOf(KEY_GROUPS - 1));
+
+  // A restore reads the key groups in order, many at a time, in reads of at most RUN_BYTES.
+  storage.resetCounts();
+  let largestRead = 0;
+  const read = storage.read.bind(storage);
+  storage.read = async (name, range) => {
+    const bytes = await read(name, range);
+    largestRead = Math.max(largestRead, bytes.length);
+    return bytes;
+  };
+  let keyGroup = 0;
+  for await (const content of file.keyGroupsInOrder({ stateOnly: true })) {
+    assert.equal(content.keyGroup, keyGroup);
+    assert.deepEqual(content.state, stateOf(keyGroup), `key group ${keyGroup}`);
+    keyGroup++;
+  }
+  assert.equal(keyGroup, KEY_GROUPS);
+  assert.ok(largestRead <= RUN_BYTES, `largest read ${largestRead} bytes`);
+  const least = Math.ceil(total / RUN_BYTES);
+  assert.ok(
+    storage.reads >= least && storage.reads <= 2 * least,
+    `${storage.reads} reads for ${total} bytes (a read per key group would be ${KEY_GROUPS})`,
+  );
+});
+
+test("a key group larger than a read of several is read alone, whole", async () => {
+  const manifest = {
+    formatVersion: 1,
+    id: 1,
+    kind: "checkpoint",
+    createdAtMs: 0,
+    maxKeyGroups: 4,
+    mode: "exactly-once",
+    full: true,
+    chain: [],
+    info: {},
+  } as const;
+  const state = (keyGroup: number, count: number, bytes: number): StateRecord[] =>
+    Array.from({ length: count }, (_, i) => ({
+      functionType: "example/blob",
+      id: `${keyGroup}-${i}`,
+      values: [
+        { name: "v", typename: "t/t", value: new Uint8Array(bytes).fill(i), expiresAtMs: Infinity },
+      ],
+    }));
+  const contents: KeyGroupContent[] = [
+    { keyGroup: 0, state: state(0, 10, 100), messages: [], delayed: [] },
+    { keyGroup: 1, state: state(1, 3, RUN_BYTES / 2), messages: [], delayed: [] },
+    { keyGroup: 3, state: state(3, 10, 100), messages: [], delayed: [] },
+  ];
+  const storage = createCountingStorage();
+  await storage.write(
+    "f.sfc",
+    encodeCheckpoint(manifest, contents, { egress: [], sinks: [], ingresses: [] }),
+  );
+  const file = await openCheckpoint(storage, "f.sfc");
+  storage.resetCounts();
+  const read: KeyGroupContent[] = [];
+  for await (const content of file.keyGroupsInOrder()) read.push(content);
+  assert.deepEqual(read, contents);
+  assert.equal(storage.reads, 3, "key group 1 alone, between the other two");
 });

@@ -65,6 +65,17 @@ test("what is read back from storage is what was written, and encoding is determ
       for (const content of expected) {
         assert.deepEqual(await file.readKeyGroup(content.keyGroup), content);
       }
+      const inOrder: KeyGroupContent[] = [];
+      for await (const content of file.keyGroupsInOrder()) inOrder.push(content);
+      assert.deepEqual(inOrder, expected);
+      const stateOnly: KeyGroupContent[] = [];
+      for await (const content of file.keyGroupsInOrder({ stateOnly: true })) {
+        stateOnly.push(content);
+      }
+      assert.deepEqual(
+        stateOnly,
+        expected.map((content) => ({ ...content, messages: [], delayed: [] })),
+      );
       assert.deepEqual(await file.readGlobal(), input.global);
 
       const again = await encodeCheckpointBytes(input.manifest, input.keyGroups, input.global);
