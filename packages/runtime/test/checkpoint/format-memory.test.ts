@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeCheckpoint, openCheckpoint } from "../../src/checkpoint/format/index.js";
 import { RUN_BYTES } from "../../src/checkpoint/format/decode.js";
-import type { KeyGroupContent, StateRecord } from "../../src/checkpoint/model.js";
+import type {
+  CheckpointManifest,
+  KeyGroupContent,
+  StateRecord,
+} from "../../src/checkpoint/model.js";
 import { createCountingStorage } from "./format-storage.js";
 
 const KEY_GROUPS = 128;
@@ -32,6 +36,21 @@ function stateOf(keyGroup: number): StateRecord[] {
   return state;
 }
 
+/** The manifest of a full checkpoint file with `maxKeyGroups` key groups. */
+function fullManifest(maxKeyGroups: number): CheckpointManifest {
+  return {
+    formatVersion: 1,
+    id: 1,
+    kind: "checkpoint",
+    createdAtMs: 0,
+    maxKeyGroups,
+    mode: "exactly-once",
+    full: true,
+    chain: [],
+    info: {},
+  };
+}
+
 function* keyGroups(): Generator<KeyGroupContent> {
   for (let keyGroup = 0; keyGroup < KEY_GROUPS; keyGroup++) {
     yield { keyGroup, state: stateOf(keyGroup), messages: [], delayed: [] };
@@ -39,17 +58,7 @@ function* keyGroups(): Generator<KeyGroupContent> {
 }
 
 test("300,000 state records are encoded in chunks far smaller than the file", async () => {
-  const manifest = {
-    formatVersion: 1,
-    id: 1,
-    kind: "checkpoint",
-    createdAtMs: 0,
-    maxKeyGroups: KEY_GROUPS,
-    mode: "exactly-once",
-    full: true,
-    chain: [],
-    info: {},
-  } as const;
+  const manifest = fullManifest(KEY_GROUPS);
   let total = 0;
   let largest = 0;
   let chunks = 0;
@@ -108,17 +117,7 @@ test("300,000 state records are encoded in chunks far smaller than the file", as
 });
 
 test("a key group larger than a read of several is read alone, whole", async () => {
-  const manifest = {
-    formatVersion: 1,
-    id: 1,
-    kind: "checkpoint",
-    createdAtMs: 0,
-    maxKeyGroups: 4,
-    mode: "exactly-once",
-    full: true,
-    chain: [],
-    info: {},
-  } as const;
+  const manifest = fullManifest(4);
   const state = (keyGroup: number, count: number, bytes: number): StateRecord[] =>
     Array.from({ length: count }, (_, i) => ({
       functionType: "example/blob",
