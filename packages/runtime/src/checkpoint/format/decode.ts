@@ -279,8 +279,8 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
 /** Consecutive key groups read together, and the bytes that hold their sections. */
 interface KeyGroupRun {
   readonly keyGroups: number[];
-  readonly start: number;
-  readonly end: number;
+  start: number;
+  end: number;
 }
 
 /** Splits `keyGroups` (ascending) into runs of sections spanning about {@link RUN_BYTES}. */
@@ -289,24 +289,23 @@ function keyGroupRuns(
   byKeyGroup: ReadonlyMap<number, readonly CheckpointSectionInfo[]>,
 ): KeyGroupRun[] {
   const runs: KeyGroupRun[] = [];
-  let current: { keyGroups: number[]; start: number; end: number } | undefined;
+  let current: KeyGroupRun | undefined;
   for (const keyGroup of keyGroups) {
     const sections = byKeyGroup.get(keyGroup) ?? [];
+    if (sections.length === 0) continue;
     let start = Infinity;
     let end = 0;
     for (const section of sections) {
       start = Math.min(start, section.offset);
       end = Math.max(end, section.offset + section.length);
     }
-    if (sections.length === 0) continue;
-    const joined =
-      current === undefined
-        ? undefined
-        : { start: Math.min(current.start, start), end: Math.max(current.end, end) };
-    if (current !== undefined && joined !== undefined && joined.end - joined.start <= RUN_BYTES) {
+    if (
+      current !== undefined &&
+      Math.max(current.end, end) - Math.min(current.start, start) <= RUN_BYTES
+    ) {
       current.keyGroups.push(keyGroup);
-      current.start = joined.start;
-      current.end = joined.end;
+      current.start = Math.min(current.start, start);
+      current.end = Math.max(current.end, end);
     } else {
       current = { keyGroups: [keyGroup], start, end };
       runs.push(current);
