@@ -8,6 +8,7 @@
  * SIGTERM stops the runtime with exit code 0. Any other outcome throws a {@link ChaosFailure}
  * that carries what is needed to debug it.
  */
+import { setMaxListeners } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +146,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   };
   const aborter = new AbortController();
   const signal = aborter.signal;
+  // Every request of the run takes this signal, and fetch removes its abort listener only once
+  // the request is garbage collected: thousands pile up between collections, which is no leak.
+  setMaxListeners(0, signal);
   let failure: Error | undefined;
   let rejectFailed: (error: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
