@@ -217,7 +217,7 @@ export class DiskStore {
           if (old !== undefined) this.root.removeSync(key);
         } else {
           this.written.add(hash);
-          this.root.putSync(key, this.encoder.records(record.values));
+          this.root.putSync(key, record.encodedValues ?? this.encoder.records(record.values));
           let first = Infinity;
           for (const value of record.values) first = Math.min(first, value.expiresAtMs);
           if (first !== Infinity) this.expiry.putSync(expiryKey(first, key), EMPTY);

@@ -41,6 +41,12 @@ export interface StateRecord {
   readonly functionType: string;
   readonly id: string;
   readonly values: readonly StateValueRecord[];
+  /**
+   * `values` as a `StateValuesEncoder` encodes them, when the record was decoded for a restore
+   * (`keyGroupsInOrder` with `encodedValues`): a view into the bytes read, which a backend that
+   * stores values encoded keeps as they are instead of encoding them again.
+   */
+  readonly encodedValues?: Uint8Array;
 }
 
 /**

@@ -73,14 +73,15 @@ async function loadState(
   let records = 0;
   for (const part of chain) {
     // A chain member's own pending messages were superseded by later files: not decoded.
-    for await (const { state } of part.keyGroupsInOrder({ stateOnly: true })) {
+    const reading = part.keyGroupsInOrder({ stateOnly: true, encodedValues: true });
+    for await (const { state } of reading) {
       backend.restore(state, { markChanged });
       records += state.length;
       await backend.whenWritten();
     }
   }
   const pending: KeyGroupContent[] = [];
-  for await (const content of file.keyGroupsInOrder()) {
+  for await (const content of file.keyGroupsInOrder({ encodedValues: true })) {
     backend.restore(content.state, { markChanged });
     records += content.state.length;
     await backend.whenWritten();

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import protobuf from "protobufjs/minimal.js";
 import { statefun } from "#gen/checkpoint";
 import { StatePayloadWriter } from "../../src/checkpoint/format/state-payload.js";
+import { StateRecordDecoder } from "../../src/checkpoint/format/state-records.js";
 import type {
   StateRecord,
   StateValueRecord,
@@ -83,6 +84,50 @@ test("state records are written byte for byte as the generated code writes them"
     ),
     { numRuns: 500 },
   );
+});
+
+/** Decodes the length-delimited state records of `payload`. */
+function decodeRecords(payload: Uint8Array, decoder: StateRecordDecoder): StateRecord[] {
+  const reader = protobuf.Reader.create(payload);
+  const records: StateRecord[] = [];
+  while (reader.pos < reader.len) records.push(decoder.decode(reader, reader.uint32()));
+  return records;
+}
+
+test("decoded for a restore, a record carries its values' bytes as one address's values encode", () => {
+  const encoder = new StateValuesEncoder();
+  fc.assert(
+    fc.property(fc.array(stateRecord, { maxLength: 6 }), (records) => {
+      const writer = new StatePayloadWriter(noProblem);
+      writer.addRecords(records);
+      const payload = writer.finish();
+      const kept = decodeRecords(payload, new StateRecordDecoder(true));
+      for (const [i, record] of kept.entries()) {
+        const values = (records[i] as StateRecord).values;
+        assert.deepEqual(
+          record.encodedValues === undefined ? undefined : Buffer.from(record.encodedValues),
+          values.length === 0 ? undefined : Buffer.from(encoder.records(values)),
+        );
+      }
+      // Not asked for, not given.
+      const plain = decodeRecords(payload, new StateRecordDecoder());
+      assert.ok(plain.every((record) => !("encodedValues" in record)));
+    }),
+    { numRuns: 300 },
+  );
+  // A field after the values (not as the writer writes it): the bytes would not be the values'.
+  const value = { name: "v", typename: "t/t", value: new Uint8Array([1, 2]) };
+  const writer = protobuf.Writer.create();
+  writer.fork();
+  writer.uint32(0x1a).fork();
+  pb.StateValue.encode(value, writer);
+  writer.ldelim();
+  writer.uint32(0x0a).string("ns/f");
+  writer.ldelim();
+  const [odd] = decodeRecords(writer.finish(), new StateRecordDecoder(true));
+  assert.equal(odd?.functionType, "ns/f");
+  assert.equal(odd?.values.length, 1);
+  assert.equal(odd?.encodedValues, undefined);
 });
 
 test("one address's values encode on their own, and decode back", () => {

@@ -19,6 +19,7 @@ import { sectionLabel } from "./layout.js";
 import type { SectionKind } from "./layout.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
 import { decodeSection } from "./section-reader.js";
+import type { SectionDecoding } from "./section-reader.js";
 import type { SectionRecords } from "./records.js";
 import { readFooter } from "./footer.js";
 import type { ByteSource } from "./footer.js";
@@ -55,11 +56,15 @@ export interface CheckpointFile {
    * range read (runs of about {@link RUN_BYTES}; a larger key group is read alone), the next read
    * under way while the key groups of the last one are decoded and used. Memory holds two reads'
    * bytes and the key group being used. With `stateOnly`, messages and delayed messages are not
-   * decoded (read as empty).
+   * decoded (read as empty); with `encodedValues`, state records carry their values' bytes as
+   * well (`StateRecord.encodedValues`).
    *
    * @throws StatefunError `corrupt-data` when a section is damaged (from the iteration).
    */
-  keyGroupsInOrder(options?: { readonly stateOnly?: boolean }): AsyncGenerator<KeyGroupContent>;
+  keyGroupsInOrder(options?: {
+    readonly stateOnly?: boolean;
+    readonly encodedValues?: boolean;
+  }): AsyncGenerator<KeyGroupContent>;
   /** Bytes of the file's state sections (the state changes it holds). */
   readonly stateBytes: number;
   /** Reads the global content (egress, sink and ingress state) with a single range read. */
@@ -166,6 +171,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     bytes: Uint8Array,
     start: number,
     selected: readonly CheckpointSectionInfo[],
+    options: SectionDecoding = {},
   ): Map<CheckpointSectionInfo, unknown[]> {
     const decoded = new Map<CheckpointSectionInfo, unknown[]>();
     for (const section of selected) {
@@ -175,7 +181,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
       };
       decoded.set(
         section,
-        decodeSection(bytes.subarray(from, from + section.length), section, fail),
+        decodeSection(bytes.subarray(from, from + section.length), section, fail, options),
       );
     }
     return decoded;
@@ -237,7 +243,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
       const state = sectionsOf(keyGroup).filter((section) => section.kind === "state");
       return recordsOf(await read(state), "state");
     },
-    async *keyGroupsInOrder({ stateOnly = false } = {}) {
+    async *keyGroupsInOrder({ stateOnly = false, encodedValues = false } = {}) {
       const runs = keyGroupRuns(keyGroups, byKeyGroup);
       const readRun = (index: number): Promise<Uint8Array> | undefined => {
         const run = runs[index];
@@ -255,7 +261,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
         for (const keyGroup of run.keyGroups) {
           const own = byKeyGroup.get(keyGroup) ?? [];
           const selected = stateOnly ? own.filter((section) => section.kind === "state") : own;
-          const decoded = decodeSections(bytes, run.start, selected);
+          const decoded = decodeSections(bytes, run.start, selected, { encodedValues });
           yield {
             keyGroup,
             state: recordsOf(decoded, "state"),

@@ -21,6 +21,12 @@ import { StateRecordDecoder } from "./state-records.js";
 /** Reports a problem with a section; never returns. */
 export type SectionProblem = (what: string, cause?: unknown) => never;
 
+/** How records are decoded. */
+export interface SectionDecoding {
+  /** Give state records their `encodedValues` (see `StateRecord`). */
+  readonly encodedValues?: boolean;
+}
+
 function hex32(value: number): string {
   return `0x${value.toString(16).padStart(8, "0")}`;
 }
@@ -31,11 +37,13 @@ function hex32(value: number): string {
  * @param bytes - exactly the section's bytes (`info.length` of them, from `info.offset`).
  * @param info - the section's index entry; the header must say the same.
  * @param fail - called with what is wrong; must throw.
+ * @param options - how records are decoded.
  */
 export function decodeSection<K extends SectionKind>(
   bytes: Uint8Array,
   info: CheckpointSectionInfo & { readonly kind: K },
   fail: SectionProblem,
+  options: SectionDecoding = {},
 ): SectionRecords[K][] {
   if (bytes.length !== info.length || info.length < SECTION_CRC_BYTES) {
     fail(`truncated: read ${bytes.length} of the section's ${info.length} bytes`);
@@ -68,13 +76,14 @@ export function decodeSection<K extends SectionKind>(
   if (header.records !== info.records) {
     fail(`the header counts ${header.records} records, the manifest's index ${info.records}`);
   }
-  return decodeRecords(bytes.subarray(headerBytes, payloadEnd), info, fail);
+  return decodeRecords(bytes.subarray(headerBytes, payloadEnd), info, fail, options);
 }
 
 function decodeRecords<K extends SectionKind>(
   payload: Uint8Array,
   info: CheckpointSectionInfo & { readonly kind: K },
   fail: SectionProblem,
+  options: SectionDecoding,
 ): SectionRecords[K][] {
   const codec = RECORD_DECODERS[info.kind] as RecordDecoder<SectionRecords[K]>;
   const reader = protobuf.Reader.create(payload);
@@ -83,7 +92,8 @@ function decodeRecords<K extends SectionKind>(
   const problem = (what: string, cause?: unknown): never =>
     fail(`undecodable record at index ${index}: ${what}`, cause);
   const context = createDecodeContext(problem);
-  const stateDecoder = info.kind === "state" ? new StateRecordDecoder() : undefined;
+  const stateDecoder =
+    info.kind === "state" ? new StateRecordDecoder(options.encodedValues === true) : undefined;
   for (; index < info.records; index++) {
     if (reader.pos >= reader.len) problem(`the payload ends after ${index} records`);
     try {

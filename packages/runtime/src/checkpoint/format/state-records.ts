@@ -57,6 +57,15 @@ export class StateRecordDecoder {
   private readonly functionTypes = new RepeatedStrings();
   private readonly names = new RepeatedStrings();
   private readonly typenames = new RepeatedStrings();
+  private readonly keepEncodedValues: boolean;
+
+  /**
+   * @param keepEncodedValues - also give each record with values its `encodedValues`: the bytes
+   *   of its `values` fields, when they end the record (as `StatePayloadWriter` writes it).
+   */
+  constructor(keepEncodedValues = false) {
+    this.keepEncodedValues = keepEncodedValues;
+  }
 
   /** Reads one record of `length` bytes at the reader's position. */
   decode(reader: protobuf.Reader, length: number): StateRecord {
@@ -64,9 +73,19 @@ export class StateRecordDecoder {
     let functionType = "";
     let id = "";
     const values: StateValueRecord[] = [];
+    // Where the `values` fields start, while no other field follows the first of them.
+    let valuesAt = -1;
+    let interleaved = false;
     while (reader.pos < end) {
+      const at = reader.pos;
       const tag = reader.uint32();
-      switch (tag >>> 3) {
+      const field = tag >>> 3;
+      if (field === RECORD.values) {
+        if (valuesAt < 0) valuesAt = at;
+      } else if (valuesAt >= 0) {
+        interleaved = true;
+      }
+      switch (field) {
         case RECORD.functionType:
           expectWireType(tag, WIRE_LENGTH_DELIMITED, "function_type");
           functionType = this.functionTypes.read(reader);
@@ -86,6 +105,9 @@ export class StateRecordDecoder {
       }
     }
     if (reader.pos !== end) throw new RangeError("a field runs past the end of its record");
+    if (this.keepEncodedValues && valuesAt >= 0 && !interleaved) {
+      return { functionType, id, values, encodedValues: reader.buf.subarray(valuesAt, end) };
+    }
     return { functionType, id, values };
   }
 
