@@ -253,14 +253,19 @@ test("durable ingress: the acknowledgement comes after a checkpoint; idempotency
   await second.runtime.stop();
 });
 
-test("the playground egress serves a record read after the last checkpoint again after a crash, with its sequence number", async () => {
-  const directory = await checkpointDirectory();
-  const functions = createStatefulFunctions().bind({
+/** The function `test/emitter`, which emits each message it gets to a playground egress topic. */
+function emitterTo(topic: string) {
+  return createStatefulFunctions().bind({
     typename: "test/emitter",
     fn(ctx, message) {
-      ctx.sendEgress(playgroundEgressMessage({ topic: "out", payload: message.asString() }));
+      ctx.sendEgress(playgroundEgressMessage({ topic, payload: message.asString() }));
     },
   });
+}
+
+test("the playground egress serves a record read after the last checkpoint again after a crash, with its sequence number", async () => {
+  const directory = await checkpointDirectory();
+  const functions = emitterTo("out");
   const start = async () => {
     const egress = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] });
     const started = await startRuntime(directory, functions, { egresses: [egress] });
@@ -301,12 +306,7 @@ async function startWithPlayground(
   egress = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out"] }),
   others: readonly Egress[] = [],
 ) {
-  const functions = createStatefulFunctions().bind({
-    typename: "test/emitter",
-    fn(ctx, message) {
-      ctx.sendEgress(playgroundEgressMessage({ topic: "out", payload: message.asString() }));
-    },
-  });
+  const functions = emitterTo("out");
   const started = await startRuntime(directory, functions, { egresses: [egress, ...others] });
   const read = async (): Promise<[string | null, string]> => {
     const response = await fetch(`http://127.0.0.1:${egress.address().port}/out`);
@@ -421,12 +421,7 @@ test("when recovery falls back to an older checkpoint, the playground egress hol
 
 test("what the playground egress reports while it restores goes to the runtime's logger", async () => {
   const directory = await checkpointDirectory();
-  const functions = createStatefulFunctions().bind({
-    typename: "test/emitter",
-    fn(ctx, message) {
-      ctx.sendEgress(playgroundEgressMessage({ topic: "gone", payload: message.asString() }));
-    },
-  });
+  const functions = emitterTo("gone");
   const both = createPlaygroundEgress({ host: "127.0.0.1", port: 0, topics: ["out", "gone"] });
   const first = await startRuntime(directory, functions, { egresses: [both] });
   await first.runtime.submit(addressOf("test/emitter", "e"), TypedValue.of(stringType, "r1"));
