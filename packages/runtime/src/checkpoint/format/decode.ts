@@ -197,6 +197,19 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     return [];
   }
 
+  /** A key group's content from its decoded sections (a kind without a section: none). */
+  function contentOf(
+    keyGroup: number,
+    decoded: Map<CheckpointSectionInfo, unknown[]>,
+  ): KeyGroupContent {
+    return {
+      keyGroup,
+      state: recordsOf(decoded, "state"),
+      messages: recordsOf(decoded, "messages"),
+      delayed: recordsOf(decoded, "delayed"),
+    };
+  }
+
   function components(
     decoded: Map<CheckpointSectionInfo, unknown[]>,
     kind: "sink" | "ingress",
@@ -231,13 +244,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     keyGroups: () => [...keyGroups],
     stateBytes: sections.reduce((sum, s) => sum + (s.kind === "state" ? s.length : 0), 0),
     async readKeyGroup(keyGroup) {
-      const decoded = await read(sectionsOf(keyGroup));
-      return {
-        keyGroup,
-        state: recordsOf(decoded, "state"),
-        messages: recordsOf(decoded, "messages"),
-        delayed: recordsOf(decoded, "delayed"),
-      };
+      return contentOf(keyGroup, await read(sectionsOf(keyGroup)));
     },
     async readKeyGroupState(keyGroup) {
       const state = sectionsOf(keyGroup).filter((section) => section.kind === "state");
@@ -261,13 +268,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
         for (const keyGroup of run.keyGroups) {
           const own = byKeyGroup.get(keyGroup) ?? [];
           const selected = stateOnly ? own.filter((section) => section.kind === "state") : own;
-          const decoded = decodeSections(bytes, run.start, selected, { encodedValues });
-          yield {
-            keyGroup,
-            state: recordsOf(decoded, "state"),
-            messages: recordsOf(decoded, "messages"),
-            delayed: recordsOf(decoded, "delayed"),
-          };
+          yield contentOf(keyGroup, decodeSections(bytes, run.start, selected, { encodedValues }));
         }
       }
     },
