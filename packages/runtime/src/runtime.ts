@@ -13,14 +13,13 @@ import { CheckpointCoordinator } from "./checkpoint/coordinator.js";
 import type { CheckpointStats } from "./checkpoint/coordinator.js";
 import type { StatefulComponent } from "./checkpoint/cut.js";
 import { isStatefulComponent } from "./checkpoint/cut.js";
-import { openCheckpoint } from "./checkpoint/format/index.js";
 import { resolveCheckpointingOptions } from "./checkpoint/options.js";
 import type { ResolvedCheckpointingOptions } from "./checkpoint/options.js";
 import { CHECKPOINT_PREFIX } from "./checkpoint/names.js";
 import type { RestoreSummary } from "./checkpoint/recovery.js";
-import { recoverLatest, restoreFile } from "./checkpoint/recovery.js";
+import { recoverLatest } from "./checkpoint/recovery.js";
 import type { SavepointResult } from "./checkpoint/savepoint.js";
-import { takeSavepoint } from "./checkpoint/savepoint.js";
+import { restoreSavepoint, takeSavepoint } from "./checkpoint/savepoint.js";
 import type { CheckpointStorage } from "./checkpoint/storage.js";
 import type { TimerHandle } from "./core/clock.js";
 import type { FailingAddress } from "./core/dispatcher.js";
@@ -218,17 +217,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           `cannot start from savepoint ${savepoint.name}: ${checkpointing.storage.location} already holds checkpoints; use an empty state directory`,
         );
       }
-      const file = await openCheckpoint(savepoint.storage, savepoint.name);
-      const loaded = await restoreFile(
+      const loaded = await restoreSavepoint(
         savepoint.storage,
-        file,
         savepoint.name,
+        checkpointing.storage,
         targets,
         resolved.maxKeyGroups,
-        true,
       );
       restored = loaded.summary;
-      coordinator.resumeFrom({ lastId: file.manifest.id, chain: [], retained: [], quiet: false });
+      coordinator.resumeFrom(loaded.resume);
     } else {
       const recovered = await recoverLatest(checkpointing.storage, targets, resolved.maxKeyGroups);
       if (recovered === undefined) return;

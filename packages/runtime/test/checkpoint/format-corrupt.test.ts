@@ -13,6 +13,7 @@ import {
 import type { CheckpointFile } from "../../src/checkpoint/format/index.js";
 import { FIXTURE_CASES } from "./format-fixture-cases.js";
 import {
+  collect,
   createCountingStorage,
   flipByte,
   manifestRange,
@@ -208,6 +209,15 @@ test("reading key groups in order stops at a damaged section, after the key grou
     before,
     file.keyGroups().filter((keyGroup) => keyGroup < (last.keyGroup as number)),
   );
+});
+
+test("rewriting a file under another manifest stops at a damaged section", async () => {
+  const file = await open(rich);
+  const last = file.sections.findLast((section) => section.keyGroup !== undefined)!;
+  const damaged = await open(flipByte(rich, last.offset + 20));
+  const error = await corruptError(() => collect(damaged.withManifest(richCase.manifest)));
+  assert.match(error.message, /CRC mismatch/);
+  assert.equal(error.details["keyGroup"], last.keyGroup);
 });
 
 test("storage failures pass through as they are, not as corrupt data", async () => {

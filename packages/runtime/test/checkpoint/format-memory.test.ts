@@ -116,6 +116,32 @@ test("300,000 state records are encoded in chunks far smaller than the file", as
   );
 });
 
+test("a file rewritten under another manifest is copied in reads of at most RUN_BYTES", async () => {
+  const storage = createCountingStorage();
+  const manifest = fullManifest(KEY_GROUPS);
+  const global = { egress: [], sinks: [], ingresses: [] };
+  await storage.write("f.sfc", encodeCheckpoint(manifest, keyGroups(), global));
+  const total = (storage.objects.get("f.sfc") as Uint8Array).length;
+  const file = await openCheckpoint(storage, "f.sfc");
+  storage.resetCounts();
+  let largestRead = 0;
+  const read = storage.read.bind(storage);
+  storage.read = async (name, range) => {
+    const bytes = await read(name, range);
+    largestRead = Math.max(largestRead, bytes.length);
+    return bytes;
+  };
+  const rebased = { ...manifest, kind: "checkpoint" as const, info: { savepoint: "s.sfc" } };
+  let largestChunk = 0;
+  for await (const chunk of file.withManifest(rebased)) {
+    largestChunk = Math.max(largestChunk, chunk.length);
+  }
+  assert.ok(total > 2 * RUN_BYTES, `${total} bytes`);
+  assert.ok(largestRead <= RUN_BYTES && largestChunk <= RUN_BYTES, `${largestRead} bytes`);
+  const least = Math.ceil(total / RUN_BYTES);
+  assert.ok(storage.reads >= least && storage.reads <= 2 * least, `${storage.reads} reads`);
+});
+
 test("a key group larger than a read of several is read alone, whole", async () => {
   const manifest = fullManifest(4);
   const state = (keyGroup: number, count: number, bytes: number): StateRecord[] =>

@@ -1,7 +1,8 @@
 /**
  * Round trips of the checkpoint format: for arbitrary content, what `openCheckpoint` reads back
  * from the file `encodeCheckpoint` wrote is the content (key groups without records left out),
- * encoding is deterministic, and encoding rejects input the format cannot hold.
+ * encoding is deterministic, a file rewritten under another manifest is the same content encoded
+ * with it, and encoding rejects input the format cannot hold.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -13,7 +14,7 @@ import {
   openCheckpoint,
 } from "../../src/checkpoint/format/index.js";
 import type { KeyGroupContent } from "../../src/checkpoint/model.js";
-import { checkpointInput, nonEmptyKeyGroups } from "./format-arbitraries.js";
+import { checkpointInput, manifest, nonEmptyKeyGroups } from "./format-arbitraries.js";
 import type { CheckpointInput } from "./format-arbitraries.js";
 import { collect, createCountingStorage, rejection } from "./format-storage.js";
 
@@ -82,6 +83,28 @@ test("what is read back from storage is what was written, and encoding is determ
       assert.deepEqual(again, storage.objects.get("f.sfc"));
     }),
     { numRuns: 150 },
+  );
+});
+
+test("a file rewritten under another manifest is the file encoded with that manifest", async () => {
+  await fc.assert(
+    fc.asyncProperty(checkpointInput, manifest, async (input, other) => {
+      const storage = createCountingStorage();
+      await storage.write("f.sfc", encodeCheckpoint(input.manifest, input.keyGroups, input.global));
+      const file = await openCheckpoint(storage, "f.sfc");
+      const replacement = { ...other, maxKeyGroups: input.manifest.maxKeyGroups };
+      const rewritten = await collect(file.withManifest(replacement));
+      assert.deepEqual(
+        rewritten,
+        await encodeCheckpointBytes(replacement, input.keyGroups, input.global),
+      );
+      if (other.maxKeyGroups !== input.manifest.maxKeyGroups) {
+        const error = await rejection(() => collect(file.withManifest(other)));
+        assert.equal(error.code, "invalid-argument");
+        assert.match(error.message, /its sections are of \d+ key groups, the new manifest has/u);
+      }
+    }),
+    { numRuns: 100 },
   );
 });
 

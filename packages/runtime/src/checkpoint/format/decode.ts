@@ -15,10 +15,12 @@ import type {
   KeyGroupContent,
   StateRecord,
 } from "../model.js";
-import { sectionLabel } from "./layout.js";
+import { FILE_MAGIC, sectionLabel } from "./layout.js";
+import { footerBytes } from "./encode.js";
+import { checkManifest } from "./manifest.js";
 import type { SectionKind } from "./layout.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
-import { decodeSection } from "./section-reader.js";
+import { checkSection, decodeSection } from "./section-reader.js";
 import type { SectionDecoding } from "./section-reader.js";
 import type { SectionRecords } from "./records.js";
 import { readFooter } from "./footer.js";
@@ -69,6 +71,16 @@ export interface CheckpointFile {
   readonly stateBytes: number;
   /** Reads the global content (egress, sink and ingress state) with a single range read. */
   readGlobal(): Promise<GlobalContent>;
+  /**
+   * The file's bytes with `manifest` in place of its own: the magic and the sections as they are
+   * (read about {@link RUN_BYTES} at a time, each section's CRC and header checked), then a new
+   * footer. The content stays the same; what the manifest says of it (kind, chain, info) changes.
+   *
+   * @throws StatefunError `invalid-argument` for an invalid manifest or one with another
+   *   `maxKeyGroups` (the sections' key groups would not fit it); `corrupt-data` (from the
+   *   iteration) when a section is damaged.
+   */
+  withManifest(manifest: CheckpointManifest): AsyncGenerator<Uint8Array>;
 }
 
 /** A whole checkpoint file, decoded. */
@@ -280,7 +292,65 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
         ingresses: components(decoded, "ingress"),
       };
     },
+    withManifest(replacement) {
+      const checked = checkManifest(replacement, (what) => {
+        throw new StatefunError(
+          "invalid-argument",
+          `cannot rewrite ${source.name}: manifest: ${what}`,
+        );
+      });
+      if (checked.maxKeyGroups !== manifest.maxKeyGroups) {
+        throw new StatefunError(
+          "invalid-argument",
+          `cannot rewrite ${source.name}: its sections are of ${manifest.maxKeyGroups} key groups, the new manifest has ${checked.maxKeyGroups}`,
+        );
+      }
+      return copySections(source, sections, footerBytes(checked, sections));
+    },
   };
+}
+
+/**
+ * Yields a file's bytes up to the end of its last section, in reads of about {@link RUN_BYTES}
+ * ending at section boundaries, each section checked; then `footer`.
+ */
+async function* copySections(
+  source: ByteSource,
+  sections: readonly CheckpointSectionInfo[],
+  footer: Uint8Array,
+): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  let end = FILE_MAGIC.length;
+  const read = async (run: readonly CheckpointSectionInfo[]): Promise<Uint8Array> => {
+    const bytes = await source.read(at, end - at);
+    if (bytes.length !== end - at) {
+      throw new StatefunError(
+        "corrupt-data",
+        `checkpoint file ${source.name}: truncated: read ${bytes.length} of ${end - at} bytes at offset ${at}`,
+        { details: { file: source.name } },
+      );
+    }
+    for (const section of run) {
+      const from = section.offset - at;
+      checkSection(bytes.subarray(from, from + section.length), section, (what, cause) => {
+        throw corruptSection(source.name, section, what, cause);
+      });
+    }
+    at = end;
+    return bytes;
+  };
+  let run: CheckpointSectionInfo[] = [];
+  for (const section of sections) {
+    const sectionEnd = section.offset + section.length;
+    if (run.length > 0 && sectionEnd - at > RUN_BYTES) {
+      yield await read(run);
+      run = [];
+    }
+    run.push(section);
+    end = sectionEnd;
+  }
+  yield await read(run);
+  yield footer;
 }
 
 /** Consecutive key groups read together, and the bytes that hold their sections. */

@@ -319,14 +319,25 @@ export async function* encodeCheckpoint(
     }
   }
 
-  const manifestBytes = serializeManifest(checked, index);
+  out.push(footerBytes(checked, index));
+  yield* out.take(true);
+}
+
+/**
+ * The footer of a file: `manifest` (checked) with the section index, its length and CRC, and the
+ * end magic.
+ */
+export function footerBytes(
+  manifest: CheckpointManifest,
+  sections: readonly CheckpointSectionInfo[],
+): Uint8Array {
+  const manifestBytes = serializeManifest(manifest, sections);
   const footer = new Uint8Array(manifestBytes.length + FOOTER_TAIL_BYTES);
   footer.set(manifestBytes, 0);
   footer.set(u32Bytes(manifestBytes.length), manifestBytes.length);
   footer.set(u32Bytes(crc32Of(manifestBytes)), manifestBytes.length + 4);
   footer.set(END_MAGIC, manifestBytes.length + 8);
-  out.push(footer);
-  yield* out.take(true);
+  return footer;
 }
 
 /** Encodes a whole checkpoint file into one buffer: {@link encodeCheckpoint}, concatenated. */

@@ -45,6 +45,23 @@ export function decodeSection<K extends SectionKind>(
   fail: SectionProblem,
   options: SectionDecoding = {},
 ): SectionRecords[K][] {
+  const payload = checkSection(bytes, info, fail);
+  return decodeRecords(bytes.subarray(payload.start, payload.end), info, fail, options);
+}
+
+/**
+ * Checks one section's length, CRC and header against its index entry, without decoding its
+ * records. Returns where its payload is in `bytes`.
+ *
+ * @param bytes - exactly the section's bytes (`info.length` of them, from `info.offset`).
+ * @param info - the section's index entry; the header must say the same.
+ * @param fail - called with what is wrong; must throw.
+ */
+export function checkSection(
+  bytes: Uint8Array,
+  info: CheckpointSectionInfo,
+  fail: SectionProblem,
+): { readonly start: number; readonly end: number } {
   if (bytes.length !== info.length || info.length < SECTION_CRC_BYTES) {
     fail(`truncated: read ${bytes.length} of the section's ${info.length} bytes`);
   }
@@ -76,7 +93,7 @@ export function decodeSection<K extends SectionKind>(
   if (header.records !== info.records) {
     fail(`the header counts ${header.records} records, the manifest's index ${info.records}`);
   }
-  return decodeRecords(bytes.subarray(headerBytes, payloadEnd), info, fail, options);
+  return { start: headerBytes, end: payloadEnd };
 }
 
 function decodeRecords<K extends SectionKind>(
