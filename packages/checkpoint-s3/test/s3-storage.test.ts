@@ -1,7 +1,7 @@
 // The S3 checkpoint storage against a real S3-compatible server (s3rver on 127.0.0.1): the shared
 // conformance suite, then what is specific to S3: multipart uploads read back byte-exact (the
 // checksum pitfall of invariant 4), aborted uploads, paginated listings, prefixes and errors
-// naming the bucket and the key. Invariant numbers refer to src/s3-storage.ts.
+// naming the bucket and the key; and a runtime's writer lease held on a prefix. Invariant numbers refer to src/s3-storage.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -12,6 +12,8 @@ import {
   slowly,
   storageConformance,
 } from "@statefun-ts/runtime/testing/storage-conformance";
+import { isStatefunError } from "@statefun-ts/protocol";
+import { LEASE_OBJECT, createRuntime } from "@statefun-ts/runtime";
 import { createS3CheckpointStorage } from "../src/index.js";
 import type { S3CheckpointStorageOptions } from "../src/index.js";
 import { BUCKET, CREDENTIALS, startS3Server } from "./s3-server.js";
@@ -213,6 +215,50 @@ describe("s3 checkpoint storage", () => {
       error.message,
       /read x failed \(bucket checkpoints, key test-\d+\/x\): .*ECONNREFUSED/,
     );
+    await storage.close();
+  });
+
+  it("holds the runtime's writer lease on the prefix: a live foreign lease refuses the start", async () => {
+    const storage = createS3CheckpointStorage(options());
+    const foreign = {
+      owner: "another-runtime",
+      host: "elsewhere",
+      pid: 42,
+      since: new Date().toISOString(),
+      renewedAtMs: Date.now(),
+      ttlMs: 30_000,
+    };
+    await storage.write(LEASE_OBJECT, [Buffer.from(JSON.stringify(foreign))]);
+    const refused = createRuntime({ checkpointing: { storage } });
+    await assert.rejects(refused.start(), (error: unknown) => {
+      assert.ok(isStatefunError(error, "invalid-config"), String(error));
+      assert.match(
+        error.message,
+        new RegExp(
+          `^the checkpoint storage ${storage.location} is in use by process 42 on host "elsewhere"`,
+          "u",
+        ),
+      );
+      return true;
+    });
+    // Expired: taken over, renewed while running, deleted by a clean stop.
+    await storage.write(LEASE_OBJECT, [
+      Buffer.from(JSON.stringify({ ...foreign, renewedAtMs: Date.now() - 60_000 })),
+    ]);
+    const runtime = createRuntime({ checkpointing: { storage, leaseTtlMs: 600 } });
+    await runtime.start();
+    const held = JSON.parse(Buffer.from(await storage.read(LEASE_OBJECT)).toString("utf8")) as {
+      pid: number;
+      renewedAtMs: number;
+    };
+    assert.equal(held.pid, process.pid);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const renewed = JSON.parse(Buffer.from(await storage.read(LEASE_OBJECT)).toString("utf8")) as {
+      renewedAtMs: number;
+    };
+    assert.ok(renewed.renewedAtMs > held.renewedAtMs, "renewed on the server");
+    await runtime.stop();
+    assert.deepEqual(await storage.list(LEASE_OBJECT), []);
     await storage.close();
   });
 });

@@ -138,6 +138,7 @@ export type {
   ResolvedLocalCheckpointStorageOptions,
 } from "./checkpoint/local-storage-options.js";
 export { createChunkSource } from "./checkpoint/chunk-source.js";
+export { LEASE_OBJECT } from "./checkpoint/writer-lease.js";
 export type { ChunkSource } from "./checkpoint/chunk-source.js";
 export { resolveCheckpointingOptions } from "./checkpoint/options.js";
 export type {

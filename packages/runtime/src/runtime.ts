@@ -14,6 +14,8 @@ import type { CheckpointStats } from "./checkpoint/coordinator.js";
 import type { StatefulComponent } from "./checkpoint/cut.js";
 import { isStatefulComponent } from "./checkpoint/cut.js";
 import { resolveCheckpointingOptions } from "./checkpoint/options.js";
+import { acquireWriterLease, guardedByLease } from "./checkpoint/writer-lease.js";
+import type { WriterLease } from "./checkpoint/writer-lease.js";
 import type { ResolvedCheckpointingOptions } from "./checkpoint/options.js";
 import { CHECKPOINT_PREFIX } from "./checkpoint/names.js";
 import type { RestoreSummary } from "./checkpoint/recovery.js";
@@ -94,6 +96,12 @@ export interface Runtime {
   /** What the start restored, if anything. */
   readonly restored: RestoreSummary | undefined;
   /**
+   * Resolves with the reason once the runtime cannot go on safely: another process took over
+   * its checkpoint storage (its lease was lost), so it writes no checkpoint and acknowledges
+   * nothing from then on, and should be stopped. Never rejects; pending while all is well.
+   */
+  whenFailed(): Promise<StatefunError>;
+  /**
    * Takes a savepoint into `storage` under `name`.
    *
    * @throws StatefunError `illegal-state` without checkpointing or when not running.
@@ -135,10 +143,20 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     retry: resolved.retry,
     defer: setImmediate,
   });
-  const checkpointing: ResolvedCheckpointingOptions | undefined =
+  const leasedOptions: ResolvedCheckpointingOptions | undefined =
     resolved.checkpointing === undefined
       ? undefined
       : resolveCheckpointingOptions(resolved.checkpointing, process.env);
+  // Everything the runtime writes to its checkpoint storage goes through the lease's guard.
+  let lease: WriterLease | undefined;
+  const checkpointing: ResolvedCheckpointingOptions | undefined =
+    leasedOptions === undefined
+      ? undefined
+      : { ...leasedOptions, storage: guardedByLease(leasedOptions.storage, () => lease?.lost) };
+  let failed: (error: StatefunError) => void = () => undefined;
+  const failure = new Promise<StatefunError>((resolve) => {
+    failed = resolve;
+  });
   const sinks = resolved.egresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
   const sources = resolved.ingresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
   const coordinator =
@@ -265,6 +283,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       });
       await coordinator.stop();
     }
+    if (lease !== undefined) {
+      await lease.release().catch((error: unknown) => {
+        logger.warn({ ...errorFields(error) }, "failed to release the checkpoint storage lease");
+      });
+    }
     sweepTimer?.cancel();
     dispatcher.stop();
     for (const egress of started.egresses.splice(0).reverse()) {
@@ -296,6 +319,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           for (const component of [...sinks, ...sources]) {
             component.useStore?.(createComponentStore(backend, component.id, clock), logger);
           }
+        }
+        if (leasedOptions !== undefined && leasedOptions.leaseTtlMs > 0) {
+          lease = await acquireWriterLease(leasedOptions.storage, {
+            ttlMs: leasedOptions.leaseTtlMs,
+            logger: logger.child({ component: "checkpoints" }),
+            onLost: failed,
+          });
         }
         await recover();
         schemas.admitDeclared(declaredSchemas(resolved.functions));
@@ -349,6 +379,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     offer: (target, value) => dispatcher.offer(target, value),
     ingressContext,
     whenDurable,
+    whenFailed: () => failure,
     hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
     whenIdle: () => dispatcher.whenIdle(),
     failures: () => dispatcher.failures(),

@@ -6,6 +6,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import { parseDuration } from "../config/module/duration.js";
 import type { CheckpointStorage } from "./storage.js";
+import { DEFAULT_LEASE_TTL_MS } from "./writer-lease.js";
 
 /** The guarantee checkpoints give. */
 export type CheckpointMode = "exactly-once" | "at-least-once";
@@ -39,6 +40,13 @@ export interface CheckpointingOptions {
   readonly compactionRatio?: number;
   /** Incremental bytes below which no new base is written, in bytes. Default: 4 MiB. */
   readonly compactionMinBytes?: number;
+  /**
+   * Time to live of the runtime's lease on the storage, in ms (see `writer-lease.ts`): a second
+   * runtime on the same storage is refused while the lease lives, and takes it over once it has
+   * not been renewed for this long (at once when its holder's process is gone from the same
+   * host). 0 takes no lease. Default: 30000; env `STATEFUN_CHECKPOINT_LEASE_TTL` (a duration).
+   */
+  readonly leaseTtlMs?: number;
 }
 
 /** Options with every field set. */
@@ -51,6 +59,7 @@ export interface ResolvedCheckpointingOptions {
   readonly mode: CheckpointMode;
   readonly compactionRatio: number;
   readonly compactionMinBytes: number;
+  readonly leaseTtlMs: number;
 }
 
 function invalid(name: string, expected: string, found: unknown): StatefunError {
@@ -130,6 +139,13 @@ export function resolveCheckpointingOptions(
     compactionMinBytes: integer(
       "compactionMinBytes",
       options.compactionMinBytes ?? 4 * 1024 * 1024,
+      0,
+    ),
+    leaseTtlMs: integer(
+      "leaseTtlMs",
+      options.leaseTtlMs ??
+        durationFrom(env, "STATEFUN_CHECKPOINT_LEASE_TTL") ??
+        DEFAULT_LEASE_TTL_MS,
       0,
     ),
   };

@@ -22,6 +22,7 @@ export const CHECKPOINT_ENV = {
   checkpointTimeout: "STATEFUN_CHECKPOINT_TIMEOUT",
   checkpointsRetained: "STATEFUN_CHECKPOINTS_RETAINED",
   checkpointMode: "STATEFUN_CHECKPOINT_MODE",
+  checkpointLeaseTtl: "STATEFUN_CHECKPOINT_LEASE_TTL",
   checkpointStorage: "STATEFUN_CHECKPOINT_STORAGE",
   fromSavepoint: "STATEFUN_FROM_SAVEPOINT",
   idempotencyWindow: "STATEFUN_IDEMPOTENCY_WINDOW",
@@ -40,6 +41,7 @@ export const CHECKPOINT_DEFAULTS = {
   timeoutMs: 600_000,
   retained: 3,
   mode: "exactly-once",
+  leaseTtlMs: 30_000,
   idempotencyWindowMs: 900_000,
 } as const satisfies Record<string, number | CheckpointMode>;
 
@@ -63,6 +65,8 @@ export interface CheckpointFlags {
   readonly checkpointsRetained?: string | undefined;
   /** `--checkpoint-mode <mode>`. */
   readonly checkpointMode?: string | undefined;
+  /** `--checkpoint-lease-ttl <duration>`. */
+  readonly checkpointLeaseTtl?: string | undefined;
   /** `--checkpoint-storage <dir|s3 URL>`. */
   readonly checkpointStorage?: string | undefined;
   /** `--from-savepoint <file|s3 URL>`. */
@@ -85,6 +89,8 @@ export interface CliCheckpointing {
   readonly retained: number;
   /** Default: `exactly-once`. */
   readonly mode: CheckpointMode;
+  /** Time to live of the lease on the checkpoint storage, in ms (0: none). Default: 30000. */
+  readonly leaseTtlMs: number;
 }
 
 /** The resolved checkpointing part of the `statefun run` options. */
@@ -149,6 +155,12 @@ export function resolveCheckpointFlags(
     pick("--checkpoint-mode", flags.checkpointMode, env, E.checkpointMode),
     CHECKPOINT_MODES,
   );
+  const leaseTtlMs = duration(
+    "--checkpoint-lease-ttl",
+    flags.checkpointLeaseTtl,
+    E.checkpointLeaseTtl,
+    0,
+  );
   const storageRaw = pick(
     "--checkpoint-storage",
     flags.checkpointStorage,
@@ -193,6 +205,7 @@ export function resolveCheckpointFlags(
             timeoutMs: timeoutMs ?? D.timeoutMs,
             retained: retained ?? D.retained,
             mode: mode ?? D.mode,
+            leaseTtlMs: leaseTtlMs ?? D.leaseTtlMs,
           },
     fromSavepoint,
     idempotencyWindowMs: idempotencyWindowMs ?? D.idempotencyWindowMs,

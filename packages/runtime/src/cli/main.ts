@@ -161,6 +161,12 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
     )
     .addOption(
       new Option(
+        "--checkpoint-lease-ttl <duration>",
+        `a second process on the same checkpoint storage is refused while this one's lease lives; it is taken over once not renewed for this long (default 30s, 0: no lease; env ${CLI_ENV.checkpointLeaseTtl})`,
+      ),
+    )
+    .addOption(
+      new Option(
         "--checkpoint-storage <dir|s3-url>",
         `checkpoint storage: a directory, or s3://bucket/prefix?endpoint=...&region=... with @statefun-ts/checkpoint-s3 installed (default: the state directory; env ${CLI_ENV.checkpointStorage})`,
       ),

@@ -143,7 +143,8 @@ async function closeAll(held: Held[], logger: Logger): Promise<void> {
 /**
  * Runs an application until SIGINT or SIGTERM, then stops it.
  *
- * @returns 0 after a clean stop, 1 when stopping failed (logged).
+ * @returns 0 after a clean stop, 1 when stopping failed or the runtime could not go on (logged:
+ *   another process took over its checkpoint storage).
  * @throws StatefunError `invalid-config` for invalid module files, an assembly problem or a port
  *   that cannot be bound; the application is then not running.
  */
@@ -180,8 +181,13 @@ export async function runApplication(
     });
     await app.start();
     logger.info(startupFields(app, options), STARTED_MESSAGE);
-    const signal = await signals.received;
-    logger.info({ signal }, "stopping");
+    const reason = await Promise.race([
+      signals.received,
+      app.runtime.whenFailed().then((error) => error),
+    ]);
+    const signal = typeof reason === "string" ? reason : undefined;
+    if (signal === undefined) logger.error({ ...errorFields(reason) }, "cannot go on: stopping");
+    else logger.info({ signal }, "stopping");
     try {
       await app.stop();
     } catch (error) {
@@ -190,7 +196,7 @@ export async function runApplication(
     }
     await closeAll(storages, logger);
     logger.info({ signal }, STOPPED_MESSAGE);
-    return 0;
+    return signal === undefined ? 1 : 0;
   } finally {
     signals.dispose();
     await closeAll(storages, logger);

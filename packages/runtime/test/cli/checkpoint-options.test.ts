@@ -31,6 +31,7 @@ const FLAGS: CliFlags = {
   checkpointTimeout: "1 min",
   checkpointsRetained: "5",
   checkpointMode: "at-least-once",
+  checkpointLeaseTtl: "10 s",
   checkpointStorage: "data/checkpoints",
   fromSavepoint: "savepoints/one.sfc",
   idempotencyWindow: "1h",
@@ -42,6 +43,7 @@ const ENV = {
   STATEFUN_CHECKPOINT_TIMEOUT: "30s",
   STATEFUN_CHECKPOINTS_RETAINED: "7",
   STATEFUN_CHECKPOINT_MODE: "exactly-once",
+  STATEFUN_CHECKPOINT_LEASE_TTL: "0",
   STATEFUN_CHECKPOINT_STORAGE: "/var/lib/checkpoints",
   STATEFUN_FROM_SAVEPOINT: "/backups/sp.sfc",
   STATEFUN_IDEMPOTENCY_WINDOW: "2 min",
@@ -57,6 +59,7 @@ describe("resolveCliOptions, checkpointing", () => {
       timeoutMs: 600_000,
       retained: 3,
       mode: "exactly-once",
+      leaseTtlMs: 30_000,
     });
     assert.equal(resolved.fromSavepoint, undefined);
     assert.equal(resolved.idempotencyWindowMs, 900_000);
@@ -71,6 +74,7 @@ describe("resolveCliOptions, checkpointing", () => {
       timeoutMs: 60_000,
       retained: 5,
       mode: "at-least-once",
+      leaseTtlMs: 10_000,
     });
     assert.deepEqual(resolved.fromSavepoint, {
       storage: { kind: "local", directory: "/srv/app/savepoints" },
@@ -89,6 +93,7 @@ describe("resolveCliOptions, checkpointing", () => {
       timeoutMs: 30_000,
       retained: 7,
       mode: "exactly-once",
+      leaseTtlMs: 0,
     });
     assert.equal(fromEnv.fromSavepoint?.path, "/backups/sp.sfc");
     assert.equal(fromEnv.idempotencyWindowMs, 120_000);
@@ -163,6 +168,14 @@ describe("resolveCliOptions, checkpointing", () => {
         {},
         { STATEFUN_CHECKPOINT_TIMEOUT: "1.5s" },
         'environment variable STATEFUN_CHECKPOINT_TIMEOUT: expected a duration from 1 ms to 24 d, such as "1s" or "200ms", found "1.5s"',
+      );
+    });
+
+    it("a lease time to live that is not a duration", () => {
+      invalid(
+        { checkpointLeaseTtl: "forever" },
+        {},
+        '--checkpoint-lease-ttl: expected a duration from 0 ms to 24 d, such as "1s" or "200ms", found "forever"',
       );
     });
 

@@ -3,7 +3,8 @@
 // latest checkpoint); a savepoint taken with `statefun savepoint` starts a new process on another,
 // empty state directory (a savepoint without --output goes to <state dir>/savepoints); a savepoint
 // cannot start over existing checkpoints. Both state backends recover from a crash, and savepoints
-// carry state from one backend to the other.
+// carry state from one backend to the other. A second process on the same checkpoint storage is
+// refused while the first holds its lease.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -108,6 +109,44 @@ describe("statefun run with checkpoints, as child processes", () => {
       await stop(second);
     });
   }
+
+  it("refuses a second process on the same checkpoint storage until the first stops", async () => {
+    const shared = join(dir, "shared-checkpoints");
+    const first = track(
+      runGreeter(moduleFile, join(dir, "shared-a"), ["--checkpoint-storage", shared]),
+    );
+    const [, ports] = await started(first);
+    await greet(ports, "Eve");
+    assert.equal(await nextGreeting(ports), "Welcome Eve");
+    const refused = await runCli([
+      "run",
+      moduleFile,
+      "--admin-port",
+      "0",
+      "--state-dir",
+      join(dir, "shared-b"),
+      "--checkpoint-storage",
+      shared,
+    ]);
+    assert.deepEqual(refused.exit, { code: 1, signal: null });
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^statefun: the checkpoint storage ${shared} is in use by process ${first.child.pid} on host .* run one statefun per checkpoint storage`,
+        "u",
+      ),
+    );
+    await stop(first);
+
+    const second = track(
+      runGreeter(moduleFile, join(dir, "shared-b"), ["--checkpoint-storage", shared]),
+    );
+    const [line, secondPorts] = await started(second);
+    assert.equal((line.restored as Record<string, unknown>).from, shared);
+    await greet(secondPorts, "Eve");
+    assert.equal(await nextGreeting(secondPorts), "Nice to see you again Eve");
+    await stop(second);
+  });
 
   it("carries state across backends through savepoints: memory to disk and back", async () => {
     const onMemory = track(runGreeter(moduleFile, join(dir, "across-memory")));

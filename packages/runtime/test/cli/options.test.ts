@@ -19,6 +19,7 @@ function defaultCheckpoints(stateDir: string) {
       timeoutMs: 600_000,
       retained: 3,
       mode: "exactly-once",
+      leaseTtlMs: 30_000,
     },
     fromSavepoint: undefined,
     idempotencyWindowMs: 900_000,

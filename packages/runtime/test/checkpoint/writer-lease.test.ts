@@ -1,0 +1,259 @@
+/**
+ * The writer lease of a checkpoint storage, over a real local storage: taken when free, refused
+ * while another live process holds it, taken over from a process that is gone or a lease that
+ * expired, renewed while held, released on stop. A holder that loses it (taken over, or not
+ * renewed within its time to live) is told, and its guarded storage writes and deletes nothing;
+ * a runtime that lost it fails and acknowledges nothing more.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { TypedValue, addressOf, intType, isStatefunError } from "@statefun-ts/protocol";
+import type { StatefunError } from "@statefun-ts/protocol";
+import { createStatefulFunctions } from "@statefun-ts/sdk";
+import { createLocalCheckpointStorage } from "../../src/index.js";
+import type { CheckpointStorage } from "../../src/index.js";
+import {
+  LEASE_OBJECT,
+  acquireWriterLease,
+  guardedByLease,
+} from "../../src/checkpoint/writer-lease.js";
+import type { WriterLeaseOptions } from "../../src/checkpoint/writer-lease.js";
+import { captureLogger } from "../observability/fixture.js";
+import type { LogLine } from "../observability/fixture.js";
+import { waitFor } from "../io/wait-for.js";
+import { checkpointDirectory, killable, startRuntime } from "./recovery-harness.js";
+
+async function storage(): Promise<CheckpointStorage> {
+  return createLocalCheckpointStorage({ directory: await checkpointDirectory() });
+}
+
+async function leaseOf(store: CheckpointStorage): Promise<Record<string, unknown> | undefined> {
+  if (!(await store.list(LEASE_OBJECT)).includes(LEASE_OBJECT)) return undefined;
+  return JSON.parse(Buffer.from(await store.read(LEASE_OBJECT)).toString("utf8")) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** Writes the lease of another process, renewed `agoMs` ago. */
+async function heldBy(
+  store: CheckpointStorage,
+  holder: { host: string; pid: number; agoMs: number; ttlMs?: number },
+): Promise<void> {
+  const record = {
+    owner: "someone-else",
+    host: holder.host,
+    pid: holder.pid,
+    since: "2026-01-01T00:00:00.000Z",
+    renewedAtMs: Date.now() - holder.agoMs,
+    ttlMs: holder.ttlMs ?? 30_000,
+  };
+  await store.write(LEASE_OBJECT, [Buffer.from(JSON.stringify(record))]);
+}
+
+function options(
+  overrides: Partial<WriterLeaseOptions> = {},
+  lines: LogLine[] = [],
+): WriterLeaseOptions {
+  return {
+    ttlMs: 30_000,
+    logger: captureLogger(lines),
+    onLost: () => undefined,
+    settleMs: 10,
+    host: "here",
+    pid: 100,
+    alive: () => true,
+    ...overrides,
+  };
+}
+
+test("a free storage is leased; the lease names its holder and is deleted on release", async () => {
+  const store = await storage();
+  const lease = await acquireWriterLease(store, options());
+  const record = await leaseOf(store);
+  assert.equal(record?.host, "here");
+  assert.equal(record?.pid, 100);
+  assert.equal(record?.ttlMs, 30_000);
+  assert.equal(lease.lost, undefined);
+  await lease.release();
+  assert.equal(await leaseOf(store), undefined);
+});
+
+test("a live lease of another process is refused, and left as it is", async () => {
+  const store = await storage();
+  await heldBy(store, { host: "there", pid: 7, agoMs: 5_000 });
+  const before = await leaseOf(store);
+  await assert.rejects(acquireWriterLease(store, options()), (error: unknown) => {
+    assert.ok(isStatefunError(error, "invalid-config"), String(error));
+    assert.match(
+      error.message,
+      /^the checkpoint storage .* is in use by process 7 on host "there" \(holding it since 2026-01-01T00:00:00.000Z\), which renewed its lease 5 s ago; run one statefun per checkpoint storage \(a lease not renewed for 30 s is taken over\)$/u,
+    );
+    return true;
+  });
+  assert.deepEqual(await leaseOf(store), before);
+  // The same host, with that process alive: refused too.
+  await heldBy(store, { host: "here", pid: 7, agoMs: 0 });
+  await assert.rejects(acquireWriterLease(store, options()), /is in use by process 7/u);
+});
+
+test("a lease is taken over once expired, or at once when its process is gone from this host", async () => {
+  const store = await storage();
+  const lines: LogLine[] = [];
+  await heldBy(store, { host: "there", pid: 7, agoMs: 31_000 });
+  const expired = await acquireWriterLease(store, options({}, lines));
+  assert.equal((await leaseOf(store))?.host, "here");
+  assert.ok(
+    lines.some((line) => line.message.startsWith("taking over the checkpoint storage lease")),
+  );
+  await expired.release();
+
+  await heldBy(store, { host: "here", pid: 7, agoMs: 0 });
+  const gone = await acquireWriterLease(store, options({ alive: (pid) => pid !== 7 }));
+  assert.equal((await leaseOf(store))?.pid, 100);
+  await gone.release();
+
+  // This very process (a runtime restarted in process after a crash that left its lease).
+  await heldBy(store, { host: "here", pid: 100, agoMs: 0 });
+  const restarted = await acquireWriterLease(store, options());
+  await restarted.release();
+});
+
+test("a held lease is renewed every third of its time to live", async () => {
+  const store = await storage();
+  const lease = await acquireWriterLease(store, options({ ttlMs: 300 }));
+  const first = (await leaseOf(store))?.renewedAtMs as number;
+  const renewedAtMs = async () => (await leaseOf(store))?.renewedAtMs as number;
+  await waitFor(async () => (await renewedAtMs()) > first, "a renewal", 2000);
+  await waitFor(async () => (await renewedAtMs()) > first + 150, "renewals", 2000);
+  assert.equal(lease.lost, undefined);
+  await lease.release();
+});
+
+test("a lease taken over is lost: the holder is told and its guarded storage writes nothing", async () => {
+  const store = await storage();
+  const lost: StatefunError[] = [];
+  const lease = await acquireWriterLease(
+    store,
+    options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
+  );
+  const guarded = guardedByLease(store, () => lease.lost);
+  await guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]);
+  await heldBy(store, { host: "there", pid: 7, agoMs: 0 });
+  await waitFor(() => lost.length === 1, "the loss", 2000);
+  assert.equal(lease.lost, lost[0]);
+  assert.match(
+    lost[0]?.message ?? "",
+    /^lost the lease of the checkpoint storage .*: process 7 on host "there" \(.*\) took it over; no checkpoint is written from now on$/u,
+  );
+  for (const attempt of [
+    () => guarded.write("checkpoints/chk-2.sfc", [new Uint8Array([2])]),
+    () => guarded.delete("checkpoints/chk-1.sfc"),
+  ]) {
+    await assert.rejects(attempt(), (error: unknown) => {
+      assert.ok(isStatefunError(error, "illegal-state"), String(error));
+      assert.equal(error.cause, lost[0]);
+      return true;
+    });
+  }
+  assert.deepEqual(await store.list("checkpoints/"), ["checkpoints/chk-1.sfc"]);
+  await lease.release();
+  assert.equal((await leaseOf(store))?.host, "there", "the new holder's lease stays");
+  assert.equal(lost.length, 1);
+});
+
+test("a lease that cannot be renewed within its time to live is lost", async () => {
+  const store = killable(await storage());
+  const lost: StatefunError[] = [];
+  const lease = await acquireWriterLease(
+    store,
+    options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
+  );
+  store.kill();
+  await waitFor(() => lost.length === 1, "the loss", 3000);
+  assert.match(lost[0]?.message ?? "", /it could not be renewed for 0 s/u);
+  await lease.release();
+});
+
+test("of two processes taking a free lease together, the one whose lease was overwritten gives up", async () => {
+  const store = await storage();
+  let otherListed: () => void = () => undefined;
+  const listedByOther = new Promise<void>((resolve) => {
+    otherListed = resolve;
+  });
+  let mineWritten: () => void = () => undefined;
+  const writtenByMine = new Promise<void>((resolve) => {
+    mineWritten = resolve;
+  });
+  // Both find the storage free; this process writes its lease first, the other overwrites it.
+  const mine: CheckpointStorage = {
+    ...store,
+    write: async (name, chunks) => {
+      await listedByOther;
+      await store.write(name, chunks);
+      mineWritten();
+    },
+  };
+  const other: CheckpointStorage = {
+    ...store,
+    list: async (prefix) => {
+      const names = await store.list(prefix);
+      otherListed();
+      return names;
+    },
+    write: async (name, chunks) => {
+      await writtenByMine;
+      await store.write(name, chunks);
+    },
+  };
+  const taking = acquireWriterLease(mine, options({ settleMs: 300 }));
+  const theirs = await acquireWriterLease(other, options({ host: "there", pid: 7, settleMs: 10 }));
+  await assert.rejects(taking, (error: unknown) => {
+    assert.ok(isStatefunError(error, "invalid-config"), String(error));
+    assert.match(
+      error.message,
+      /was taken by process 7 on host "there" .* while this one was starting/u,
+    );
+    return true;
+  });
+  assert.equal((await leaseOf(store))?.host, "there");
+  await theirs.release();
+});
+
+test("a runtime whose lease is taken over fails, and writes no checkpoint from then on", async () => {
+  const directory = await checkpointDirectory();
+  const counter = createStatefulFunctions().bind({
+    typename: "test/counter",
+    state: { count: intType },
+    fn(ctx, message) {
+      ctx.storage.count = (ctx.storage.count ?? 0) + message.asInt();
+    },
+  });
+  const { runtime } = await startRuntime(directory, counter, {
+    checkpointing: { leaseTtlMs: 300 },
+  });
+  const store = await createLocalCheckpointStorage({ directory });
+  const a = addressOf("test/counter", "a");
+  await runtime.submit(a, TypedValue.of(intType, 1));
+  await runtime.whenDurable();
+  await heldBy(store, { host: "there", pid: 7, agoMs: 0 });
+  // The renewal timer does not keep a process alive; this test's interval does.
+  const alive = setInterval(() => undefined, 50);
+  const error = await runtime.whenFailed();
+  clearInterval(alive);
+  assert.ok(isStatefunError(error, "illegal-state"));
+  assert.match(error.message, /process 7 on host "there" .* took it over/u);
+  const files = await store.list("checkpoints/");
+  await runtime.submit(a, TypedValue.of(intType, 1));
+  const durable = runtime.whenDurable();
+  // Asked for, the checkpoint fails (and is retried): the acknowledgement never comes.
+  const outcome = await Promise.race([
+    durable.then(() => "durable"),
+    new Promise((resolve) => setTimeout(() => resolve("waiting"), 500)),
+  ]);
+  assert.equal(outcome, "waiting");
+  assert.deepEqual(await store.list("checkpoints/"), files, "no file written or deleted");
+  await runtime.stop();
+  durable.catch(() => undefined);
+  assert.equal((await leaseOf(store))?.host, "there");
+});
