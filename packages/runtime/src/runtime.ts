@@ -101,6 +101,8 @@ export interface Runtime {
    * nothing from then on, and should be stopped. Never rejects; pending while all is well.
    */
   whenFailed(): Promise<StatefunError>;
+  /** The reason {@link whenFailed} resolved with, once it has; `undefined` while all is well. */
+  readonly failure: StatefunError | undefined;
   /**
    * Takes a savepoint into `storage` under `name`.
    *
@@ -153,9 +155,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     leasedOptions === undefined
       ? undefined
       : { ...leasedOptions, storage: guardedByLease(leasedOptions.storage, () => lease?.lost) };
-  let failed: (error: StatefunError) => void = () => undefined;
-  const failure = new Promise<StatefunError>((resolve) => {
-    failed = resolve;
+  let failure: StatefunError | undefined;
+  let resolveFailed: (error: StatefunError) => void = () => undefined;
+  const failed = new Promise<StatefunError>((resolve) => {
+    resolveFailed = resolve;
   });
   const sinks = resolved.egresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
   const sources = resolved.ingresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
@@ -324,7 +327,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           lease = await acquireWriterLease(leasedOptions.storage, {
             ttlMs: leasedOptions.leaseTtlMs,
             logger: logger.child({ component: "checkpoints" }),
-            onLost: failed,
+            onLost: (error) => {
+              failure = error;
+              resolveFailed(error);
+            },
           });
         }
         await recover();
@@ -379,7 +385,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     offer: (target, value) => dispatcher.offer(target, value),
     ingressContext,
     whenDurable,
-    whenFailed: () => failure,
+    whenFailed: () => failed,
+    get failure() {
+      return failure;
+    },
     hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
     whenIdle: () => dispatcher.whenIdle(),
     failures: () => dispatcher.failures(),

@@ -16,9 +16,15 @@ import { functionsHandler, idsHandler, stateHandler } from "./state-routes.js";
 
 /** Body of `GET /v1/health`. */
 export interface HealthView {
-  /** `ok` while running; otherwise where the runtime is in its lifecycle (`created` reads `starting`). */
-  readonly status: "ok" | "starting" | "stopping" | "stopped";
+  /**
+   * `ok` while running; `failed` while running but unable to go on safely (see
+   * `Runtime.failure`); otherwise where the runtime is in its lifecycle (`created` reads
+   * `starting`).
+   */
+  readonly status: "ok" | "failed" | "starting" | "stopping" | "stopped";
   readonly state: RuntimeState;
+  /** Why the runtime failed, when it did. */
+  readonly reason?: string;
   /** Addresses whose batch is failing and being retried (they do not make the runtime unhealthy). */
   readonly failingAddresses: number;
 }
@@ -57,16 +63,22 @@ function healthStatus(state: RuntimeState): HealthView["status"] {
   }
 }
 
-/** The health of a runtime; HTTP 200 while running, 503 otherwise. */
+/** The health of a runtime; HTTP 200 while running and not failed, 503 otherwise. */
 export function healthView(runtime: Runtime): {
   readonly status: number;
   readonly json: HealthView;
 } {
   const state = runtime.state;
-  const status = healthStatus(state);
+  const failure = runtime.failure;
+  const lifecycle = healthStatus(state);
+  const status = lifecycle === "ok" && failure !== undefined ? "failed" : lifecycle;
+  const failingAddresses = runtime.failures().length;
   return {
     status: status === "ok" ? 200 : 503,
-    json: { status, state, failingAddresses: runtime.failures().length },
+    json:
+      failure === undefined
+        ? { status, state, failingAddresses }
+        : { status, state, failingAddresses, reason: failure.message },
   };
 }
 

@@ -3,7 +3,7 @@
  * while another live process holds it, taken over from a process that is gone or a lease that
  * expired, renewed while held, released on stop. A holder that loses it (taken over, or not
  * renewed within its time to live) is told, and its guarded storage writes and deletes nothing;
- * a runtime that lost it fails and acknowledges nothing more.
+ * a runtime that lost it fails (its health says so) and acknowledges nothing more.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -18,6 +18,7 @@ import {
   guardedByLease,
 } from "../../src/checkpoint/writer-lease.js";
 import type { WriterLeaseOptions } from "../../src/checkpoint/writer-lease.js";
+import { healthView } from "../../src/admin/routes.js";
 import { captureLogger } from "../observability/fixture.js";
 import type { LogLine } from "../observability/fixture.js";
 import { waitFor } from "../io/wait-for.js";
@@ -243,6 +244,11 @@ test("a runtime whose lease is taken over fails, and writes no checkpoint from t
   clearInterval(alive);
   assert.ok(isStatefunError(error, "illegal-state"));
   assert.match(error.message, /process 7 on host "there" .* took it over/u);
+  assert.equal(runtime.failure, error);
+  assert.deepEqual(healthView(runtime), {
+    status: 503,
+    json: { status: "failed", state: "running", failingAddresses: 0, reason: error.message },
+  });
   const files = await store.list("checkpoints/");
   await runtime.submit(a, TypedValue.of(intType, 1));
   const durable = runtime.whenDurable();
