@@ -68,7 +68,8 @@ export interface WriterLease {
   release(): Promise<void>;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this host with that pid exists (one of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

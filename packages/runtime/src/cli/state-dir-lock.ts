@@ -7,6 +7,7 @@ import { open, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
+import { processAlive } from "../checkpoint/writer-lease.js";
 
 /** The lock file's name inside the state directory. */
 export const LOCK_FILE = "statefun.lock";
@@ -15,15 +16,6 @@ export const LOCK_FILE = "statefun.lock";
 export interface StateDirLock {
   /** Releases the lock (idempotent). */
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -61,7 +53,12 @@ export async function lockStateDir(stateDir: string): Promise<StateDirLock> {
       // Unreadable or half-written: treat as stale.
     }
     const pid = typeof holder.pid === "number" ? holder.pid : undefined;
-    if (pid !== undefined && pid !== process.pid && holder.host === hostname() && alive(pid)) {
+    if (
+      pid !== undefined &&
+      pid !== process.pid &&
+      holder.host === hostname() &&
+      processAlive(pid)
+    ) {
       throw new StatefunError(
         "invalid-config",
         `the state directory ${stateDir} is in use by process ${pid} (lock file ${path}); run one statefun per state directory`,

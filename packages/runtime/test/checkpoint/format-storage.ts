@@ -13,6 +13,8 @@ export interface CountingStorage extends CheckpointStorage {
   bytesRead: number;
   /** Calls of `read` since creation or {@link resetCounts}. */
   reads: number;
+  /** Bytes returned by the largest `read` since creation or {@link resetCounts}. */
+  largestRead: number;
   /** The stored objects. */
   readonly objects: Map<string, Uint8Array>;
   resetCounts(): void;
@@ -30,10 +32,12 @@ export function createCountingStorage(): CountingStorage {
     location: "memory:",
     bytesRead: 0,
     reads: 0,
+    largestRead: 0,
     objects,
     resetCounts() {
       storage.bytesRead = 0;
       storage.reads = 0;
+      storage.largestRead = 0;
     },
     async write(name, chunks) {
       objects.set(name, await collect(chunks));
@@ -44,6 +48,7 @@ export function createCountingStorage(): CountingStorage {
         range === undefined ? bytes : bytes.slice(range.offset, range.offset + range.length);
       storage.bytesRead += slice.length;
       storage.reads += 1;
+      storage.largestRead = Math.max(storage.largestRead, slice.length);
       return Promise.resolve(slice);
     },
     size: (name) => Promise.resolve(get(name).length),
