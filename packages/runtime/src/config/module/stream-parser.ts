@@ -1,7 +1,8 @@
 /**
  * Parses one module file's multi-document YAML stream: YAML syntax, the `kind`/`spec` envelope
- * of each document, and dispatch of each spec to its binder. Every problem is collected with its
- * location (file, document, field path, line and column); nothing is thrown for bad input.
+ * of each document (or StateFun's older single-root format of version 3.0), and dispatch of each
+ * spec to its binder. Every problem is collected with its location (file, document, field path,
+ * line and column); nothing is thrown for bad input.
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import { LineCounter, isNode, parseAllDocuments } from "yaml";
@@ -87,21 +88,31 @@ export function parseModuleStream(
       into.problems.push(...document.errors.map((error) => yamlProblem(error, documentIndex + 1)));
       return;
     }
-    parseDocument(document, documentIndex, lineCounter, source, into);
+    parseDocument(document, documentIndex, lineCounter, source, into, documents.length === 1);
   });
 }
 
-function parseDocument(
-  document: Document.Parsed,
-  documentIndex: number,
-  lineCounter: LineCounter,
-  source: StreamSource,
-  into: ModuleAccumulator,
-): void {
-  let kind: string | undefined;
-  const prefix = (): string =>
-    `${source.file}: document ${documentIndex + 1}${kind === undefined ? "" : ` (kind ${kind})`}`;
-  const report = (path: FieldPath, expected: string, found: string, hint?: string): void => {
+/** Where a document's parts are reported. */
+interface DocumentSite {
+  readonly document: Document.Parsed;
+  readonly documentIndex: number;
+  readonly lineCounter: LineCounter;
+  readonly source: StreamSource;
+  readonly into: ModuleAccumulator;
+}
+
+/** Reports a problem at `path` (from the document's root) of the component of kind `kind`. */
+type Report = (
+  kind: string | undefined,
+  path: FieldPath,
+  expected: string,
+  found: string,
+  hint?: string,
+) => void;
+
+function reporter(site: DocumentSite): Report {
+  const { document, documentIndex, lineCounter, source, into } = site;
+  return (kind, path, expected, found, hint) => {
     const position = positionOf(document, path, lineCounter);
     into.problems.push({
       file: source.file,
@@ -115,38 +126,81 @@ function parseDocument(
       ...(hint === undefined ? {} : { hint }),
     });
   };
+}
+
+function parseDocument(
+  document: Document.Parsed,
+  documentIndex: number,
+  lineCounter: LineCounter,
+  source: StreamSource,
+  into: ModuleAccumulator,
+  single: boolean,
+): void {
+  const site: DocumentSite = { document, documentIndex, lineCounter, source, into };
+  const report = reporter(site);
   for (const warning of document.warnings) {
-    into.warnings.push(`${prefix()}: YAML: ${warning.message}`);
+    into.warnings.push(`${source.file}: document ${documentIndex + 1}: YAML: ${warning.message}`);
   }
 
   let value: unknown;
   try {
     value = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    report([], "valid YAML", `an unusable document: ${(error as Error).message}`);
+    report(undefined, [], "valid YAML", `an unusable document: ${(error as Error).message}`);
     return;
   }
   if (value === null || value === undefined) return; // null and empty documents are skipped
   if (!isMapping(value)) {
-    report([], "a mapping with the keys kind and spec", describeValue(value));
+    report(undefined, [], "a mapping with the keys kind and spec", describeValue(value));
     return;
   }
-  const { kind: kindValue, spec } = value;
-  const binder = typeof kindValue === "string" ? source.binders.get(kindValue) : undefined;
+  // StateFun's single-root format of version 3.0: one document with a version and no kind.
+  if (single && "version" in value && !("kind" in value)) {
+    parseLegacyModule(value, site, report);
+    return;
+  }
+  const kindValue = value.kind;
   if (typeof kindValue !== "string") {
     report(
+      undefined,
       ["kind"],
       "a component kind such as io.statefun.endpoints.v2/http",
       describeValue(kindValue),
     );
-  } else if (binder === undefined) {
+  }
+  parseComponent(kindValue, value.spec, { kind: ["kind"], spec: ["spec"] }, site, report);
+}
+
+/** The paths of a component's kind and spec, from the document's root. */
+interface ComponentPaths {
+  readonly kind: FieldPath;
+  readonly spec: FieldPath;
+}
+
+/** Binds one component: a known `kind` (a string, checked already) and a mapping `spec`. */
+function parseComponent(
+  kindValue: unknown,
+  spec: unknown,
+  paths: ComponentPaths,
+  site: DocumentSite,
+  report: Report,
+): void {
+  const { source, into, documentIndex } = site;
+  const binder = typeof kindValue === "string" ? source.binders.get(kindValue) : undefined;
+  let kind: string | undefined;
+  if (typeof kindValue === "string" && binder === undefined) {
     const known = [...source.binders.keys()].sort().join(", ");
-    report(["kind"], `a known component kind (one of: ${known})`, describeValue(kindValue));
-  } else {
-    kind = kindValue;
+    report(
+      undefined,
+      paths.kind,
+      `a known component kind (one of: ${known})`,
+      describeValue(kindValue),
+    );
+  } else if (binder !== undefined) {
+    kind = kindValue as string;
   }
   if (!isMapping(spec)) {
-    report(["spec"], "a mapping with the component's settings", describeValue(spec));
+    report(kind, paths.spec, "a mapping with the component's settings", describeValue(spec));
     return;
   }
   if (binder === undefined || kind === undefined) return;
@@ -160,16 +214,18 @@ function parseDocument(
       const result = validateSpec(schema, spec);
       if (result.ok) return result.value;
       for (const { path, expected, found, hint } of result.issues) {
-        report(["spec", ...path], expected, found, hint);
+        report(kind, [...paths.spec, ...path], expected, found, hint);
       }
       return undefined;
     },
     problem(path, expected, found) {
-      report(["spec", ...path], expected, found ?? describeValue(valueAt(spec, path)));
+      report(kind, [...paths.spec, ...path], expected, found ?? describeValue(valueAt(spec, path)));
     },
     warn(path, message) {
-      const field = formatPath(["spec", ...path]);
-      into.warnings.push(`${prefix()}: ${field}: ${message}`);
+      const field = formatPath([...paths.spec, ...path]);
+      into.warnings.push(
+        `${source.file}: document ${documentIndex + 1} (kind ${kind}): ${field}: ${message}`,
+      );
     },
     fileExists: source.fileExists,
   };
@@ -178,10 +234,117 @@ function parseDocument(
     accepted = bind(binder, spec, at, into);
   } catch (error) {
     if (!(error instanceof StatefunError)) throw error;
-    report(["spec"], `a spec accepted by the ${kind} binder`, error.message);
+    report(kind, paths.spec, `a spec accepted by the ${kind} binder`, error.message);
   }
   if (!accepted && into.problems.length === problemsBefore) {
-    report(["spec"], `a spec accepted by the ${kind} binder`, "a spec it rejected");
+    report(kind, paths.spec, `a spec accepted by the ${kind} binder`, "a spec it rejected");
+  }
+}
+
+/** Kinds of StateFun's version 3.0 format, and the kinds that replaced them. */
+const LEGACY_KINDS: Readonly<Record<string, string>> = {
+  http: "io.statefun.endpoints.v1/http",
+  "io.statefun.kafka/ingress": "io.statefun.kafka.v1/ingress",
+  "io.statefun.kafka/egress": "io.statefun.kafka.v1/egress",
+  "io.statefun.kinesis/ingress": "io.statefun.kinesis.v1/ingress",
+  "io.statefun.kinesis/egress": "io.statefun.kinesis.v1/egress",
+};
+
+/** The lists of a version 3.0 module: where each lists its components, and how they are named. */
+const LEGACY_LISTS = [
+  { list: "endpoints", item: "endpoint", kindKey: "kind", withId: false },
+  { list: "ingresses", item: "ingress", kindKey: "type", withId: true },
+  { list: "egresses", item: "egress", kindKey: "type", withId: true },
+] as const;
+
+/**
+ * StateFun's single-root format of version 3.0 (`version: "3.0"`, `module.meta.type: remote`,
+ * `module.spec.{endpoints,ingresses,egresses}`): each component is bound as the document of its
+ * current kind would be (legacy kinds renamed, an ingress's or egress's `meta.id` as its
+ * `spec.id`), endpoints first, then ingresses, then egresses.
+ */
+function parseLegacyModule(
+  root: Record<string, unknown>,
+  site: DocumentSite,
+  report: Report,
+): void {
+  const version = root.version;
+  if (version !== "3.0") {
+    const found =
+      typeof version === "number"
+        ? `a number (write it as the string "${version.toFixed(1)}")`
+        : version === "1.0" || version === "2.0"
+          ? `${JSON.stringify(version)}, a version no longer supported`
+          : describeValue(version);
+    report(undefined, ["version"], 'the string "3.0" (the single-root module format)', found);
+    return;
+  }
+  const module = isMapping(root.module) ? root.module : undefined;
+  const meta = isMapping(module?.meta) ? module.meta : undefined;
+  const type = meta?.type;
+  if (typeof type !== "string" || type.toLowerCase() !== "remote") {
+    report(undefined, ["module", "meta", "type"], '"remote"', describeValue(type));
+  }
+  const spec = module?.spec;
+  if (!isMapping(spec)) {
+    report(
+      undefined,
+      ["module", "spec"],
+      "a mapping with endpoints, ingresses and egresses",
+      describeValue(spec),
+    );
+    return;
+  }
+  for (const { list, item, kindKey, withId } of LEGACY_LISTS) {
+    const components = spec[list];
+    const listPath = ["module", "spec", list];
+    if (components === undefined || components === null) continue;
+    if (!Array.isArray(components)) {
+      report(undefined, listPath, `a list of ${item} entries`, describeValue(components));
+      continue;
+    }
+    components.forEach((entry: unknown, index) => {
+      const itemPath = [...listPath, index, item];
+      const component = isMapping(entry) ? entry[item] : undefined;
+      if (!isMapping(component)) {
+        report(undefined, itemPath, `a mapping with meta and spec`, describeValue(component));
+        return;
+      }
+      const componentMeta = isMapping(component.meta) ? component.meta : {};
+      const legacyKind = componentMeta[kindKey];
+      const kindPath = [...itemPath, "meta", kindKey];
+      if (typeof legacyKind !== "string") {
+        report(
+          undefined,
+          kindPath,
+          `the ${item}'s ${kindKey}, such as ${item === "endpoint" ? "http" : `io.statefun.kafka/${item}`}`,
+          describeValue(legacyKind),
+        );
+        return;
+      }
+      let componentSpec = component.spec;
+      if (withId) {
+        const id = componentMeta.id;
+        if (typeof id !== "string") {
+          report(
+            undefined,
+            [...itemPath, "meta", "id"],
+            `the ${item}'s id, such as example/names`,
+            describeValue(id),
+          );
+          return;
+        }
+        if (isMapping(componentSpec)) componentSpec = { ...componentSpec, id };
+      }
+      const kind = LEGACY_KINDS[legacyKind] ?? legacyKind;
+      parseComponent(
+        kind,
+        componentSpec,
+        { kind: kindPath, spec: [...itemPath, "spec"] },
+        site,
+        report,
+      );
+    });
   }
 }
 
