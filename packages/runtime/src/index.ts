@@ -21,7 +21,13 @@ export { errorFields, noopLogger } from "./observability/logger.js";
 export type { LogFields, LogMethod, Logger } from "./observability/logger.js";
 export { createMemoryStateBackend } from "./state/memory-backend.js";
 export type { MemoryStateBackendOptions } from "./state/memory-backend.js";
-export type { StateBackend, StateTable, StateWrite, StoredValue } from "./state/backend.js";
+export type {
+  CheckpointRef,
+  StateBackend,
+  StateTable,
+  StateWrite,
+  StoredValue,
+} from "./state/backend.js";
 export { parseDuration } from "./config/module/duration.js";
 export { durationSchema } from "./config/module/fields.js";
 export type { DurationSchemaOptions } from "./config/module/fields.js";

@@ -17,7 +17,7 @@ import { resolveCheckpointingOptions } from "./checkpoint/options.js";
 import { acquireWriterLease, guardedByLease } from "./checkpoint/writer-lease.js";
 import type { WriterLease } from "./checkpoint/writer-lease.js";
 import type { ResolvedCheckpointingOptions } from "./checkpoint/options.js";
-import { CHECKPOINT_PREFIX } from "./checkpoint/names.js";
+import { CHECKPOINT_PREFIX, checkpointName } from "./checkpoint/names.js";
 import type { RestoreSummary } from "./checkpoint/recovery.js";
 import { recoverLatest } from "./checkpoint/recovery.js";
 import type { SavepointResult } from "./checkpoint/savepoint.js";
@@ -40,7 +40,7 @@ import type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";
 import { resolveRuntimeOptions } from "./options.js";
 import type { FunctionTypeStats } from "./runtime-stats.js";
 import { statsOf } from "./runtime-stats.js";
-import type { StateBackend } from "./state/backend.js";
+import type { CheckpointRef, StateBackend } from "./state/backend.js";
 import { createMemoryStateBackend } from "./state/memory-backend.js";
 
 export type { FunctionTypeStats } from "./runtime-stats.js";
@@ -221,7 +221,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
 
   async function recover(): Promise<void> {
-    if (coordinator === undefined || checkpointing === undefined) return;
+    if (coordinator === undefined || checkpointing === undefined) {
+      // Without checkpoints nothing survives a stop: a backend drops what it may have kept.
+      backend.resume?.(undefined);
+      return;
+    }
     const targets = {
       backend,
       dispatcher,
@@ -238,6 +242,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           `cannot start from savepoint ${savepoint.name}: ${checkpointing.storage.location} already holds checkpoints; use an empty state directory`,
         );
       }
+      backend.resume?.(undefined);
       const loaded = await restoreSavepoint(
         savepoint.storage,
         savepoint.name,
@@ -249,7 +254,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       coordinator.resumeFrom(loaded.resume);
     } else {
       const recovered = await recoverLatest(checkpointing.storage, targets, resolved.maxKeyGroups);
-      if (recovered === undefined) return;
+      if (recovered === undefined) {
+        backend.resume?.(undefined);
+        return;
+      }
       restored = recovered.summary;
       coordinator.resumeFrom(recovered.resume);
     }
@@ -277,13 +285,21 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         "shutdown timeout reached with work in flight",
       );
     }
+    let last: CheckpointRef | undefined;
     if (coordinator !== undefined && state === "stopping") {
-      await coordinator.checkpointNow().catch((error: unknown) => {
-        logger.error(
-          { ...errorFields(error) },
-          "the last checkpoint failed; recovery uses the one before",
-        );
-      });
+      last = await coordinator.checkpointNow().then(
+        () => {
+          const id = coordinator.stats.lastCompletedId;
+          return { id, name: checkpointName(id) };
+        },
+        (error: unknown) => {
+          logger.error(
+            { ...errorFields(error) },
+            "the last checkpoint failed; recovery uses the one before",
+          );
+          return undefined;
+        },
+      );
       await coordinator.stop();
     }
     if (lease !== undefined) {
@@ -298,7 +314,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         logger.error({ egress: egress.id, ...errorFields(error) }, "egress failed to stop");
       });
     }
-    await backend.close();
+    // The backend may keep its state for the next start only if it is exactly the last
+    // checkpoint's: nothing changed after that checkpoint's cut.
+    const keep = last !== undefined && backend.changedSinceCapture?.() === false ? last : undefined;
+    await backend.close(keep);
   }
 
   const runtime: Runtime = {

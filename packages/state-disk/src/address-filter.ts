@@ -81,6 +81,48 @@ function probe(layer: Layer, hash: number, set: boolean): boolean {
 export class AddressFilter {
   private readonly layers: Layer[] = [new Layer(FIRST_CAPACITY)];
 
+  /**
+   * The filter as bytes (native byte order): per layer, its capacity and count, then its words.
+   */
+  toBytes(): Uint8Array {
+    const words = this.layers.reduce((sum, layer) => sum + 2 + layer.words.length, 1);
+    const out = new Uint32Array(words);
+    out[0] = this.layers.length;
+    let at = 1;
+    for (const layer of this.layers) {
+      out[at++] = layer.capacity;
+      out[at++] = layer.count;
+      out.set(layer.words, at);
+      at += layer.words.length;
+    }
+    return new Uint8Array(out.buffer);
+  }
+
+  /**
+   * A filter from {@link toBytes}; `undefined` when the bytes are not one (wrong length or
+   * layout).
+   */
+  static fromBytes(bytes: Uint8Array): AddressFilter | undefined {
+    if (bytes.byteLength % 4 !== 0 || bytes.byteLength < 4) return undefined;
+    const words = new Uint32Array(bytes.slice().buffer);
+    const count = words[0] as number;
+    const filter = new AddressFilter();
+    filter.layers.length = 0;
+    let at = 1;
+    for (let i = 0; i < count; i++) {
+      const capacity = words[at] as number;
+      if (at + 2 > words.length || capacity < 1) return undefined;
+      const layer = new Layer(capacity);
+      layer.count = words[at + 1] as number;
+      at += 2;
+      if (at + layer.words.length > words.length) return undefined;
+      layer.words.set(words.subarray(at, at + layer.words.length));
+      at += layer.words.length;
+      filter.layers.push(layer);
+    }
+    return at === words.length && filter.layers.length > 0 ? filter : undefined;
+  }
+
   /** Bytes the filter takes. */
   get bytes(): number {
     let bytes = 0;

@@ -19,7 +19,10 @@ import { DiskStateTable } from "./disk-table.js";
 
 /** Options of {@link createDiskStateBackend}. */
 export interface DiskStateBackendOptions {
-  /** The database directory. Emptied when the backend opens: state comes from checkpoints. */
+  /**
+   * The database directory. Emptied when the backend opens (state comes from checkpoints), unless
+   * a clean stop kept the database for the checkpoint that recovery then restores.
+   */
   readonly directory: string;
   /** Number of key groups. Default: 128. */
   readonly maxKeyGroups?: number;
@@ -85,6 +88,9 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     restore(records, { markChanged }) {
       store.restore([...records], table, markChanged);
     },
+    resume: (checkpoint) => store.resume(checkpoint, table),
+    changedSinceCapture: () =>
+      [...tables.values()].some((existing) => existing.tracker?.hasChanges() ?? false),
     sweepExpired: (nowMs) => store.sweep(nowMs, table),
     functionTypes() {
       return [...tables.values()]
@@ -107,6 +113,16 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
         if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);
       }
     },
-    close: () => store.close(),
+    close: (keep) =>
+      store.close(
+        keep === undefined
+          ? undefined
+          : {
+              checkpoint: keep,
+              addresses: Object.fromEntries(
+                [...tables.values()].map((existing) => [existing.typename, existing.addresses]),
+              ),
+            },
+      ),
   };
 }

@@ -23,7 +23,13 @@
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
 import { open } from "lmdb";
-import type { AddressState, Logger, MemoryCapture, StateRecord } from "@statefun-ts/runtime";
+import type {
+  AddressState,
+  CheckpointRef,
+  Logger,
+  MemoryCapture,
+  StateRecord,
+} from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
   StateValuesEncoder,
@@ -35,6 +41,8 @@ import {
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
+import { keepState, takeKeptState } from "./kept-state.js";
+import type { KeptState } from "./kept-state.js";
 import {
   addressKey,
   expiryKey,
@@ -102,19 +110,28 @@ export class DiskStore {
   private readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
   private readonly encoder = new StateValuesEncoder();
   /** Addresses that may be in the database: a lookup of any other skips the read. */
-  private readonly written = new AddressFilter();
+  private written = new AddressFilter();
+  /** What a clean stop kept of the database, until recovery says whether it resumes from it. */
+  private kept: KeptState | undefined;
   private flushTimer: NodeJS.Timeout | undefined = undefined;
   /** Batches handed to LMDB that have not committed yet. */
   private pendingBatches = 0;
+  /** Set when a batch failed: the database then misses changes and is never kept. */
+  private writeFailed = false;
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
     this.options = options;
     this.maxKeyGroups = options.maxKeyGroups;
     this.probe = { table: undefined as unknown as DiskStateTable, id: "", keyGroup: 0 };
-    // The database is a working copy: durability comes from checkpoints, so it starts empty and
-    // skips fsync; after a crash, recovery rebuilds it from the latest checkpoint.
-    rmSync(options.directory, { recursive: true, force: true });
+    // The database is a working copy: durability comes from checkpoints, so it skips fsync and
+    // starts empty (after a crash, recovery rebuilds it from the latest checkpoint), unless a
+    // clean stop kept it (see kept-state.ts).
+    this.kept = takeKeptState(options.directory);
+    if (this.kept?.maxKeyGroups !== options.maxKeyGroups) {
+      this.kept = undefined;
+      rmSync(options.directory, { recursive: true, force: true });
+    }
     this.root = open<Uint8Array, Uint8Array>({
       path: options.directory,
       maxDbs: 2,
@@ -303,6 +320,7 @@ export class DiskStore {
       },
       (error: unknown) => {
         this.pendingBatches--;
+        this.writeFailed = true;
         // The entries stay pinned: their state is still in the cache.
         this.options.logger.error({ ...errorFields(error) }, "disk state write failed");
       },
@@ -374,6 +392,36 @@ export class DiskStore {
     return removed;
   }
 
+  /**
+   * Recovery is about to restore `checkpoint` (`undefined`: none). True when the database is
+   * the one a clean stop kept at exactly that checkpoint: the counts and the address filter come
+   * back with it. Otherwise what was kept is removed. Only the first call can return true.
+   */
+  resume(
+    checkpoint: CheckpointRef | undefined,
+    tableOf: (typename: string) => DiskStateTable,
+  ): boolean {
+    const kept = this.kept;
+    if (kept === undefined) return false;
+    this.kept = undefined;
+    const filter = AddressFilter.fromBytes(kept.filter);
+    if (
+      checkpoint === undefined ||
+      filter === undefined ||
+      checkpoint.id !== kept.checkpoint.id ||
+      checkpoint.name !== kept.checkpoint.name
+    ) {
+      this.clear();
+      return false;
+    }
+    this.written = filter;
+    this.values = kept.values;
+    for (const [typename, addresses] of Object.entries(kept.addresses)) {
+      tableOf(typename).addresses = addresses;
+    }
+    return true;
+  }
+
   /** Removes everything (before restoring another checkpoint after a failed restore). */
   clear(): void {
     for (const entry of this.ring) entry?.table.cached.clear();
@@ -383,16 +431,31 @@ export class DiskStore {
     this.allPinned = false;
     this.dirty.clear();
     this.values = 0;
+    this.written = new AddressFilter();
     this.root.clearSync();
     this.expiry.clearSync();
   }
 
-  /** Writes what is dirty, waits for it, and closes the database. */
-  async close(): Promise<void> {
+  /**
+   * Writes what is dirty, waits for it, and closes the database. With `keep`, the checkpoint
+   * whose state the database holds exactly, it is made durable and kept for the next start.
+   */
+  async close(keep?: {
+    readonly checkpoint: CheckpointRef;
+    readonly addresses: Record<string, number>;
+  }): Promise<void> {
     if (this.closed) return;
     await this.flush();
     await this.root.committed;
     this.closed = true;
     await this.root.close();
+    if (keep === undefined || this.writeFailed) return;
+    keepState(this.options.directory, {
+      checkpoint: keep.checkpoint,
+      maxKeyGroups: this.options.maxKeyGroups,
+      values: this.values,
+      addresses: keep.addresses,
+      filter: this.written.toBytes(),
+    });
   }
 }

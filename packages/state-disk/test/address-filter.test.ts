@@ -1,6 +1,7 @@
 /**
  * The address filter never rules out an address it was given (a false negative would make the
- * store lose state), and rules out most others, as it grows through several layers.
+ * store lose state), and rules out most others, as it grows through several layers; read back
+ * from its bytes (as a clean stop keeps it), it answers and grows as the original.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -43,4 +44,34 @@ test("ids differing in one character, or in non-ASCII characters, hash apart", (
     hashes.add(addressHash(seed, id));
   }
   assert.equal(hashes.size, 10);
+});
+
+test("a filter read back from its bytes answers as the original, and keeps growing the same", () => {
+  const filter = new AddressFilter();
+  const seed = tableSeed("example/user");
+  for (let i = 0; i < 1_500_000; i++) filter.add(addressHash(seed, `user-${i}`));
+  const copy = AddressFilter.fromBytes(filter.toBytes());
+  assert.ok(copy !== undefined);
+  assert.equal(copy.bytes, filter.bytes, "every layer came back");
+  for (let i = 0; i < 1_500_000; i += 7) {
+    if (!copy.mayContain(addressHash(seed, `user-${i}`))) assert.fail(`lost user-${i}`);
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const hash = addressHash(seed, `other-${i}`);
+    assert.equal(copy.mayContain(hash), filter.mayContain(hash));
+  }
+  for (let i = 0; i < 1_000_000; i++) {
+    const hash = addressHash(seed, `more-${i}`);
+    filter.add(hash);
+    copy.add(hash);
+  }
+  assert.deepEqual(copy.toBytes(), filter.toBytes(), "the same layers, counts and bits");
+});
+
+test("bytes that are not a filter are refused", () => {
+  const bytes = new AddressFilter().toBytes();
+  assert.equal(AddressFilter.fromBytes(bytes.subarray(0, bytes.length - 4)), undefined);
+  assert.equal(AddressFilter.fromBytes(new Uint8Array([...bytes, 0, 0, 0, 0])), undefined);
+  assert.equal(AddressFilter.fromBytes(bytes.subarray(0, 3)), undefined);
+  assert.equal(AddressFilter.fromBytes(new Uint8Array(4)), undefined, "no layer");
 });

@@ -44,6 +44,8 @@ export interface RestoreSummary {
   readonly pendingMessages: number;
   readonly delayedMessages: number;
   readonly unreleasedEgress: number;
+  /** True when the state was not restored: the backend kept it from a clean stop. */
+  readonly keptState: boolean;
   readonly durationMs: number;
 }
 
@@ -57,12 +59,16 @@ function toAddress(address: CheckpointAddress) {
   return addressOf(address.functionType, address.id);
 }
 
-/** Loads a file's chain state, then returns its own pending content (nothing applied yet). */
+/**
+ * Loads a file's chain state, then returns its own pending content (nothing applied yet). With
+ * `keptState`, the backend holds the state already: only the pending content is read.
+ */
 async function loadState(
   storage: CheckpointStorage,
   file: CheckpointFile,
   backend: StateBackend,
   markChanged: boolean,
+  keptState: boolean,
 ): Promise<{
   pending: KeyGroupContent[];
   global: GlobalContent;
@@ -71,7 +77,7 @@ async function loadState(
 }> {
   const chain = await Promise.all(file.manifest.chain.map((name) => openCheckpoint(storage, name)));
   let records = 0;
-  for (const part of chain) {
+  for (const part of keptState ? [] : chain) {
     // A chain member's own pending messages were superseded by later files: not decoded.
     const reading = part.keyGroupsInOrder({ stateOnly: true, encodedValues: true });
     for await (const { state } of reading) {
@@ -81,7 +87,8 @@ async function loadState(
     }
   }
   const pending: KeyGroupContent[] = [];
-  for await (const content of file.keyGroupsInOrder({ encodedValues: true })) {
+  const reading = file.keyGroupsInOrder({ encodedValues: true, withoutState: keptState });
+  for await (const content of reading) {
     backend.restore(content.state, { markChanged });
     records += content.state.length;
     await backend.whenWritten();
@@ -154,6 +161,7 @@ function applyPending(
  *
  * @param markChanged - count restored state as changed, so that the next checkpoint writes it
  *   in full (for a savepoint, which is not part of the state directory's chain).
+ * @param keptState - the backend holds the file's state already (kept by a clean stop).
  */
 export async function restoreFile(
   storage: CheckpointStorage,
@@ -162,9 +170,10 @@ export async function restoreFile(
   targets: RecoveryTargets,
   maxKeyGroups: number,
   markChanged: boolean,
+  keptState = false,
 ): Promise<{ summary: RestoreSummary; files: readonly CheckpointFile[] }> {
   const started = performance.now();
-  const loaded = await loadState(storage, file, targets.backend, markChanged);
+  const loaded = await loadState(storage, file, targets.backend, markChanged, keptState);
   const applied = applyPending(loaded.pending, loaded.global, targets, maxKeyGroups);
   const summary = {
     file: name,
@@ -174,6 +183,7 @@ export async function restoreFile(
     pendingMessages: applied.messages,
     delayedMessages: applied.delayed,
     unreleasedEgress: loaded.global.egress.length,
+    keptState,
     durationMs: Math.round(performance.now() - started),
   };
   return { summary, files: [...loaded.chain, file] };
@@ -206,7 +216,8 @@ export async function recoverLatest(
           `the checkpoints in ${storage.location} were taken with ${file.manifest.maxKeyGroups} key groups, but the runtime is configured with ${maxKeyGroups}; restore a savepoint to change it`,
         );
       }
-      const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, false);
+      const kept = targets.backend.resume?.({ id: file.manifest.id, name }) ?? false;
+      const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, false, kept);
       const summary = restored.summary;
       const retained = await retainedBefore(storage, names.slice(0, i + 1));
       const chain: ChainFile[] = restored.files.map((part, index) => ({

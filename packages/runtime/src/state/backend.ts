@@ -80,6 +80,12 @@ export interface IdPage {
   readonly next: IdCursor | undefined;
 }
 
+/** A checkpoint file of the checkpoint storage: its id and its name there. */
+export interface CheckpointRef {
+  readonly id: number;
+  readonly name: string;
+}
+
 /** Where persisted values live. */
 export interface StateBackend {
   /** Backend name for logs and metrics (`memory`, `disk`). */
@@ -111,6 +117,16 @@ export interface StateBackend {
   /** Removes all state (before restoring another checkpoint after a failed restore). */
   clear(): void;
   /**
+   * Recovery is about to restore `checkpoint` (`undefined`: none, as for a fresh start, a
+   * savepoint or no checkpointing). True when the backend still holds exactly that checkpoint's
+   * state, kept by a clean stop (see {@link close}), so that recovery need not restore the state;
+   * otherwise the backend drops what it kept. Only the first call of a start can return true.
+   * A backend that keeps nothing need not implement it.
+   */
+  resume?(checkpoint: CheckpointRef | undefined): boolean;
+  /** True when state changed since the last capture: a change no checkpoint holds yet. */
+  changedSinceCapture?(): boolean;
+  /**
    * Removes values that have expired by `nowMs` (they already read as absent); called
    * periodically. Returns how many values were removed.
    */
@@ -128,6 +144,9 @@ export interface StateBackend {
   listIds(typename: string, after: IdCursor | undefined, limit: number, nowMs: number): IdPage;
   /** Values stored (values expired but not yet swept count until swept). */
   liveValues(): number;
-  /** Releases resources. */
-  close(): Promise<void>;
+  /**
+   * Releases resources. `keep` is given after a clean stop whose last checkpoint holds exactly
+   * the backend's state: a backend with state on disk may keep it for {@link resume}.
+   */
+  close(keep?: CheckpointRef): Promise<void>;
 }

@@ -123,6 +123,11 @@ export class ChangeTracker {
     (this.changed[keyGroup] ??= new Set()).add(id);
   }
 
+  /** True when an id changed since the last capture. */
+  hasChanges(): boolean {
+    return this.changed.some((ids) => ids !== undefined && ids.size > 0);
+  }
+
   /** Moves the changed ids into `into` (key group → table → ids) and forgets them. */
   drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): void {
     this.epoch = nextEpoch++;

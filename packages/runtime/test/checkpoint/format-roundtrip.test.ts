@@ -69,13 +69,26 @@ test("what is read back from storage is what was written, and encoding is determ
       const inOrder: KeyGroupContent[] = [];
       for await (const content of file.keyGroupsInOrder()) inOrder.push(content);
       assert.deepEqual(inOrder, expected);
+      // Either part alone: key groups without any of it are left out.
       const stateOnly: KeyGroupContent[] = [];
       for await (const content of file.keyGroupsInOrder({ stateOnly: true })) {
         stateOnly.push(content);
       }
       assert.deepEqual(
         stateOnly,
-        expected.map((content) => ({ ...content, messages: [], delayed: [] })),
+        expected
+          .filter((content) => content.state.length > 0)
+          .map((content) => ({ ...content, messages: [], delayed: [] })),
+      );
+      const withoutState: KeyGroupContent[] = [];
+      for await (const content of file.keyGroupsInOrder({ withoutState: true })) {
+        withoutState.push(content);
+      }
+      assert.deepEqual(
+        withoutState,
+        expected
+          .filter((content) => content.messages.length > 0 || content.delayed.length > 0)
+          .map((content) => ({ ...content, state: [] })),
       );
       assert.deepEqual(await file.readGlobal(), input.global);
 

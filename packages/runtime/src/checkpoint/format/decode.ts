@@ -58,13 +58,15 @@ export interface CheckpointFile {
    * range read (runs of about {@link RUN_BYTES}; a larger key group is read alone), the next read
    * under way while the key groups of the last one are decoded and used. Memory holds two reads'
    * bytes and the key group being used. With `stateOnly`, messages and delayed messages are not
-   * decoded (read as empty); with `encodedValues`, state records carry their values' bytes as
-   * well (`StateRecord.encodedValues`).
+   * decoded (read as empty); with `withoutState`, state records are not (a key group with only
+   * state is left out); with `encodedValues`, state records carry their values' bytes as well
+   * (`StateRecord.encodedValues`).
    *
    * @throws StatefunError `corrupt-data` when a section is damaged (from the iteration).
    */
   keyGroupsInOrder(options?: {
     readonly stateOnly?: boolean;
+    readonly withoutState?: boolean;
     readonly encodedValues?: boolean;
   }): AsyncGenerator<KeyGroupContent>;
   /** Bytes of the file's state sections (the state changes it holds). */
@@ -262,8 +264,19 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
       const state = sectionsOf(keyGroup).filter((section) => section.kind === "state");
       return recordsOf(await read(state), "state");
     },
-    async *keyGroupsInOrder({ stateOnly = false, encodedValues = false } = {}) {
-      const runs = keyGroupRuns(keyGroups, byKeyGroup);
+    async *keyGroupsInOrder({
+      stateOnly = false,
+      withoutState = false,
+      encodedValues = false,
+    } = {}) {
+      const wanted = (section: CheckpointSectionInfo): boolean =>
+        section.kind === "state" ? !withoutState : !stateOnly;
+      const selectedOf = (keyGroup: number): CheckpointSectionInfo[] =>
+        (byKeyGroup.get(keyGroup) ?? []).filter(wanted);
+      const runs = keyGroupRuns(
+        keyGroups.filter((keyGroup) => selectedOf(keyGroup).length > 0),
+        new Map(keyGroups.map((keyGroup) => [keyGroup, selectedOf(keyGroup)])),
+      );
       const readRun = (index: number): Promise<Uint8Array> | undefined => {
         const run = runs[index];
         if (run === undefined) return undefined;
@@ -278,8 +291,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
         next = readRun(index + 1);
         const run = runs[index] as KeyGroupRun;
         for (const keyGroup of run.keyGroups) {
-          const own = byKeyGroup.get(keyGroup) ?? [];
-          const selected = stateOnly ? own.filter((section) => section.kind === "state") : own;
+          const selected = selectedOf(keyGroup);
           yield contentOf(keyGroup, decodeSections(bytes, run.start, selected, { encodedValues }));
         }
       }

@@ -1,0 +1,112 @@
+/**
+ * The database kept across a clean stop. The database is a working copy of the state: after a
+ * crash it holds changes no checkpoint has, so a start normally empties it and recovery rebuilds
+ * it from the checkpoint files. After a clean stop, though, it holds exactly the state of the last
+ * checkpoint; the stop then makes it durable and leaves a marker naming that checkpoint, with what
+ * the backend keeps in memory about it (counts, the address filter). The next start takes the
+ * marker away at once (a crash from then on leaves no marker, and the database is rebuilt), and
+ * recovery uses the database as it is when it restores that very checkpoint.
+ *
+ * Files, in the database directory: `kept.json` (the marker, written last, by rename) and
+ * `kept-filter.bin` (the address filter, in native byte order like LMDB's own files).
+ */
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { CheckpointRef } from "@statefun-ts/runtime";
+
+/** What the backend kept in memory about the database. */
+export interface KeptState {
+  readonly checkpoint: CheckpointRef;
+  readonly maxKeyGroups: number;
+  /** Values stored. */
+  readonly values: number;
+  /** Addresses holding state, per function type. */
+  readonly addresses: Readonly<Record<string, number>>;
+  /** The address filter's bytes. */
+  readonly filter: Uint8Array;
+}
+
+const MARKER = "kept.json";
+const FILTER = "kept-filter.bin";
+/** LMDB's data file in its directory. */
+const DATA_FILE = "data.mdb";
+
+function fsyncPath(path: string, flags = "r"): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Takes the kept state of `directory` away: returns it (if the marker is there and whole) after
+ * deleting the marker durably, so that the database is rebuilt if this process crashes.
+ */
+export function takeKeptState(directory: string): KeptState | undefined {
+  let marker: unknown;
+  let filter: Uint8Array;
+  try {
+    marker = JSON.parse(readFileSync(join(directory, MARKER), "utf8"));
+    filter = readFileSync(join(directory, FILTER));
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(join(directory, MARKER), { force: true });
+    rmSync(join(directory, FILTER), { force: true });
+  }
+  fsyncPath(directory);
+  const kept = marker as Partial<Omit<KeptState, "filter">> | null;
+  const checkpoint = kept?.checkpoint;
+  const addresses = kept?.addresses;
+  if (
+    kept === null ||
+    typeof checkpoint !== "object" ||
+    !isCount(checkpoint.id) ||
+    typeof checkpoint.name !== "string" ||
+    !isCount(kept.maxKeyGroups) ||
+    !isCount(kept.values) ||
+    typeof addresses !== "object" ||
+    addresses === null ||
+    !Object.values(addresses).every(isCount)
+  ) {
+    return undefined;
+  }
+  return {
+    checkpoint: { id: checkpoint.id, name: checkpoint.name },
+    maxKeyGroups: kept.maxKeyGroups,
+    values: kept.values,
+    addresses: { ...addresses },
+    filter,
+  };
+}
+
+/**
+ * Makes the (closed) database in `directory` durable, then writes the marker of `kept`: the
+ * filter first, the marker last by an atomic rename, each synchronized.
+ */
+export function keepState(directory: string, kept: KeptState): void {
+  fsyncPath(join(directory, DATA_FILE), "r+");
+  const filterPath = join(directory, FILTER);
+  writeFileSync(filterPath, kept.filter);
+  fsyncPath(filterPath);
+  const { filter: _filter, ...marker } = kept;
+  const temporary = join(directory, `${MARKER}.tmp`);
+  writeFileSync(temporary, JSON.stringify(marker));
+  fsyncPath(temporary);
+  renameSync(temporary, join(directory, MARKER));
+  fsyncPath(directory);
+}
