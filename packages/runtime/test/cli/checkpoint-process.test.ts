@@ -4,7 +4,7 @@
 // empty state directory (a savepoint without --output goes to <state dir>/savepoints); a savepoint
 // cannot start over existing checkpoints. Both state backends recover from a crash, and savepoints
 // carry state from one backend to the other. A second process on the same checkpoint storage is
-// refused while the first holds its lease.
+// refused while the first holds its lease; after a clean stop, the disk backend keeps its database.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -103,10 +103,20 @@ describe("statefun run with checkpoints, as child processes", () => {
       const restored = restartLine.restored as Record<string, unknown>;
       assert.equal(restored.from, stateDir);
       assert.match(String(restored.file), /^checkpoints\/chk-\d{20}\.sfc$/);
+      assert.equal(restored.keptState, false, "after a crash, the state comes from the files");
       await greet(restartPorts, "Bob");
       assert.equal(await nextGreeting(restartPorts), "Third time is a charm Bob");
       assert.equal(await nextGreeting(restartPorts, 0), undefined);
       await stop(second);
+
+      // After a clean stop, the disk backend's database is kept for the next start.
+      const third = track(runGreeter(moduleFile, stateDir, ["--state-backend", backend]));
+      const [thirdLine, thirdPorts] = await started(third);
+      const again = thirdLine.restored as Record<string, unknown>;
+      assert.equal(again.keptState, backend === "disk");
+      await greet(thirdPorts, "Bob");
+      assert.equal(await nextGreeting(thirdPorts), "Nice to see you at the 4-nth time Bob!");
+      await stop(third);
     });
   }
 
