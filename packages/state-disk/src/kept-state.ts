@@ -7,8 +7,9 @@
  * marker away at once (a crash from then on leaves no marker, and the database is rebuilt), and
  * recovery uses the database as it is when it restores that very checkpoint.
  *
- * Files, in the database directory: `kept.json` (the marker, written last, by rename) and
- * `kept-filter.bin` (the address filter, in native byte order like LMDB's own files).
+ * Files, in the database directory: `kept.json` (the marker, written last, by rename, with the
+ * layout of the database it describes) and `kept-filter.bin` (the address filter, in native byte
+ * order like LMDB's own files).
  */
 import {
   closeSync,
@@ -35,6 +36,11 @@ export interface KeptState {
 }
 
 const MARKER = "kept.json";
+/**
+ * The layout of the database's keys and values (keys.ts, state-values in the runtime). A marker
+ * of another layout is ignored and the database rebuilt: bump it whenever either changes.
+ */
+const LAYOUT = 1;
 const FILTER = "kept-filter.bin";
 /** LMDB's data file in its directory. */
 const DATA_FILE = "data.mdb";
@@ -69,11 +75,12 @@ export function takeKeptState(directory: string): KeptState | undefined {
     rmSync(join(directory, FILTER), { force: true });
   }
   fsyncPath(directory);
-  const kept = marker as Partial<Omit<KeptState, "filter">> | null;
+  const kept = marker as (Partial<Omit<KeptState, "filter">> & { layout?: unknown }) | null;
   const checkpoint = kept?.checkpoint;
   const addresses = kept?.addresses;
   if (
     kept === null ||
+    kept.layout !== LAYOUT ||
     typeof checkpoint !== "object" ||
     !isCount(checkpoint.id) ||
     typeof checkpoint.name !== "string" ||
@@ -105,7 +112,7 @@ export function keepState(directory: string, kept: KeptState): void {
   fsyncPath(filterPath);
   const { filter: _filter, ...marker } = kept;
   const temporary = join(directory, `${MARKER}.tmp`);
-  writeFileSync(temporary, JSON.stringify(marker));
+  writeFileSync(temporary, JSON.stringify({ layout: LAYOUT, ...marker }));
   fsyncPath(temporary);
   renameSync(temporary, join(directory, MARKER));
   fsyncPath(directory);

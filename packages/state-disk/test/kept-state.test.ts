@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -164,4 +164,27 @@ test("a start without checkpoints drops a kept database", async () => {
   assert.equal(valueOf(volatile, "id-0"), undefined);
   await volatile.stop();
   assert.equal(existsSync(join(dirs.db, "kept.json")), false, "nothing kept without checkpoints");
+});
+
+test("a marker of another database layout, or a damaged one, is ignored and the database rebuilt", async () => {
+  const dirs = await directories();
+  const first = await start(dirs);
+  await put(first, IDS, "one");
+  await first.stop();
+  const marker = join(dirs.db, "kept.json");
+  const kept = JSON.parse(await readFile(marker, "utf8")) as Record<string, unknown>;
+  assert.equal(kept.layout, 1);
+  await writeFile(marker, JSON.stringify({ ...kept, layout: 2 }));
+
+  const second = await start(dirs);
+  assert.equal(second.restored?.keptState, false);
+  assert.equal(existsSync(marker), false);
+  assert.equal(valueOf(second, "id-7"), "one");
+  await second.stop();
+
+  await writeFile(marker, "{ not json");
+  const third = await start(dirs);
+  assert.equal(third.restored?.keptState, false);
+  assert.equal(addressesOf(third), IDS.length);
+  await third.stop();
 });
