@@ -25,6 +25,12 @@ async function* slowly<T>(items: readonly T[]): AsyncGenerator<T> {
   }
 }
 
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
+}
+
 const sample: CheckpointInput = {
   manifest: {
     formatVersion: 1,
@@ -66,26 +72,16 @@ test("what is read back from storage is what was written, and encoding is determ
       for (const content of expected) {
         assert.deepEqual(await file.readKeyGroup(content.keyGroup), content);
       }
-      const inOrder: KeyGroupContent[] = [];
-      for await (const content of file.keyGroupsInOrder()) inOrder.push(content);
-      assert.deepEqual(inOrder, expected);
+      assert.deepEqual(await all(file.keyGroupsInOrder()), expected);
       // Either part alone: key groups without any of it are left out.
-      const stateOnly: KeyGroupContent[] = [];
-      for await (const content of file.keyGroupsInOrder({ stateOnly: true })) {
-        stateOnly.push(content);
-      }
       assert.deepEqual(
-        stateOnly,
+        await all(file.keyGroupsInOrder({ stateOnly: true })),
         expected
           .filter((content) => content.state.length > 0)
           .map((content) => ({ ...content, messages: [], delayed: [] })),
       );
-      const withoutState: KeyGroupContent[] = [];
-      for await (const content of file.keyGroupsInOrder({ withoutState: true })) {
-        withoutState.push(content);
-      }
       assert.deepEqual(
-        withoutState,
+        await all(file.keyGroupsInOrder({ withoutState: true })),
         expected
           .filter((content) => content.messages.length > 0 || content.delayed.length > 0)
           .map((content) => ({ ...content, state: [] })),
