@@ -154,7 +154,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const checkpointing: ResolvedCheckpointingOptions | undefined =
     leasedOptions === undefined
       ? undefined
-      : { ...leasedOptions, storage: guardedByLease(leasedOptions.storage, () => lease?.lost) };
+      : {
+          ...leasedOptions,
+          storage: guardedByLease(leasedOptions.storage, () => lease?.refusal()),
+        };
   let failure: StatefunError | undefined;
   let resolveFailed: (error: StatefunError) => void = () => undefined;
   const failed = new Promise<StatefunError>((resolve) => {

@@ -16,7 +16,8 @@
  * - A runtime whose lease was taken over, or that could not renew it within its time to live,
  *   has lost it: it is told (`onLost`), and every later write and delete through the storage
  *   {@link guardedByLease} returns fails, so it can no longer damage the new holder's
- *   checkpoints.
+ *   checkpoints. While its last renewal is older than the time to live (after a long pause of
+ *   the process, say), it writes nothing either, until a renewal finds the lease still its own.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -64,6 +65,12 @@ export interface WriterLeaseOptions {
 export interface WriterLease {
   /** Set once the lease is lost. */
   readonly lost: StatefunError | undefined;
+  /**
+   * Why the holder must not write now, or `undefined` when it may: the lease is lost, or it has
+   * not been renewed for its time to live (another process may have taken it over; writing
+   * resumes once a renewal finds it still this holder's).
+   */
+  refusal(): StatefunError | undefined;
   /** Stops renewing and deletes the lease object if it is still this holder's (idempotent). */
   release(): Promise<void>;
 }
@@ -216,6 +223,16 @@ export async function acquireWriterLease(
     get lost() {
       return lost;
     },
+    refusal() {
+      if (lost !== undefined) return lost;
+      const sinceMs = now() - lastRenewedMs;
+      if (sinceMs < ttlMs) return undefined;
+      return new StatefunError(
+        "storage-failed",
+        `the lease of the checkpoint storage ${storage.location} was last renewed ${Math.round(sinceMs / 1000)} s ago, beyond its time to live; writing waits for a renewal`,
+        { details: { location: storage.location } },
+      );
+    },
     async release() {
       if (released) return;
       released = true;
@@ -229,18 +246,18 @@ export async function acquireWriterLease(
 }
 
 /**
- * `storage` with writes and deletes refused (`illegal-state`, caused by the lease's error) once
- * `lost()` returns an error.
+ * `storage` with writes and deletes refused while `refusal()` returns an error (with its code,
+ * and as the cause).
  */
 export function guardedByLease(
   storage: CheckpointStorage,
-  lost: () => StatefunError | undefined,
+  refusal: () => StatefunError | undefined,
 ): CheckpointStorage {
   const refused = (operation: string, name: string): StatefunError | undefined => {
-    const error = lost();
+    const error = refusal();
     return error === undefined
       ? undefined
-      : new StatefunError("illegal-state", `${operation} ${name}: ${error.message}`, {
+      : new StatefunError(error.code, `${operation} ${name}: ${error.message}`, {
           cause: error,
           details: { location: storage.location, name },
         });

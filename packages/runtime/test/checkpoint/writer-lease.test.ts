@@ -138,7 +138,7 @@ test("a lease taken over is lost: the holder is told and its guarded storage wri
     store,
     options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
   );
-  const guarded = guardedByLease(store, () => lease.lost);
+  const guarded = guardedByLease(store, () => lease.refusal());
   await guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]);
   await heldBy(store, { host: "there", pid: 7, agoMs: 0 });
   await waitFor(() => lost.length === 1, "the loss", 2000);
@@ -161,6 +161,28 @@ test("a lease taken over is lost: the holder is told and its guarded storage wri
   await lease.release();
   assert.equal((await leaseOf(store))?.host, "there", "the new holder's lease stays");
   assert.equal(lost.length, 1);
+});
+
+test("a holder whose last renewal is older than the time to live writes nothing until it renews", async () => {
+  const store = await storage();
+  let clock = Date.now();
+  const lease = await acquireWriterLease(store, options({ ttlMs: 300, now: () => clock }));
+  const guarded = guardedByLease(store, () => lease.refusal());
+  // The process was paused for a second: another may have taken the lease meanwhile.
+  clock += 1000;
+  assert.match(
+    lease.refusal()?.message ?? "",
+    /was last renewed 1 s ago, beyond its time to live/u,
+  );
+  await assert.rejects(guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]), (error) => {
+    assert.ok(isStatefunError(error, "storage-failed"), String(error));
+    return true;
+  });
+  // A renewal finds the lease still its own: writing goes on.
+  await waitFor(() => lease.refusal() === undefined, "a renewal", 2000);
+  await guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]);
+  assert.equal(lease.lost, undefined);
+  await lease.release();
 });
 
 test("a lease that cannot be renewed within its time to live is lost", async () => {
