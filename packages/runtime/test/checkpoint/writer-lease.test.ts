@@ -208,9 +208,19 @@ test("of two processes taking a free lease together, the one whose lease was ove
   const writtenByMine = new Promise<void>((resolve) => {
     mineWritten = resolve;
   });
-  // Both find the storage free; this process writes its lease first, the other overwrites it.
+  let theirsWritten: () => void = () => undefined;
+  const writtenByTheirs = new Promise<void>((resolve) => {
+    theirsWritten = resolve;
+  });
+  // Both find the storage free; this process writes its lease first, the other overwrites it,
+  // and only then does this process read its lease back.
+  let listings = 0;
   const mine: CheckpointStorage = {
     ...store,
+    list: async (prefix) => {
+      if (++listings > 1) await writtenByTheirs;
+      return store.list(prefix);
+    },
     write: async (name, chunks) => {
       await listedByOther;
       await store.write(name, chunks);
@@ -227,9 +237,12 @@ test("of two processes taking a free lease together, the one whose lease was ove
     write: async (name, chunks) => {
       await writtenByMine;
       await store.write(name, chunks);
+      theirsWritten();
     },
   };
-  const taking = acquireWriterLease(mine, options({ settleMs: 300 }));
+  const taking = acquireWriterLease(mine, options({ settleMs: 0 }));
+  // Checked below; it may settle before.
+  taking.catch(() => undefined);
   const theirs = await acquireWriterLease(other, options({ host: "there", pid: 7, settleMs: 10 }));
   await assert.rejects(taking, (error: unknown) => {
     assert.ok(isStatefunError(error, "invalid-config"), String(error));
