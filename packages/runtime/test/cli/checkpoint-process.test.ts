@@ -37,6 +37,11 @@ function runGreeter(moduleFile: string, stateDir: string, extra: string[] = []):
   ]);
 }
 
+/** `statefun run` on the greeter, for a start that is refused: resolves when it has exited. */
+function runRefused(moduleFile: string, stateDir: string, extra: string[]) {
+  return runCli(["run", moduleFile, "--admin-port", "0", "--state-dir", stateDir, ...extra]);
+}
+
 async function started(cli: CliProcess): Promise<[Record<string, unknown>, GreeterPorts]> {
   const line = await cli.logLine("statefun started", STARTUP_MS);
   return [line, portsOf(line)];
@@ -128,13 +133,7 @@ describe("statefun run with checkpoints, as child processes", () => {
     const [, ports] = await started(first);
     await greet(ports, "Eve");
     assert.equal(await nextGreeting(ports), "Welcome Eve");
-    const refused = await runCli([
-      "run",
-      moduleFile,
-      "--admin-port",
-      "0",
-      "--state-dir",
-      join(dir, "shared-b"),
+    const refused = await runRefused(moduleFile, join(dir, "shared-b"), [
       "--checkpoint-storage",
       shared,
     ]);
@@ -248,16 +247,7 @@ describe("statefun run with checkpoints, as child processes", () => {
     await stop(second);
 
     // The state directory of the first process holds checkpoints: a savepoint cannot start there.
-    const refused = await runCli([
-      "run",
-      moduleFile,
-      "--admin-port",
-      "0",
-      "--state-dir",
-      stateA,
-      "--from-savepoint",
-      output,
-    ]);
+    const refused = await runRefused(moduleFile, stateA, ["--from-savepoint", output]);
     assert.deepEqual(refused.exit, { code: 1, signal: null });
     assert.equal(
       refused.stderr,
