@@ -208,6 +208,7 @@ export {
   compareIds,
   countOf,
   liveEntries,
+  recordValueOf,
   readState,
   removeExpiredValues,
   stateFromRecords,

@@ -89,6 +89,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       store.restore([...records], table, markChanged);
     },
     resume: (checkpoint) => store.resume(checkpoint, table),
+    keyGroupRecords: (keyGroup, nowMs) => store.keyGroupRecords(keyGroup, nowMs),
     changedSinceCapture: () =>
       [...tables.values()].some((existing) => existing.tracker?.hasChanges() ?? false),
     sweepExpired: (nowMs) => store.sweep(nowMs, table),

@@ -29,6 +29,7 @@ import type {
   Logger,
   MemoryCapture,
   StateRecord,
+  StateValueRecord,
 } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
@@ -37,6 +38,8 @@ import {
   decodeStateValues,
   errorFields,
   keyGroupOf,
+  liveEntries,
+  recordValueOf,
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
@@ -46,6 +49,7 @@ import type { KeptState } from "./kept-state.js";
 import {
   addressKey,
   expiryKey,
+  idOfKey,
   keyOf,
   parseAddressKey,
   parseExpiryKey,
@@ -357,6 +361,49 @@ export class DiskStore {
     entry.table.cached.delete(entry.id);
   }
 
+  /**
+   * Every address's state in one key group (values expired by `nowMs` left out): the database's,
+   * with cached entries not yet committed in their place. Nothing is cached by the read.
+   */
+  keyGroupRecords(keyGroup: number, nowMs: number): StateRecord[] {
+    const live = (values: readonly StateValueRecord[]): StateValueRecord[] =>
+      values.filter((value) => value.expiresAtMs > nowMs);
+    const fresh = new Map<string, CacheEntry>();
+    for (const entry of this.uncommitted()) {
+      if (entry.keyGroup === keyGroup) fresh.set(`${entry.table.typename}\u0000${entry.id}`, entry);
+    }
+    const records: StateRecord[] = [];
+    const add = (functionType: string, id: string, values: StateValueRecord[]): void => {
+      if (values.length > 0) records.push({ functionType, id, values });
+    };
+    const start = Uint8Array.of(keyGroup >>> 8, keyGroup & 0xff);
+    const end = Uint8Array.of((keyGroup + 1) >>> 8, (keyGroup + 1) & 0xff);
+    let typenameKey: Uint8Array = new Uint8Array(0);
+    let typename = "";
+    for (const { key, value } of this.root.getRange({ start, end })) {
+      // The main database also names the expiry database, by a key without the zero byte.
+      const zero = key.indexOf(0, 2);
+      if (zero < 0) continue;
+      // Keys of one function type follow each other: its name is decoded once.
+      if (!sameBytes(key, 2, zero, typenameKey)) {
+        typenameKey = key.slice(2, zero);
+        typename = parseAddressKey(key).typename;
+      }
+      const id = idOfKey(key, typenameKey.length);
+      if (fresh.has(`${typename}\u0000${id}`)) continue;
+      // Copies: the values must outlive the read buffer.
+      const values = decodeStateValues(value, this.decoder).map((stored) => ({
+        ...stored,
+        value: stored.value.slice(),
+      }));
+      add(typename, id, live(values));
+    }
+    for (const entry of fresh.values()) {
+      add(entry.table.typename, entry.id, liveEntries(entry.state, nowMs).map(recordValueOf));
+    }
+    return records;
+  }
+
   /** Keys in `[start, end)` in the database (committed state), in key order. */
   *keysIn(start: Uint8Array, end: Uint8Array, exclusiveStart: boolean): Generator<Uint8Array> {
     for (const key of this.root.getKeys({ start, end, exclusiveStart })) yield key;
@@ -458,4 +505,11 @@ export class DiskStore {
       filter: this.written.toBytes(),
     });
   }
+}
+
+/** True when `bytes[start, end)` equals `other`. */
+function sameBytes(bytes: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (bytes[start + i] !== other[i]) return false;
+  return true;
 }

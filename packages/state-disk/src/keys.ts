@@ -92,7 +92,18 @@ export function typeRange(
 
 /** The id of a key of a function type of `typenameLength` bytes. */
 export function idOfKey(key: Uint8Array, typenameLength: number): string {
-  return decoder.decode(key.subarray(3 + typenameLength));
+  const start = 3 + typenameLength;
+  // Most ids are short ASCII: built without a call into the decoder.
+  if (key.length - start <= 64) {
+    let id = "";
+    for (let i = start; i < key.length; i++) {
+      const byte = key[i] as number;
+      if (byte >= 0x80) return decoder.decode(key.subarray(start));
+      id += String.fromCharCode(byte);
+    }
+    return id;
+  }
+  return decoder.decode(key.subarray(start));
 }
 
 /** Encodes a typename once, for building keys. */

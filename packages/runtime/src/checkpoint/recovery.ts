@@ -67,7 +67,6 @@ async function loadState(
   storage: CheckpointStorage,
   file: CheckpointFile,
   backend: StateBackend,
-  markChanged: boolean,
   keptState: boolean,
 ): Promise<{
   pending: KeyGroupContent[];
@@ -81,7 +80,7 @@ async function loadState(
     // A chain member's own pending messages were superseded by later files: not decoded.
     const reading = part.keyGroupsInOrder({ stateOnly: true, encodedValues: true });
     for await (const { state } of reading) {
-      backend.restore(state, { markChanged });
+      backend.restore(state, { markChanged: false });
       records += state.length;
       await backend.whenWritten();
     }
@@ -89,7 +88,7 @@ async function loadState(
   const pending: KeyGroupContent[] = [];
   const reading = file.keyGroupsInOrder({ encodedValues: true, withoutState: keptState });
   for await (const content of reading) {
-    backend.restore(content.state, { markChanged });
+    backend.restore(content.state, { markChanged: false });
     records += content.state.length;
     await backend.whenWritten();
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
@@ -159,9 +158,12 @@ function applyPending(
  * Restores one file (a savepoint, or a checkpoint with its chain) into `targets`. Returns what
  * was loaded, and the files read: the chain, oldest first, then the file itself.
  *
- * @param markChanged - count restored state as changed, so that the next checkpoint writes it
- *   in full (for a savepoint, which is not part of the state directory's chain).
- * @param keptState - the backend holds the file's state already (kept by a clean stop).
+ * Restored addresses do not count as changed: the file (or, for a savepoint, its copy) is the base
+ * the next checkpoints build on.
+ *
+ * @param options.keptState - the backend holds the file's state already (kept by a clean stop).
+ * @param options.beforeApplying - runs once the state is loaded, before the pending content is
+ *   applied (nothing has run yet), with that content.
  */
 export async function restoreFile(
   storage: CheckpointStorage,
@@ -169,11 +171,18 @@ export async function restoreFile(
   name: string,
   targets: RecoveryTargets,
   maxKeyGroups: number,
-  markChanged: boolean,
-  keptState = false,
+  options: {
+    readonly keptState?: boolean;
+    readonly beforeApplying?: (
+      pending: readonly KeyGroupContent[],
+      global: GlobalContent,
+    ) => Promise<void>;
+  } = {},
 ): Promise<{ summary: RestoreSummary; files: readonly CheckpointFile[] }> {
   const started = performance.now();
-  const loaded = await loadState(storage, file, targets.backend, markChanged, keptState);
+  const keptState = options.keptState ?? false;
+  const loaded = await loadState(storage, file, targets.backend, keptState);
+  await options.beforeApplying?.(loaded.pending, loaded.global);
   const applied = applyPending(loaded.pending, loaded.global, targets, maxKeyGroups);
   const summary = {
     file: name,
@@ -217,7 +226,9 @@ export async function recoverLatest(
         );
       }
       const kept = targets.backend.resume?.({ id: file.manifest.id, name }) ?? false;
-      const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, false, kept);
+      const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, {
+        keptState: kept,
+      });
       const summary = restored.summary;
       const retained = await retainedBefore(storage, names.slice(0, i + 1));
       const chain: ChainFile[] = restored.files.map((part, index) => ({

@@ -6,11 +6,22 @@
  */
 import type { CheckpointCoordinator, ResumePoint } from "./coordinator.js";
 import { writeMerged } from "./compaction.js";
-import { openCheckpoint } from "./format/index.js";
+import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
 import { checkpointName } from "./names.js";
 import { restoreFile } from "./recovery.js";
 import type { RecoveryTargets, RestoreSummary } from "./recovery.js";
 import type { CheckpointStorage } from "./storage.js";
+import { keyGroupOf } from "../core/key-group.js";
+import { recordValueOf } from "../state/address-state.js";
+import type { IdCursor, StateBackend } from "../state/backend.js";
+import type {
+  CheckpointManifest,
+  DelayedMessageRecord,
+  GlobalContent,
+  KeyGroupContent,
+  PendingMessageRecord,
+  StateRecord,
+} from "./model.js";
 
 /** Where a savepoint was written. */
 export interface SavepointResult {
@@ -57,12 +68,15 @@ export async function takeSavepoint(
 }
 
 /**
- * Restores a savepoint into `targets` and returns where the coordinator continues. When the
- * savepoint has the runtime's number of key groups, a copy of it (sections as they are, with a
- * checkpoint's manifest) becomes the base of the new chain in `checkpoints`, written while the
- * state is restored: later checkpoints build on it, so the restored state is neither tracked as
- * changed nor written again. Otherwise every address is re-keyed as it is restored and counted
- * as changed, and the first checkpoint writes the whole state.
+ * Restores a savepoint into `targets` and returns where the coordinator continues. The base of
+ * the new chain in `checkpoints` is the savepoint's content under a checkpoint's manifest, so
+ * that later checkpoints build on it and the restored state is neither tracked as changed nor
+ * written again:
+ * - with the runtime's number of key groups, a copy of the savepoint (sections as they are),
+ *   written while the state is restored;
+ * - with another, the restored state read back from the backend key group by key group (the
+ *   addresses are re-keyed as they are restored), with the pending messages re-keyed, written
+ *   before anything runs.
  *
  * @throws StatefunError `corrupt-data` when the savepoint cannot be read (nothing is left in
  *   `checkpoints`); `storage-failed` when a storage fails.
@@ -76,39 +90,45 @@ export async function restoreSavepoint(
 ): Promise<{ resume: ResumePoint; summary: RestoreSummary }> {
   const file = await openCheckpoint(storage, name);
   const id = file.manifest.id;
-  const adopt = file.manifest.maxKeyGroups === maxKeyGroups;
   const baseName = checkpointName(id);
-  const copying = adopt
-    ? checkpoints.write(
-        baseName,
-        file.withManifest({
-          ...file.manifest,
-          kind: "checkpoint",
-          full: true,
-          chain: [],
-          info: { ...file.manifest.info, savepoint: name },
-        }),
-      )
-    : undefined;
+  const manifest: CheckpointManifest = {
+    ...file.manifest,
+    kind: "checkpoint",
+    full: true,
+    chain: [],
+    info: { ...file.manifest.info, savepoint: name },
+  };
+  const adopt = file.manifest.maxKeyGroups === maxKeyGroups;
+  const copying = adopt ? checkpoints.write(baseName, file.withManifest(manifest)) : undefined;
   // Awaited below; until then its failure is not an unhandled rejection.
   copying?.catch(() => undefined);
+  const rekeyed: CheckpointManifest = {
+    ...manifest,
+    maxKeyGroups,
+    info: { ...manifest.info, savepointKeyGroups: file.manifest.maxKeyGroups },
+  };
   let summary: RestoreSummary;
   try {
-    summary = (await restoreFile(storage, file, name, targets, maxKeyGroups, !adopt)).summary;
+    const writeRekeyed = (pending: readonly KeyGroupContent[], global: GlobalContent) =>
+      checkpoints.write(
+        baseName,
+        encodeCheckpoint(rekeyed, rekeyedContent(targets.backend, rekeyed, pending), global),
+      );
+    const restored = await restoreFile(storage, file, name, targets, maxKeyGroups, {
+      ...(adopt ? {} : { beforeApplying: writeRekeyed }),
+    });
+    summary = restored.summary;
     await copying;
   } catch (error) {
-    if (copying !== undefined) {
-      await copying.catch(() => undefined);
-      await checkpoints.delete(baseName).catch(() => undefined);
-    }
+    await copying?.catch(() => undefined);
+    await checkpoints.delete(baseName).catch(() => undefined);
     throw error;
   }
+  const base = await openCheckpoint(checkpoints, baseName);
   const quiet =
     summary.pendingMessages === 0 &&
     summary.delayedMessages === 0 &&
     summary.unreleasedEgress === 0;
-  if (!adopt) return { resume: { lastId: id, chain: [], retained: [], quiet: false }, summary };
-  const base = await openCheckpoint(checkpoints, baseName);
   return {
     resume: {
       lastId: id,
@@ -118,4 +138,78 @@ export async function restoreSavepoint(
     },
     summary,
   };
+}
+
+/** Addresses read from a backend per page while a re-keyed base is written. */
+const PAGE_IDS = 10_000;
+
+/**
+ * The content of each key group of `manifest.maxKeyGroups`, in order: the backend's state of
+ * that key group (values expired at the manifest's cut left out), and the `pending` messages and
+ * delayed messages that belong to it. Memory holds one key group's records (and, for a backend
+ * read through its id listings, a page of ids per function type).
+ */
+function* rekeyedContent(
+  backend: StateBackend,
+  manifest: CheckpointManifest,
+  pending: readonly KeyGroupContent[],
+): Generator<KeyGroupContent> {
+  const { maxKeyGroups, createdAtMs: nowMs } = manifest;
+  const messages = new Map<number, PendingMessageRecord[]>();
+  const delayed = new Map<number, DelayedMessageRecord[]>();
+  const add = <T>(into: Map<number, T[]>, keyGroup: number, item: T): void => {
+    const list = into.get(keyGroup);
+    if (list === undefined) into.set(keyGroup, [item]);
+    else list.push(item);
+  };
+  // A target's messages are contiguous and in order in its old key group; they stay so.
+  for (const content of pending) {
+    for (const message of content.messages) {
+      add(messages, keyGroupOf(message.target.id, maxKeyGroups), message);
+    }
+    for (const message of content.delayed) {
+      add(delayed, keyGroupOf(message.sender.id, maxKeyGroups), message);
+    }
+  }
+  const grouped = (keyGroup: number) => ({
+    messages: messages.get(keyGroup) ?? [],
+    delayed: (delayed.get(keyGroup) ?? []).sort((a, b) => a.dueMs - b.dueMs),
+  });
+  if (backend.keyGroupRecords !== undefined) {
+    for (let keyGroup = 0; keyGroup < maxKeyGroups; keyGroup++) {
+      yield { keyGroup, state: backend.keyGroupRecords(keyGroup, nowMs), ...grouped(keyGroup) };
+    }
+    return;
+  }
+  const readers = backend.functionTypes().map(({ typename }) => ({
+    typename,
+    table: backend.table(typename),
+    ids: [] as readonly string[],
+    index: 0,
+    next: undefined as IdCursor | undefined,
+    done: false,
+  }));
+  for (let keyGroup = 0; keyGroup < maxKeyGroups; keyGroup++) {
+    const state: StateRecord[] = [];
+    for (const reader of readers) {
+      for (;;) {
+        if (reader.index === reader.ids.length) {
+          if (reader.done) break;
+          const page = backend.listIds(reader.typename, reader.next, PAGE_IDS, nowMs);
+          reader.ids = page.ids;
+          reader.index = 0;
+          reader.next = page.next;
+          reader.done = page.next === undefined;
+          continue;
+        }
+        const id = reader.ids[reader.index] as string;
+        // Ids come in key group order: this one belongs to a later key group.
+        if (keyGroupOf(id, maxKeyGroups) !== keyGroup) break;
+        reader.index++;
+        const values = reader.table.entries(id, keyGroup, nowMs).map(recordValueOf);
+        if (values.length > 0) state.push({ functionType: reader.typename, id, values });
+      }
+    }
+    yield { keyGroup, state, ...grouped(keyGroup) };
+  }
 }

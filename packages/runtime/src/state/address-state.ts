@@ -139,6 +139,16 @@ export function liveEntries(state: AddressState | undefined, nowMs: number): Sto
     .map((cell) => ({ name: cell.name, value: cell.value(), expiresAtMs: cell.expiresAtMs }));
 }
 
+/** A live value as a checkpoint's state records hold it. */
+export function recordValueOf(entry: StoredValue): StateValueRecord {
+  return {
+    name: entry.name,
+    typename: entry.value.typename,
+    value: entry.value.bytes,
+    expiresAtMs: entry.expiresAtMs,
+  };
+}
+
 /** State cells built from stored values (from a checkpoint or disk). */
 export function stateFromRecords(values: readonly StateValueRecord[]): AddressState | undefined {
   return compact(

@@ -3,8 +3,9 @@
  * (its sections as they are, under a checkpoint's manifest) becomes the base of the new chain:
  * the restored state is not written again, the first checkpoint holds only what changed since,
  * and a crash right after the start recovers from the copy. With another number of key groups,
- * every address is re-keyed and the first checkpoint writes the whole state. A savepoint that
- * cannot be restored leaves nothing behind in the new state directory.
+ * the base is written from the restored, re-keyed state before anything runs, pending messages
+ * re-keyed too. A savepoint that cannot be restored leaves nothing behind in the new state
+ * directory.
  */
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
@@ -17,6 +18,7 @@ import { createLocalCheckpointStorage } from "../../src/index.js";
 import { openCheckpoint } from "../../src/checkpoint/format/index.js";
 import type { CheckpointFile } from "../../src/checkpoint/format/index.js";
 import { crc32Of } from "../../src/checkpoint/format/layout.js";
+import { keyGroupOf } from "../../src/core/key-group.js";
 import { CHECKPOINT_PREFIX } from "../../src/checkpoint/names.js";
 import { readState } from "../core/helpers.js";
 import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
@@ -138,24 +140,52 @@ test("a crash right after starting from a savepoint recovers from its copy", asy
   await third.runtime.stop();
 });
 
-test("a savepoint with other key groups is re-keyed, and the first checkpoint writes it whole", async () => {
+test("a savepoint with other key groups is re-keyed into the base of the new chain", async () => {
   const savepoints = await savepointOfCounters(16);
+  const savepoint = await openCheckpoint(savepoints, SAVEPOINT);
   const directory = await checkpointDirectory();
   const second = await startRuntime(directory, functions(), {
     fromSavepoint: { storage: savepoints, name: SAVEPOINT },
   });
   const storage = await createLocalCheckpointStorage({ directory });
-  assert.deepEqual(await storage.list(CHECKPOINT_PREFIX), [], "no copy: its key groups differ");
+  const names = await storage.list(CHECKPOINT_PREFIX);
+  assert.equal(names.length, 1, "the base is there at the start");
+  const base = await openCheckpoint(storage, names[0] as string);
+  assert.deepEqual(base.manifest, {
+    ...savepoint.manifest,
+    kind: "checkpoint",
+    maxKeyGroups: 128,
+    full: true,
+    chain: [],
+    info: { ...savepoint.manifest.info, savepoint: SAVEPOINT, savepointKeyGroups: 16 },
+  });
+  const counts = new Map<string, number | undefined>();
+  for (const keyGroup of base.keyGroups()) {
+    for (const record of await base.readKeyGroupState(keyGroup)) {
+      assert.equal(keyGroupOf(record.id, 128), keyGroup, `${record.id} in its new key group`);
+      const value = record.values[0]?.value;
+      if (record.functionType === COUNTER && value !== undefined) {
+        counts.set(record.id, TypedValue.fromBytes(intType.typename, value).as(intType));
+      }
+    }
+  }
+  assert.deepEqual(counts, new Map(IDS.map((id, i) => [id, i])));
+  const timer = await base.readKeyGroup(keyGroupOf("t", 128));
+  assert.equal(timer.delayed.length, 1, "the delayed message, in its sender's new key group");
+
+  await second.runtime.submit(addressOf(COUNTER, "c-3"), TypedValue.of(intType, 100));
+  await second.runtime.whenIdle();
   await second.runtime.whenDurable();
-  const [first] = await storage.list(CHECKPOINT_PREFIX);
-  const file = await openCheckpoint(storage, first as string);
-  assert.equal(file.manifest.maxKeyGroups, 128);
-  assert.deepEqual(file.manifest.chain, []);
-  assert.deepEqual([...(await counterRecords(file)).keys()].sort(), [...IDS].sort());
+  const next = await openCheckpoint(storage, (await storage.list(CHECKPOINT_PREFIX))[1] as string);
+  assert.deepEqual(next.manifest.chain, names);
+  assert.deepEqual([...(await counterRecords(next)).keys()], ["c-3"]);
   await second.crash();
 
   const third = await startRuntime(directory, functions());
-  for (const [i, id] of IDS.entries()) assert.equal(count(third.runtime, id), i, id);
+  for (const [i, id] of IDS.entries()) {
+    assert.equal(count(third.runtime, id), id === "c-3" ? 103 : i, id);
+  }
+  assert.equal(third.runtime.restored?.delayedMessages, 1);
   await third.runtime.stop();
 });
 
