@@ -12,15 +12,13 @@ import { restoreFile } from "./recovery.js";
 import type { RecoveryTargets, RestoreSummary } from "./recovery.js";
 import type { CheckpointStorage } from "./storage.js";
 import { keyGroupOf } from "../core/key-group.js";
-import { recordValueOf } from "../state/address-state.js";
-import type { IdCursor, StateBackend } from "../state/backend.js";
+import type { StateBackend } from "../state/backend.js";
 import type {
   CheckpointManifest,
   DelayedMessageRecord,
   GlobalContent,
   KeyGroupContent,
   PendingMessageRecord,
-  StateRecord,
 } from "./model.js";
 
 /** Where a savepoint was written. */
@@ -140,14 +138,10 @@ export async function restoreSavepoint(
   };
 }
 
-/** Addresses read from a backend per page while a re-keyed base is written. */
-const PAGE_IDS = 10_000;
-
 /**
  * The content of each key group of `manifest.maxKeyGroups`, in order: the backend's state of
  * that key group (values expired at the manifest's cut left out), and the `pending` messages and
- * delayed messages that belong to it. Memory holds one key group's records (and, for a backend
- * read through its id listings, a page of ids per function type).
+ * delayed messages that belong to it. Memory holds one key group's records.
  */
 function* rekeyedContent(
   backend: StateBackend,
@@ -171,45 +165,12 @@ function* rekeyedContent(
       add(delayed, keyGroupOf(message.sender.id, maxKeyGroups), message);
     }
   }
-  const grouped = (keyGroup: number) => ({
-    messages: messages.get(keyGroup) ?? [],
-    delayed: (delayed.get(keyGroup) ?? []).sort((a, b) => a.dueMs - b.dueMs),
-  });
-  if (backend.keyGroupRecords !== undefined) {
-    for (let keyGroup = 0; keyGroup < maxKeyGroups; keyGroup++) {
-      yield { keyGroup, state: backend.keyGroupRecords(keyGroup, nowMs), ...grouped(keyGroup) };
-    }
-    return;
-  }
-  const readers = backend.functionTypes().map(({ typename }) => ({
-    typename,
-    table: backend.table(typename),
-    ids: [] as readonly string[],
-    index: 0,
-    next: undefined as IdCursor | undefined,
-    done: false,
-  }));
   for (let keyGroup = 0; keyGroup < maxKeyGroups; keyGroup++) {
-    const state: StateRecord[] = [];
-    for (const reader of readers) {
-      for (;;) {
-        if (reader.index === reader.ids.length) {
-          if (reader.done) break;
-          const page = backend.listIds(reader.typename, reader.next, PAGE_IDS, nowMs);
-          reader.ids = page.ids;
-          reader.index = 0;
-          reader.next = page.next;
-          reader.done = page.next === undefined;
-          continue;
-        }
-        const id = reader.ids[reader.index] as string;
-        // Ids come in key group order: this one belongs to a later key group.
-        if (keyGroupOf(id, maxKeyGroups) !== keyGroup) break;
-        reader.index++;
-        const values = reader.table.entries(id, keyGroup, nowMs).map(recordValueOf);
-        if (values.length > 0) state.push({ functionType: reader.typename, id, values });
-      }
-    }
-    yield { keyGroup, state, ...grouped(keyGroup) };
+    yield {
+      keyGroup,
+      state: backend.keyGroupRecords(keyGroup, nowMs),
+      messages: messages.get(keyGroup) ?? [],
+      delayed: (delayed.get(keyGroup) ?? []).sort((a, b) => a.dueMs - b.dueMs),
+    };
   }
 }

@@ -129,9 +129,9 @@ export interface StateBackend {
   /**
    * Every address's state in one key group, values expired by `nowMs` left out, read without
    * disturbing what the backend caches; for writing a full base from the backend while nothing
-   * changes. Backends without it are read through {@link listIds} and their tables.
+   * changes.
    */
-  keyGroupRecords?(keyGroup: number, nowMs: number): StateRecord[];
+  keyGroupRecords(keyGroup: number, nowMs: number): StateRecord[];
   /**
    * Removes values that have expired by `nowMs` (they already read as absent); called
    * periodically. Returns how many values were removed.

@@ -15,6 +15,7 @@ import {
   countOf,
   liveEntries,
   readState,
+  recordValueOf,
   removeExpiredValues,
   stateFromRecords,
   writeState,
@@ -215,6 +216,16 @@ export function createMemoryStateBackend(options: MemoryStateBackendOptions = {}
     },
     listIds(typename, after, limit, nowMs) {
       return tables.get(typename)?.listIds(after, limit, nowMs) ?? { ids: [], next: undefined };
+    },
+    keyGroupRecords(keyGroup, nowMs) {
+      const records: StateRecord[] = [];
+      for (const existing of tables.values()) {
+        for (const [id, state] of existing.groups[keyGroup] ?? []) {
+          const values = liveEntries(state, nowMs).map(recordValueOf);
+          if (values.length > 0) records.push({ functionType: existing.typename, id, values });
+        }
+      }
+      return records;
     },
     liveValues: () => shared.values,
     whenWritten: () => Promise.resolve(),
