@@ -271,12 +271,11 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     } = {}) {
       const wanted = (section: CheckpointSectionInfo): boolean =>
         section.kind === "state" ? !withoutState : !stateOnly;
-      const selectedOf = (keyGroup: number): CheckpointSectionInfo[] =>
-        (byKeyGroup.get(keyGroup) ?? []).filter(wanted);
-      const runs = keyGroupRuns(
-        keyGroups.filter((keyGroup) => selectedOf(keyGroup).length > 0),
-        new Map(keyGroups.map((keyGroup) => [keyGroup, selectedOf(keyGroup)])),
+      const selected = new Map(
+        keyGroups.map((keyGroup) => [keyGroup, (byKeyGroup.get(keyGroup) ?? []).filter(wanted)]),
       );
+      // A key group with no selected section is in no run.
+      const runs = keyGroupRuns(keyGroups, selected);
       const readRun = (index: number): Promise<Uint8Array> | undefined => {
         const run = runs[index];
         if (run === undefined) return undefined;
@@ -291,8 +290,8 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
         next = readRun(index + 1);
         const run = runs[index] as KeyGroupRun;
         for (const keyGroup of run.keyGroups) {
-          const selected = selectedOf(keyGroup);
-          yield contentOf(keyGroup, decodeSections(bytes, run.start, selected, { encodedValues }));
+          const sections = selected.get(keyGroup) ?? [];
+          yield contentOf(keyGroup, decodeSections(bytes, run.start, sections, { encodedValues }));
         }
       }
     },
