@@ -203,6 +203,7 @@ export {
   StateRecordDecoder,
   StateValuesEncoder,
 } from "./checkpoint/format/state-values.js";
+export { bytesEqualAt } from "./checkpoint/format/layout.js";
 export type { IdCursor, IdPage } from "./state/backend.js";
 export {
   compareIds,

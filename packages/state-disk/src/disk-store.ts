@@ -34,6 +34,7 @@ import type {
 import {
   StateRecordDecoder,
   StateValuesEncoder,
+  bytesEqualAt,
   countOf,
   decodeStateValues,
   errorFields,
@@ -385,7 +386,7 @@ export class DiskStore {
       const zero = key.indexOf(0, 2);
       if (zero < 0) continue;
       // Keys of one function type follow each other: its name is decoded once.
-      if (!sameBytes(key, 2, zero, typenameKey)) {
+      if (zero - 2 !== typenameKey.length || !bytesEqualAt(key, 2, typenameKey)) {
         typenameKey = key.slice(2, zero);
         typename = parseAddressKey(key).typename;
       }
@@ -505,11 +506,4 @@ export class DiskStore {
       filter: this.written.toBytes(),
     });
   }
-}
-
-/** True when `bytes[start, end)` equals `other`. */
-function sameBytes(bytes: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
-  if (end - start !== other.length) return false;
-  for (let i = 0; i < other.length; i++) if (bytes[start + i] !== other[i]) return false;
-  return true;
 }
