@@ -181,10 +181,7 @@ export async function runApplication(
     });
     await app.start();
     logger.info(startupFields(app, options), STARTED_MESSAGE);
-    const reason = await Promise.race([
-      signals.received,
-      app.runtime.whenFailed().then((error) => error),
-    ]);
+    const reason = await Promise.race([signals.received, app.runtime.whenFailed()]);
     const signal = typeof reason === "string" ? reason : undefined;
     if (signal === undefined) logger.error({ ...errorFields(reason) }, "cannot go on: stopping");
     else logger.info({ signal }, "stopping");
