@@ -170,7 +170,6 @@ export async function createLocalCheckpointStorage(
     name: string,
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<void> => {
-    const path = pathOf(name);
     const source = createChunkSource(chunks, `local checkpoint storage: write ${name}`);
     let first: Uint8Array[] = [];
     if (smallObjectLog) {
@@ -180,7 +179,7 @@ export async function createLocalCheckpointStorage(
       } catch (error) {
         await source.stop();
         if (source.failure !== undefined) throw source.failure.error;
-        throw failure("write", name, path, error);
+        throw failure("write", name, pathOf(name), error);
       }
       if (gathered.ended) {
         try {
@@ -189,12 +188,12 @@ export async function createLocalCheckpointStorage(
           throw failure("write", name, join(root, LOG_DIRECTORY), error);
         }
         // The logged object is the current one; a file beneath it is of no use any more.
-        if (files.has(name)) await removeFile(name, path).catch(() => {});
+        if (files.has(name)) await removeFile(name, pathOf(name)).catch(() => {});
         return;
       }
       first = gathered.chunks;
     }
-    await writeFile(name, path, first, source);
+    await writeFile(name, pathOf(name), first, source);
     if (log.has(name)) {
       try {
         await log.remove(name, true);

@@ -37,6 +37,7 @@ import type { RecordEncoder, SectionRecords, WriterSectionKind } from "./records
 const CHUNK_BYTES = 64 * 1024;
 /** The first chunk's buffer starts this small and grows up to {@link CHUNK_BYTES}. */
 const FIRST_CHUNK_BYTES = 4 * 1024;
+const EMPTY_CHUNK = new Uint8Array(0);
 
 /**
  * Gathers small pieces (section headers, payloads, CRCs) into chunks of about
@@ -65,15 +66,15 @@ class ChunkGatherer {
     }
     const needed = this.used + bytes.length;
     if (needed > this.buffer.length) {
-      if (needed > CHUNK_BYTES) {
-        this.seal();
-      } else {
-        const grown = new Uint8Array(
-          Math.min(CHUNK_BYTES, Math.max(needed, 2 * this.buffer.length)),
-        );
-        grown.set(this.buffer.subarray(0, this.used));
-        this.buffer = grown;
-      }
+      if (needed > CHUNK_BYTES) this.seal();
+      // After a seal the buffer is empty, and a whole chunk is allocated once something comes.
+      const grown = new Uint8Array(
+        this.buffer.length === 0
+          ? CHUNK_BYTES
+          : Math.min(CHUNK_BYTES, Math.max(needed, 2 * this.buffer.length)),
+      );
+      grown.set(this.buffer.subarray(0, this.used));
+      this.buffer = grown;
     }
     this.buffer.set(bytes, this.used);
     this.used += bytes.length;
@@ -88,7 +89,8 @@ class ChunkGatherer {
   private seal(): void {
     if (this.used === 0) return;
     this.full.push(this.buffer.subarray(0, this.used));
-    this.buffer = new Uint8Array(CHUNK_BYTES);
+    // The last seal of a file is followed by nothing: no chunk is allocated in advance.
+    this.buffer = EMPTY_CHUNK;
     this.used = 0;
   }
 }
