@@ -325,28 +325,28 @@ export class CheckpointCoordinator {
       chain: this.chain.map((file) => file.name),
       info: cut.info(),
     };
-    const abort = new AbortController();
-    const timeout = setTimeout(() => abort.abort(), this.options.timeoutMs);
     let bytes = 0;
     let stateBytes = 0;
     const global = cut.globalContent();
     if (this.chain.length > 0 && this.lastQuiet && cut.isEmpty(global, this.lastComponents)) {
       // Nothing changed since the last complete checkpoint, which therefore covers this cut.
-      clearTimeout(timeout);
       cut.state.release();
       this.stats.skipped++;
       for (const waiter of waiters) waiter.resolve();
       this.releaseKeepAlive();
       return;
     }
+    // Set when the timeout passes: the write is abandoned then, and takes no more of the cut.
+    const deadline = { passed: false };
     try {
       const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global, (section) => {
         if (section.kind === "state") stateBytes += section.length;
       });
-      await this.options.storage.write(
+      const writing = this.options.storage.write(
         name,
-        countAndGuard(chunks, abort.signal, (n) => (bytes += n)),
+        countAndGuard(chunks, deadline, (n) => (bytes += n)),
       );
+      await this.withinTimeout(writing, deadline, name);
     } catch (error) {
       cut.state.abandon();
       this.stats.failed++;
@@ -358,14 +358,12 @@ export class CheckpointCoordinator {
         {
           checkpoint: id,
           storage: this.options.storage.location,
-          timedOut: abort.signal.aborted,
+          timedOut: deadline.passed,
           ...errorFields(error),
         },
         "checkpoint failed; its changes go into the next one",
       );
       return;
-    } finally {
-      clearTimeout(timeout);
     }
     cut.state.release();
     this.failureStreak = 0;
@@ -500,6 +498,56 @@ export class CheckpointCoordinator {
   }
 
   /**
+   * Waits for the write of checkpoint file `name`, for at most the timeout. A write still going on
+   * then is abandoned: `deadline` is marked (so it takes no more of the cut), the checkpoint fails,
+   * and should the write complete later, its file (which nothing refers to) is deleted.
+   */
+  private withinTimeout(
+    writing: Promise<void>,
+    deadline: { passed: boolean },
+    name: string,
+  ): Promise<void> {
+    const timeoutMs = this.options.timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        deadline.passed = true;
+        reject(
+          new StatefunError(
+            "storage-failed",
+            `the checkpoint was not written within its timeout of ${timeoutMs} ms`,
+          ),
+        );
+        writing.then(
+          () => this.deleteAbandoned(name),
+          () => {},
+        );
+      }, timeoutMs);
+      writing.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Deletes the file of a checkpoint that timed out, written after all. */
+  private deleteAbandoned(name: string): void {
+    this.options.storage.delete(name).then(
+      () => this.logger.warn({ file: name }, "deleted the file of a checkpoint that timed out"),
+      (error: unknown) =>
+        this.logger.warn(
+          { file: name, ...errorFields(error) },
+          "could not delete the file of a checkpoint that timed out",
+        ),
+    );
+  }
+
+  /**
    * Deletes merged files and bases that no checkpoint refers to: written by a compaction that a
    * crash ended before a checkpoint built on them. Checkpoint files themselves are left alone.
    */
@@ -564,17 +612,26 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/**
+ * `chunks`, counted, until the deadline passes: no chunk is taken from `chunks` after that (the
+ * cut they are made from is then abandoned), and the write fails.
+ */
 async function* countAndGuard(
-  chunks: AsyncIterable<Uint8Array>,
-  signal: AbortSignal,
+  chunks: AsyncGenerator<Uint8Array>,
+  deadline: { readonly passed: boolean },
   count: (bytes: number) => void,
 ): AsyncIterable<Uint8Array> {
-  for await (const chunk of chunks) {
-    if (signal.aborted) {
-      throw new StatefunError("storage-failed", "the checkpoint timed out while being written");
+  try {
+    for (;;) {
+      if (deadline.passed) {
+        throw new StatefunError("storage-failed", "the checkpoint timed out while being written");
+      }
+      const next = await chunks.next();
+      if (next.done === true) return;
+      count(next.value.byteLength);
+      yield next.value;
     }
-    count(chunk.byteLength);
-    yield chunk;
+  } finally {
+    await chunks.return(undefined);
   }
-  if (signal.aborted) throw new StatefunError("storage-failed", "the checkpoint timed out");
 }

@@ -211,9 +211,14 @@ export async function acquireWriterLease(
   };
   const timer = setInterval(
     () => {
-      renewing ??= renew().finally(() => {
-        renewing = undefined;
-      });
+      if (renewing === undefined) {
+        renewing = renew().finally(() => {
+          renewing = undefined;
+        });
+      } else if (now() - lastRenewedMs >= ttlMs) {
+        // A renewal that never ends (a storage that stopped answering) loses the lease too.
+        lose(`its renewal has not completed for ${Math.round(ttlMs / 1000)} s`);
+      }
     },
     Math.max(1, Math.floor(ttlMs / 3)),
   );

@@ -14,7 +14,9 @@ import type { CheckpointStorage } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
 import { readState } from "../core/helpers.js";
 import { capturingLogger } from "../remote/harness.js";
-import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
+import { checkpointName } from "../../src/checkpoint/names.js";
+import { waitFor } from "../io/wait-for.js";
+import { checkpointDirectory, stallable, startRuntime } from "./recovery-harness.js";
 
 function counters() {
   return createStatefulFunctions().bind({
@@ -141,6 +143,51 @@ test("a failed checkpoint write loses nothing: its changes go into the next chec
   assert.equal(readState(restored, a, "count", intType, Date.now()), 7);
   await restored.stop();
 });
+
+for (const chunksFirst of [false, true]) {
+  const late = chunksFirst ? "its late file is deleted" : "its write takes no more of it";
+  test(`a checkpoint not written within its timeout fails, its changes go into the next one, and ${late}`, async () => {
+    const directory = await checkpointDirectory();
+    const local = await createLocalCheckpointStorage({ directory });
+    const storage = stallable(local, new Set(["write"]), { chunksFirst });
+    const logger = capturingLogger();
+    const runtime = createRuntime({
+      functions: [counters()],
+      logger,
+      checkpointing: { storage, intervalMs: 60_000, timeoutMs: 200 },
+    });
+    await runtime.start();
+    await runtime.submit(a, TypedValue.of(intType, 7));
+    await runtime.whenIdle();
+    // The storage stops answering.
+    storage.stall();
+    const durable = runtime.whenDurable();
+    await waitFor(() => (runtime.checkpointStats()?.failed ?? 0) >= 1, "a timed-out checkpoint");
+    const failure = logger.lines.find((l) => l.message.startsWith("checkpoint failed"));
+    assert.equal(failure?.fields.timedOut, true);
+    assert.match(String(failure?.fields.error), /not written within its timeout of 200 ms/u);
+    assert.ok(storage.waiting >= 1);
+    // Answering again: a checkpoint completes with the change.
+    storage.resume();
+    await durable;
+    const timedOut = logger.lines
+      .filter((l) => l.message.startsWith("checkpoint failed"))
+      .map((l) => checkpointName(Number(l.fields.checkpoint)));
+    const deleted = (): number =>
+      logger.lines.filter((l) => l.message === "deleted the file of a checkpoint that timed out")
+        .length;
+    // A write that had read the whole checkpoint completes late, and its file is deleted; one
+    // that had not fails when it reads on.
+    if (chunksFirst) await waitFor(() => deleted() === timedOut.length, "the late files deleted");
+    else assert.equal(deleted(), 0);
+    const names = await local.list("checkpoints/");
+    for (const name of timedOut) assert.ok(!names.includes(name), `no file ${name}`);
+    await runtime.stop();
+    const restored = await startRuntime(directory, counters());
+    assert.equal(readState(restored.runtime, a, "count", intType, Date.now()), 7);
+    await restored.runtime.stop();
+  });
+}
 
 test("compaction writes a full base, retention deletes unneeded files, and recovery still works", async () => {
   const directory = await checkpointDirectory();

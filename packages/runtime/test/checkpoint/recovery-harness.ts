@@ -33,6 +33,67 @@ export function killable(storage: CheckpointStorage): CheckpointStorage & { kill
   };
 }
 
+/**
+ * A storage wrapper that can stop answering, as a storage behind a broken network does: while
+ * stalled, the operations in `operations` wait until `resume()`, and then go on in order. A write
+ * waits before reading its chunks, or with `chunksFirst` after reading them all (as one whose
+ * upload went out but whose completion does not come back).
+ */
+export function stallable(
+  storage: CheckpointStorage,
+  operations: ReadonlySet<"write" | "read" | "size" | "list"> = new Set(["write"]),
+  { chunksFirst = false }: { readonly chunksFirst?: boolean } = {},
+): CheckpointStorage & { stall(): void; resume(): void; readonly waiting: number } {
+  let stalled: { promise: Promise<void>; resolve: () => void } | undefined;
+  let waiting = 0;
+  const gate = async (operation: "write" | "read" | "size" | "list"): Promise<void> => {
+    if (stalled === undefined || !operations.has(operation)) return;
+    waiting++;
+    await stalled.promise;
+    waiting--;
+  };
+  return {
+    location: storage.location,
+    get waiting() {
+      return waiting;
+    },
+    stall() {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      stalled ??= { promise, resolve };
+    },
+    resume() {
+      stalled?.resolve();
+      stalled = undefined;
+    },
+    write: async (name, chunks) => {
+      if (!chunksFirst) {
+        await gate("write");
+        await storage.write(name, chunks);
+        return;
+      }
+      const read: Uint8Array[] = [];
+      for await (const chunk of chunks) read.push(chunk);
+      await gate("write");
+      await storage.write(name, read);
+    },
+    read: async (name, range) => {
+      await gate("read");
+      return storage.read(name, range);
+    },
+    size: async (name) => {
+      await gate("size");
+      return storage.size(name);
+    },
+    list: async (prefix) => {
+      await gate("list");
+      return storage.list(prefix);
+    },
+    delete: (name) => storage.delete(name),
+    close: () => storage.close(),
+  };
+}
+
 /** A fresh checkpoint directory. */
 export async function checkpointDirectory(): Promise<string> {
   return mkdtemp(join(tmpdir(), "statefun-recovery-"));

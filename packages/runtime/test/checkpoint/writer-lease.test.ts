@@ -22,7 +22,7 @@ import { healthView } from "../../src/admin/routes.js";
 import { captureLogger } from "../observability/fixture.js";
 import type { LogLine } from "../observability/fixture.js";
 import { waitFor } from "../io/wait-for.js";
-import { checkpointDirectory, killable, startRuntime } from "./recovery-harness.js";
+import { checkpointDirectory, killable, stallable, startRuntime } from "./recovery-harness.js";
 
 async function storage(): Promise<CheckpointStorage> {
   return createLocalCheckpointStorage({ directory: await checkpointDirectory() });
@@ -195,6 +195,22 @@ test("a lease that cannot be renewed within its time to live is lost", async () 
   store.kill();
   await waitFor(() => lost.length === 1, "the loss", 3000);
   assert.match(lost[0]?.message ?? "", /it could not be renewed for 0 s/u);
+  await lease.release();
+});
+
+test("a lease whose renewal never completes is lost once its time to live has passed", async () => {
+  const store = stallable(await storage(), new Set(["write", "read", "size", "list"]));
+  const lost: StatefunError[] = [];
+  const lease = await acquireWriterLease(
+    store,
+    options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
+  );
+  // The storage stops answering: the next renewal waits for ever.
+  store.stall();
+  await waitFor(() => lost.length === 1, "the loss", 3000);
+  assert.match(lost[0]?.message ?? "", /its renewal has not completed for 0 s/u);
+  assert.ok(isStatefunError(lease.refusal(), "illegal-state"));
+  store.resume();
   await lease.release();
 });
 
