@@ -47,6 +47,12 @@ export interface S3CheckpointStorageOptions {
   readonly partSizeBytes?: number;
   /** Keys requested per page when listing, 1 to 1000. Default: 1000 (S3's maximum). */
   readonly listPageSize?: number;
+  /**
+   * A request fails when connecting takes this long, or when its connection then carries nothing
+   * for this long, in ms: a server that stops answering cannot hold an operation (a checkpoint, a
+   * lease renewal, a restore) for ever. The SDK retries a failed request. Default: 120000 (2 min).
+   */
+  readonly timeoutMs?: number;
 }
 
 /** {@link S3CheckpointStorageOptions} with every field set; `prefix` is empty or ends with `/`. */
@@ -59,6 +65,7 @@ export interface ResolvedS3CheckpointStorageOptions {
   readonly credentials: S3Credentials | undefined;
   readonly partSizeBytes: number;
   readonly listPageSize: number;
+  readonly timeoutMs: number;
 }
 
 /** S3's smallest part size for multipart uploads: 5 MiB. */
@@ -67,6 +74,8 @@ export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
 /** The default (and largest) page size of listings. */
 export const DEFAULT_LIST_PAGE_SIZE = 1000;
+/** The default time a request may wait for its connection or for data, in ms: 2 minutes. */
+export const DEFAULT_TIMEOUT_MS = 120_000;
 /** The region used when neither the options nor `AWS_REGION` name one. */
 export const DEFAULT_REGION = "us-east-1";
 
@@ -189,5 +198,6 @@ export function resolveS3CheckpointStorageOptions(
       1,
       1000,
     ),
+    timeoutMs: checkInteger("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 86_400_000),
   };
 }

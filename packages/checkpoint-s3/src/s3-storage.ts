@@ -67,6 +67,10 @@ export function createS3CheckpointStorage(
     forcePathStyle: resolved.forcePathStyle,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    requestHandler: {
+      connectionTimeout: resolved.timeoutMs,
+      socketTimeout: resolved.timeoutMs,
+    },
   };
   if (resolved.endpoint !== undefined) config.endpoint = resolved.endpoint;
   if (resolved.credentials !== undefined) config.credentials = resolved.credentials;

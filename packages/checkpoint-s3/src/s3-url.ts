@@ -7,12 +7,13 @@ import { resolveS3CheckpointStorageOptions } from "./options.js";
 import type { S3CheckpointStorageOptions } from "./options.js";
 
 /** The query parameters an S3 URL may carry. */
-export const S3_URL_PARAMETERS = ["endpoint", "region", "forcePathStyle"] as const;
+export const S3_URL_PARAMETERS = ["endpoint", "region", "forcePathStyle", "timeoutMs"] as const;
 
 /**
  * Parses an S3 URL into storage options and validates them. `s3://bucket` stores objects at the
  * top of the bucket; `s3://bucket/a/b` under the key prefix `a/b/`. The query may set
- * `endpoint` (an http(s) URL), `region` and `forcePathStyle` (`true` or `false`). Credentials are
+ * `endpoint` (an http(s) URL), `region`, `forcePathStyle` (`true` or `false`) and `timeoutMs`
+ * (see {@link S3CheckpointStorageOptions.timeoutMs}). Credentials are
  * not accepted in the URL: they come from the AWS SDK's default chain (`AWS_ACCESS_KEY_ID`,
  * `AWS_SECRET_ACCESS_KEY`, shared files, roles).
  *
@@ -52,6 +53,7 @@ export function parseS3Url(text: string): S3CheckpointStorageOptions {
     endpoint?: string;
     region?: string;
     forcePathStyle?: boolean;
+    timeoutMs?: number;
   } = { bucket: url.hostname };
   if (prefix !== "") options.prefix = prefix;
 
@@ -73,6 +75,14 @@ export function parseS3Url(text: string): S3CheckpointStorageOptions {
           );
         }
         options.forcePathStyle = value === "true";
+        break;
+      case "timeoutMs":
+        if (!/^\d{1,8}$/u.test(value)) {
+          throw fail(
+            `parameter timeoutMs: expected an integer (ms), found ${JSON.stringify(value)}`,
+          );
+        }
+        options.timeoutMs = Number(value);
         break;
       default:
         throw fail(

@@ -32,6 +32,7 @@ describe("s3 checkpoint storage options", () => {
       credentials: undefined,
       partSizeBytes: DEFAULT_PART_SIZE_BYTES,
       listPageSize: 1000,
+      timeoutMs: 120_000,
     });
   });
 
@@ -79,6 +80,10 @@ describe("s3 checkpoint storage options", () => {
         { bucket: "ok-bucket", listPageSize: 0 },
         /option listPageSize: expected an integer from 1 to 1000/,
       ],
+      [
+        { bucket: "ok-bucket", timeoutMs: 0 },
+        /option timeoutMs: expected an integer from 1 to 86400000/,
+      ],
       [{ bucket: "ok-bucket", credentials: { accessKeyId: "id" } }, /credentials.secretAccessKey/],
     ];
     for (const [options, message] of cases) {
@@ -117,6 +122,10 @@ describe("parseS3Url", () => {
         forcePathStyle: true,
       },
     );
+    assert.deepEqual(parseS3Url("s3://my-bucket?timeoutMs=30000"), {
+      bucket: "my-bucket",
+      timeoutMs: 30_000,
+    });
     assert.deepEqual(parseS3Url("s3://my-bucket"), { bucket: "my-bucket" });
     assert.deepEqual(parseS3Url("s3://my-bucket/"), { bucket: "my-bucket" });
     assert.deepEqual(parseS3Url("s3://my-bucket/a%20b/?forcePathStyle=false"), {
@@ -135,6 +144,8 @@ describe("parseS3Url", () => {
       ["s3://bucket/x#frag", /expected no fragment/],
       ["s3://bucket/x?forcePathStyle=yes", /forcePathStyle: expected true or false, found "yes"/],
       ["s3://bucket/x?region=a&region=b", /parameter region is given twice/],
+      ["s3://bucket/x?timeoutMs=1m", /timeoutMs: expected an integer \(ms\), found "1m"/],
+      ["s3://bucket/x?timeoutMs=0", /option timeoutMs: expected an integer from 1/],
       ["s3://bucket/x?secret=1", /unknown parameter "secret"; expected one of endpoint, region/],
       ["s3://bucket/x?endpoint=ftp://h", /option endpoint: expected an http/],
       ["s3://Bad_Bucket/x", /option bucket/],

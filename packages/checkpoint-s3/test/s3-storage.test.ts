@@ -3,6 +3,8 @@
 // checksum pitfall of invariant 4), aborted uploads, paginated listings, prefixes and errors
 // naming the bucket and the key; and a runtime's writer lease held on a prefix. Invariant numbers refer to src/s3-storage.ts.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import {
@@ -216,6 +218,36 @@ describe("s3 checkpoint storage", () => {
       /read x failed \(bucket checkpoints, key test-\d+\/x\): .*ECONNREFUSED/,
     );
     await storage.close();
+  });
+
+  it("fails with storage-failed, instead of waiting for ever, when the server stops answering", async () => {
+    // A real server that accepts connections and reads requests, but never answers.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    const storage = createS3CheckpointStorage({
+      ...options(),
+      endpoint: `http://127.0.0.1:${port}`,
+      timeoutMs: 200,
+    });
+    try {
+      const started = performance.now();
+      const read = await rejectsWith(storage.read("x"), "storage-failed");
+      assert.match(read.message, /read x failed .*timeout/iu);
+      const write = await rejectsWith(storage.write("y", [new Uint8Array(10)]), "storage-failed");
+      assert.match(write.message, /write y failed .*timeout/iu);
+      // The SDK's retries included: far from the default of minutes.
+      assert.ok(performance.now() - started < 20_000);
+    } finally {
+      await storage.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("holds the runtime's writer lease on the prefix: a live foreign lease refuses the start", async () => {
