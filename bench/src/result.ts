@@ -37,6 +37,29 @@ export function formatValue(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/** A figure's value in a result (NaN when missing). */
+export function valueOf(result: ScenarioResult | undefined, figure: string): number {
+  return result?.figures.find((f) => f.name === figure)?.value ?? NaN;
+}
+
+/**
+ * The name of the figure holding the median over alternated runs of each run's `figure` divided
+ * by that of the baseline run next to it.
+ */
+export function pairRatioFigure(figure: string, baseline: string): string {
+  return `${figure} ÷ ${baseline}, median of pairs`;
+}
+
+/** The median of `values` (the middle one, or the mean of the middle two). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("no values to take the median of");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /**
  * One result from several runs of a scenario: each figure's median (the middle run, or the mean of
  * the middle two), the first run's notes, and a note with every run's values of `shown`.
@@ -48,13 +71,6 @@ export function medianResult(
 ): ScenarioResult {
   const first = runs[0];
   if (first === undefined) throw new Error("no runs to take the median of");
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1
-      ? (sorted[middle] as number)
-      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  };
   const valuesOf = (name: string): number[] =>
     runs.flatMap((run) => run.figures.filter((f) => f.name === name).map((f) => f.value));
   return {
