@@ -17,7 +17,7 @@ import {
   acquireWriterLease,
   guardedByLease,
 } from "../../src/checkpoint/writer-lease.js";
-import type { WriterLeaseOptions } from "../../src/checkpoint/writer-lease.js";
+import type { WriterLease, WriterLeaseOptions } from "../../src/checkpoint/writer-lease.js";
 import { healthView } from "../../src/admin/routes.js";
 import { captureLogger } from "../observability/fixture.js";
 import type { LogLine } from "../observability/fixture.js";
@@ -185,30 +185,33 @@ test("a holder whose last renewal is older than the time to live writes nothing 
   await lease.release();
 });
 
-test("a lease that cannot be renewed within its time to live is lost", async () => {
-  const store = killable(await storage());
+/** A lease of 300 ms on `store`, once `fail` broke the storage and the lease was lost. */
+async function lostLease(
+  store: CheckpointStorage,
+  fail: () => void,
+): Promise<{ lease: WriterLease; lost: StatefunError }> {
   const lost: StatefunError[] = [];
   const lease = await acquireWriterLease(
     store,
     options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
   );
-  store.kill();
+  fail();
   await waitFor(() => lost.length === 1, "the loss", 3000);
-  assert.match(lost[0]?.message ?? "", /it could not be renewed for 0 s/u);
+  return { lease, lost: lost[0] as StatefunError };
+}
+
+test("a lease that cannot be renewed within its time to live is lost", async () => {
+  const store = killable(await storage());
+  const { lease, lost } = await lostLease(store, () => store.kill());
+  assert.match(lost.message, /it could not be renewed for 0 s/u);
   await lease.release();
 });
 
 test("a lease whose renewal never completes is lost once its time to live has passed", async () => {
   const store = stallable(await storage(), new Set(["write", "read", "size", "list"]));
-  const lost: StatefunError[] = [];
-  const lease = await acquireWriterLease(
-    store,
-    options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
-  );
   // The storage stops answering: the next renewal waits for ever.
-  store.stall();
-  await waitFor(() => lost.length === 1, "the loss", 3000);
-  assert.match(lost[0]?.message ?? "", /its renewal has not completed for 0 s/u);
+  const { lease, lost } = await lostLease(store, () => store.stall());
+  assert.match(lost.message, /its renewal has not completed for 0 s/u);
   assert.ok(isStatefunError(lease.refusal(), "illegal-state"));
   store.resume();
   await lease.release();
