@@ -8,7 +8,7 @@
  * work finish → take a last checkpoint → stop egresses → close the state backend.
  */
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import { StatefunError } from "@statefun-ts/protocol";
+import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
 import { CheckpointCoordinator } from "./checkpoint/coordinator.js";
 import type { CheckpointStats } from "./checkpoint/coordinator.js";
 import type { StatefulComponent } from "./checkpoint/cut.js";
@@ -111,6 +111,9 @@ export interface Runtime {
   savepoint(storage: CheckpointStorage, name: string): Promise<SavepointResult>;
 }
 
+/** Checkpoints failing in a row after which an ingress's message is not acknowledged. */
+const ACKNOWLEDGEMENT_FAILURES = 3;
+
 /** Creates a runtime. Nothing runs until {@link Runtime.start}. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const resolved = resolveRuntimeOptions(options, process.env);
@@ -177,6 +180,27 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         );
   const guard = new IdempotencyGuard(backend, resolved.idempotencyWindowMs, clock);
   const whenDurable = (): Promise<void> => coordinator?.whenDurable() ?? Promise.resolve();
+  /**
+   * For an ingress's acknowledgement: fails once checkpoints have failed three times in a row
+   * while it waits (a storage that is down, not a passing error that the next attempt repairs),
+   * so that the sender hears of it and may retry rather than wait for a storage that may not come
+   * back. The message stays accepted and may still become durable.
+   */
+  const whenAcknowledged = async (): Promise<void> => {
+    try {
+      await coordinator?.whenDurable({ failures: ACKNOWLEDGEMENT_FAILURES });
+    } catch (error) {
+      if (isStatefunError(error, "shutdown")) throw error;
+      throw new StatefunError(
+        "storage-failed",
+        `not acknowledged: checkpoints failed ${ACKNOWLEDGEMENT_FAILURES} times in a row ` +
+          `(${error instanceof Error ? error.message : String(error)}); the message was accepted ` +
+          "and may still be applied, and a retry with the same idempotency key is applied at " +
+          "most once",
+        { cause: error },
+      );
+    }
+  };
   let state: RuntimeState = "created";
   let restored: RestoreSummary | undefined;
   let sweepTimer: TimerHandle | undefined;
@@ -200,14 +224,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         const key = submitOptions?.idempotencyKey;
         if (key === undefined) {
           await dispatcher.submit(target, value);
-          await whenDurable();
+          await whenAcknowledged();
           return;
         }
         await guard.submit(
           ingressId,
           key,
           (record) => dispatcher.submit(target, value, record),
-          whenDurable,
+          whenAcknowledged,
         );
       },
     };

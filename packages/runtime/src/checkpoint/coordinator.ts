@@ -96,8 +96,11 @@ interface Waiter {
   readonly requiredId: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
-  /** Rejected when the attempt meant for it fails, instead of waiting for a later one. */
-  readonly failFast: boolean;
+  /**
+   * Rejected when an attempt meant for it fails and checkpoints have then failed this many times
+   * in a row, instead of waiting for a later attempt (Infinity: never).
+   */
+  readonly failures: number;
 }
 
 /** Takes checkpoints of a runtime. */
@@ -192,10 +195,12 @@ export class CheckpointCoordinator {
 
   /**
    * Resolves once a checkpoint whose cut follows this call is complete (invariant 4). Asks for
-   * that checkpoint to be taken as soon as the minimum pause allows.
+   * that checkpoint to be taken as soon as the minimum pause allows. A failed checkpoint is
+   * followed by another one, which this then waits for; with `failures`, it rejects instead (with
+   * the failed checkpoint's error) once checkpoints have failed that many times in a row.
    */
-  whenDurable(): Promise<void> {
-    return this.wait(false);
+  whenDurable(options: { readonly failures?: number } = {}): Promise<void> {
+    return this.wait(options.failures ?? Infinity);
   }
 
   /**
@@ -204,16 +209,16 @@ export class CheckpointCoordinator {
    */
   async checkpointNow(): Promise<number> {
     const id = this.nextId;
-    await this.wait(true);
+    await this.wait(1);
     return Math.max(id, this.stats.lastCompletedId);
   }
 
-  private wait(failFast: boolean): Promise<void> {
+  private wait(failures: number): Promise<void> {
     if (this.state === "stopped") {
       return Promise.reject(new StatefunError("shutdown", "checkpointing has stopped"));
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ requiredId: this.nextId, resolve, reject, failFast });
+      this.waiters.push({ requiredId: this.nextId, resolve, reject, failures });
       this.keepAlive ??= setInterval(() => this.releaseKeepAlive(), 1000);
       this.schedule();
     });
@@ -351,8 +356,9 @@ export class CheckpointCoordinator {
       cut.state.abandon();
       this.stats.failed++;
       this.failureStreak++;
-      for (const waiter of waiters) if (waiter.failFast) waiter.reject(error);
-      this.waiters.unshift(...waiters.filter((waiter) => !waiter.failFast));
+      const givingUp = (waiter: Waiter): boolean => this.failureStreak >= waiter.failures;
+      for (const waiter of waiters) if (givingUp(waiter)) waiter.reject(error);
+      this.waiters.unshift(...waiters.filter((waiter) => !givingUp(waiter)));
       this.releaseKeepAlive();
       this.logger.error(
         {

@@ -20,7 +20,9 @@ export interface IngressContext {
    * Hands a message to the runtime. Resolves when the message is accepted: with checkpointing,
    * when it is in a completed checkpoint (durable); without, when it is in the target's mailbox.
    * Waits while the runtime's backlog is full. Rejects with `unknown-function-type` when no
-   * function of the target's type exists, or `shutdown` while stopping.
+   * function of the target's type exists, `shutdown` while stopping, or `storage-failed` when
+   * checkpoints kept failing while it waited (the message stays accepted and may still be
+   * applied; a retry with the same idempotency key is applied at most once).
    */
   submit(target: Address, value: TypedValue, options?: SubmitOptions): Promise<void>;
   /** True when acknowledgements mean durability (checkpointing is on). */

@@ -189,6 +189,66 @@ for (const chunksFirst of [false, true]) {
   });
 }
 
+/** A storage whose writes fail while `failing` is set. */
+function failingWhile(storage: CheckpointStorage): CheckpointStorage & { failing: boolean } {
+  const wrapper = {
+    failing: false,
+    location: storage.location,
+    async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+      if (wrapper.failing) throw new Error("disk full");
+      await storage.write(name, chunks);
+    },
+    read: storage.read.bind(storage),
+    size: storage.size.bind(storage),
+    list: storage.list.bind(storage),
+    delete: storage.delete.bind(storage),
+    close: storage.close.bind(storage),
+  };
+  return wrapper;
+}
+
+test("an ingress's message is acknowledged after a checkpoint failure that the next one repairs", async () => {
+  const storage = failingOnce(
+    await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
+  );
+  const runtime = createRuntime({
+    functions: [counters()],
+    checkpointing: { storage, intervalMs: 60_000 },
+  });
+  await runtime.start();
+  storage.failNext = true;
+  await runtime.ingressContext("test/ingress").submit(a, TypedValue.of(intType, 1));
+  assert.equal(runtime.checkpointStats()?.failed, 1);
+  await runtime.stop();
+});
+
+test("while checkpoints keep failing an ingress's message is refused, and its retry is applied once", async () => {
+  const storage = failingWhile(
+    await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
+  );
+  const runtime = createRuntime({
+    functions: [counters()],
+    checkpointing: { storage, intervalMs: 60_000 },
+  });
+  await runtime.start();
+  const ingress = runtime.ingressContext("test/ingress");
+  storage.failing = true;
+  await assert.rejects(
+    ingress.submit(a, TypedValue.of(intType, 7), { idempotencyKey: "k" }),
+    (error: unknown) =>
+      error instanceof StatefunError &&
+      error.code === "storage-failed" &&
+      /not acknowledged: checkpoints failed 3 times in a row \(disk full\)/u.test(error.message),
+  );
+  assert.equal(runtime.checkpointStats()?.failed, 3);
+  // The storage is back: the retry with the same key is acknowledged, the message applied once.
+  storage.failing = false;
+  await ingress.submit(a, TypedValue.of(intType, 7), { idempotencyKey: "k" });
+  await runtime.whenIdle();
+  assert.equal(readState(runtime, a, "count", intType, Date.now()), 7);
+  await runtime.stop();
+});
+
 test("compaction writes a full base, retention deletes unneeded files, and recovery still works", async () => {
   const directory = await checkpointDirectory();
   const first = await startRuntime(directory, counters(), {

@@ -81,9 +81,24 @@ async function withFailingSubmit(
   }
 }
 
-void test("a runtime shutting down gets 503; any other failure 500, logged with the address", async () => {
+void test("a runtime shutting down or failing checkpoints gets 503; any other failure 500, logged with the address", async () => {
   await withFailingSubmit(new StatefunError("shutdown", "the runtime is stopping"), async (url) => {
     await expectError(await fetch(`${url}/a/b/c`, { method: "PUT" }), 503, "shutdown", /stopping/);
+  });
+  const notDurable = new StatefunError("storage-failed", "not acknowledged: checkpoints failed");
+  await withFailingSubmit(notDurable, async (url, logger) => {
+    await expectError(
+      await fetch(`${url}/a/b/c`, { method: "PUT" }),
+      503,
+      "storage-failed",
+      /not acknowledged/,
+    );
+    const logged = linesWith(
+      logger.lines,
+      "ingress message not acknowledged: checkpoints are failing",
+    );
+    assert.equal(logged[0]?.level, "warn");
+    assert.equal(logged[0]?.fields.address, "a/b/c");
   });
   await withFailingSubmit(new Error("disk on fire"), async (url, logger) => {
     await expectError(

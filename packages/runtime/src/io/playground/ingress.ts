@@ -3,10 +3,10 @@
  * HTTP server taking `PUT`/`POST /<namespace>/<type>/<id>` and handing the raw body to the
  * runtime. Compatible with the official playground, with real status codes where the official
  * one always answers 200: 400 malformed request, 404 unknown function type, 405 other methods,
- * 413 body too large, 503 shutting down, 500 anything else. 200 means the runtime accepted the
- * message — with checkpointing, that it is in a completed checkpoint. A request with an
- * `Idempotency-Key` header whose key was seen within the runtime's window is acknowledged without
- * being applied again, also across a crash.
+ * 413 body too large, 503 shutting down or checkpoints failing, 500 anything else. 200 means the
+ * runtime accepted the message — with checkpointing, that it is in a completed checkpoint. A
+ * request with an `Idempotency-Key` header whose key was seen within the runtime's window is
+ * acknowledged without being applied again, also across a crash.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Address } from "@statefun-ts/protocol";
@@ -139,6 +139,13 @@ async function submit(
       sendError(res, 404, error.code, error.message);
     } else if (isStatefunError(error, "shutdown")) {
       sendError(res, 503, error.code, error.message);
+    } else if (isStatefunError(error, "storage-failed")) {
+      // Not durable: the sender may retry (with its Idempotency-Key, applied at most once).
+      logger.warn(
+        { address: formatAddress(address), ...errorFields(error) },
+        "ingress message not acknowledged: checkpoints are failing",
+      );
+      sendError(res, 503, error.code, error.message);
     } else {
       logger.error(
         { address: formatAddress(address), typename: value.typename, ...errorFields(error) },
@@ -164,7 +171,9 @@ async function submit(
  * Responses: 200 with an empty body once the runtime accepted the message (this waits while the
  * runtime's backlog is full); errors have a JSON body `{"error": reason, "code": code}`: 400
  * malformed path or content type, 404 unknown function type, 405 other methods (with
- * `Allow: PUT, POST`), 413 body over `maxBodyBytes`, 503 while stopping, 500 otherwise (logged).
+ * `Allow: PUT, POST`), 413 body over `maxBodyBytes`, 503 while stopping or when checkpoints kept
+ * failing (code `storage-failed`; the message may still be applied, and a retry with the same
+ * `Idempotency-Key` is applied at most once), 500 otherwise (logged).
  *
  * `stop()` stops accepting connections, closes idle ones, and lets in-flight requests finish for
  * up to 5 s before closing their connections.
