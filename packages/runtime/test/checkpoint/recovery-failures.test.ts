@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { StatefunError, TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
-import type { CheckpointStorage } from "../../src/index.js";
+import type { CheckpointStorage, Runtime } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
 import { readState } from "../core/helpers.js";
 import { capturingLogger } from "../remote/harness.js";
@@ -91,12 +91,16 @@ test("when no checkpoint can be read the runtime refuses to start instead of sta
   );
 });
 
-function failingOnce(storage: CheckpointStorage): CheckpointStorage & { failNext: boolean } {
+/** A storage whose next write fails once `failNext` is set, and every write while `failing` is. */
+function failingWrites(
+  storage: CheckpointStorage,
+): CheckpointStorage & { failNext: boolean; failing: boolean } {
   const wrapper = {
     failNext: false,
+    failing: false,
     location: storage.location,
     async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
-      if (wrapper.failNext) {
+      if (wrapper.failNext || wrapper.failing) {
         wrapper.failNext = false;
         throw new Error("disk full");
       }
@@ -111,16 +115,25 @@ function failingOnce(storage: CheckpointStorage): CheckpointStorage & { failNext
   return wrapper;
 }
 
-test("a failed checkpoint write loses nothing: its changes go into the next checkpoint", async () => {
-  const directory = await checkpointDirectory();
-  const storage = failingOnce(await createLocalCheckpointStorage({ directory }));
-  const logger = capturingLogger();
+/** A started runtime of counters checkpointing into `storage` (only when asked: interval 60 s). */
+async function counterRuntime(
+  storage: CheckpointStorage,
+  logger?: ReturnType<typeof capturingLogger>,
+): Promise<Runtime> {
   const runtime = createRuntime({
     functions: [counters()],
-    logger,
+    ...(logger === undefined ? {} : { logger }),
     checkpointing: { storage, intervalMs: 60_000 },
   });
   await runtime.start();
+  return runtime;
+}
+
+test("a failed checkpoint write loses nothing: its changes go into the next checkpoint", async () => {
+  const directory = await checkpointDirectory();
+  const storage = failingWrites(await createLocalCheckpointStorage({ directory }));
+  const logger = capturingLogger();
+  const runtime = await counterRuntime(storage, logger);
   await runtime.submit(a, TypedValue.of(intType, 7));
   await runtime.whenIdle();
   storage.failNext = true;
@@ -189,33 +202,11 @@ for (const chunksFirst of [false, true]) {
   });
 }
 
-/** A storage whose writes fail while `failing` is set. */
-function failingWhile(storage: CheckpointStorage): CheckpointStorage & { failing: boolean } {
-  const wrapper = {
-    failing: false,
-    location: storage.location,
-    async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
-      if (wrapper.failing) throw new Error("disk full");
-      await storage.write(name, chunks);
-    },
-    read: storage.read.bind(storage),
-    size: storage.size.bind(storage),
-    list: storage.list.bind(storage),
-    delete: storage.delete.bind(storage),
-    close: storage.close.bind(storage),
-  };
-  return wrapper;
-}
-
 test("an ingress's message is acknowledged after a checkpoint failure that the next one repairs", async () => {
-  const storage = failingOnce(
+  const storage = failingWrites(
     await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
   );
-  const runtime = createRuntime({
-    functions: [counters()],
-    checkpointing: { storage, intervalMs: 60_000 },
-  });
-  await runtime.start();
+  const runtime = await counterRuntime(storage);
   storage.failNext = true;
   await runtime.ingressContext("test/ingress").submit(a, TypedValue.of(intType, 1));
   assert.equal(runtime.checkpointStats()?.failed, 1);
@@ -223,14 +214,10 @@ test("an ingress's message is acknowledged after a checkpoint failure that the n
 });
 
 test("while checkpoints keep failing an ingress's message is refused, and its retry is applied once", async () => {
-  const storage = failingWhile(
+  const storage = failingWrites(
     await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
   );
-  const runtime = createRuntime({
-    functions: [counters()],
-    checkpointing: { storage, intervalMs: 60_000 },
-  });
-  await runtime.start();
+  const runtime = await counterRuntime(storage);
   const ingress = runtime.ingressContext("test/ingress");
   storage.failing = true;
   await assert.rejects(
