@@ -71,7 +71,10 @@ export interface WriterLease {
    * resumes once a renewal finds it still this holder's).
    */
   refusal(): StatefunError | undefined;
-  /** Stops renewing and deletes the lease object if it is still this holder's (idempotent). */
+  /**
+   * Stops renewing and deletes the lease object if it is still this holder's (idempotent). Waits
+   * for the storage at most the time to live, after which the lease is left to expire.
+   */
   release(): Promise<void>;
 }
 
@@ -242,10 +245,25 @@ export async function acquireWriterLease(
       if (released) return;
       released = true;
       clearInterval(timer);
-      await renewing;
-      if (lost !== undefined) return;
-      const current = await readLease(storage);
-      if (current?.owner === owner) await storage.delete(LEASE_OBJECT);
+      const releasing = (async () => {
+        await renewing;
+        if (lost !== undefined) return;
+        const current = await readLease(storage);
+        if (current?.owner === owner) await storage.delete(LEASE_OBJECT);
+      })();
+      // A storage that stopped answering is not waited for beyond the time to live: the lease
+      // then expires on its own, and a stop does not hang on it.
+      let giveUp: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        releasing.then(() => false),
+        new Promise<boolean>((resolve) => (giveUp = setTimeout(() => resolve(true), ttlMs))),
+      ]).finally(() => clearTimeout(giveUp));
+      if (!gaveUp) return;
+      releasing.catch(() => {});
+      logger.warn(
+        { storage: storage.location, ttlMs },
+        "the checkpoint storage did not answer the lease release in time; the lease expires on its own",
+      );
     },
   };
 }

@@ -217,6 +217,22 @@ test("a lease whose renewal never completes is lost once its time to live has pa
   await lease.release();
 });
 
+test("a release the storage does not answer gives up after the time to live", async () => {
+  const store = stallable(await storage(), new Set(["write", "read", "size", "list"]));
+  const lines: LogLine[] = [];
+  const lease = await acquireWriterLease(store, options({ ttlMs: 300 }, lines));
+  // The storage stops answering while a renewal is on its way.
+  store.stall();
+  await waitFor(() => store.waiting === 1, "a renewal waiting for the storage", 2000);
+  const started = performance.now();
+  await lease.release();
+  assert.ok(performance.now() - started >= 250, "it waited for the storage first");
+  assert.ok(
+    lines.some((line) => line.message.includes("did not answer the lease release in time")),
+  );
+  store.resume();
+});
+
 test("of two processes taking a free lease together, the one whose lease was overwritten gives up", async () => {
   const store = await storage();
   let otherListed: () => void = () => undefined;
