@@ -2,7 +2,13 @@
  * `@statefun-ts/runtime`: the statefun-ts runtime.
  */
 export { createRuntime } from "./runtime.js";
-export type { FunctionTypeStats, Runtime, RuntimeState } from "./runtime.js";
+export type {
+  FunctionTypeStats,
+  IngressOutcome,
+  IngressSubmission,
+  Runtime,
+  RuntimeState,
+} from "./runtime.js";
 export type { FunctionCounters } from "./runtime-stats.js";
 export { resolveRuntimeOptions } from "./options.js";
 export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";

@@ -57,3 +57,20 @@ export function statsOf(fn: FunctionTypeRuntime): FunctionTypeStats {
     states: fn.specs.map((s) => ({ name: s.name, typename: s.typename, expiration: s.expiration })),
   };
 }
+
+/**
+ * What became of a message an ingress handed to the runtime: acknowledged (accepted, and durable
+ * with checkpointing), a duplicate of an idempotency key seen before (acknowledged without being
+ * applied again), not durable (accepted, but checkpoints kept failing), or rejected (unknown
+ * function type, stopping, invalid idempotency key).
+ */
+export type IngressOutcome = "acknowledged" | "duplicate" | "not_durable" | "rejected";
+
+/** One message an ingress handed to the runtime: what became of it, and how long it took. */
+export interface IngressSubmission {
+  /** The ingress's id. */
+  readonly ingress: string;
+  readonly outcome: IngressOutcome;
+  /** From the ingress's call to the outcome (for an acknowledgement, its latency), in seconds. */
+  readonly seconds: number;
+}

@@ -38,12 +38,12 @@ import type { Logger } from "./observability/logger.js";
 import { errorFields } from "./observability/logger.js";
 import type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";
 import { resolveRuntimeOptions } from "./options.js";
-import type { FunctionTypeStats } from "./runtime-stats.js";
+import type { FunctionTypeStats, IngressOutcome, IngressSubmission } from "./runtime-stats.js";
 import { statsOf } from "./runtime-stats.js";
 import type { CheckpointRef, StateBackend } from "./state/backend.js";
 import { createMemoryStateBackend } from "./state/memory-backend.js";
 
-export type { FunctionTypeStats } from "./runtime-stats.js";
+export type { FunctionTypeStats, IngressOutcome, IngressSubmission } from "./runtime-stats.js";
 
 /** Lifecycle states of a {@link Runtime}. */
 export type RuntimeState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -87,6 +87,11 @@ export interface Runtime {
   failures(): FailingAddress[];
   /** Per function type counters, for metrics and the admin API. */
   functionStats(): FunctionTypeStats[];
+  /**
+   * Calls `listener` with every message an ingress hands to the runtime, once its outcome is
+   * known (for metrics); returns a function that stops the calls. The listener must not throw.
+   */
+  onIngressSubmission(listener: (submission: IngressSubmission) => void): () => void;
   /** Messages queued in mailboxes, batches in flight, pending delayed messages. */
   load(): { readonly backlog: number; readonly inflight: number; readonly delayed: number };
   /** The ingresses and egresses, for the admin API. */
@@ -179,6 +184,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           resolved.maxKeyGroups,
         );
   const guard = new IdempotencyGuard(backend, resolved.idempotencyWindowMs, clock);
+  const ingressListeners = new Set<(submission: IngressSubmission) => void>();
   const whenDurable = (): Promise<void> => coordinator?.whenDurable() ?? Promise.resolve();
   /**
    * For an ingress's acknowledgement: fails once checkpoints have failed three times in a row
@@ -221,18 +227,33 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       logger: logger.child({ ingress: ingressId }),
       hasFunctionType: (typename) => dispatcher.functionType(typename) !== undefined,
       async submit(target, value, submitOptions) {
-        const key = submitOptions?.idempotencyKey;
-        if (key === undefined) {
-          await dispatcher.submit(target, value);
-          await whenAcknowledged();
-          return;
+        const started = performance.now();
+        let outcome: IngressOutcome = "rejected";
+        try {
+          const key = submitOptions?.idempotencyKey;
+          if (key === undefined) {
+            await dispatcher.submit(target, value);
+            await whenAcknowledged();
+            outcome = "acknowledged";
+            return;
+          }
+          const submitted = await guard.submit(
+            ingressId,
+            key,
+            (record) => dispatcher.submit(target, value, record),
+            whenAcknowledged,
+          );
+          outcome = submitted === "duplicate" ? "duplicate" : "acknowledged";
+        } catch (error) {
+          if (isStatefunError(error, "storage-failed")) outcome = "not_durable";
+          throw error;
+        } finally {
+          if (ingressListeners.size > 0) {
+            const seconds = (performance.now() - started) / 1000;
+            for (const listener of ingressListeners)
+              listener({ ingress: ingressId, outcome, seconds });
+          }
         }
-        await guard.submit(
-          ingressId,
-          key,
-          (record) => dispatcher.submit(target, value, record),
-          whenAcknowledged,
-        );
       },
     };
   }
@@ -439,6 +460,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     whenIdle: () => dispatcher.whenIdle(),
     failures: () => dispatcher.failures(),
     functionStats: () => dispatcher.functionTypes().map(statsOf),
+    onIngressSubmission(listener) {
+      ingressListeners.add(listener);
+      return () => void ingressListeners.delete(listener);
+    },
     load: () => ({
       backlog: dispatcher.backlog,
       inflight: dispatcher.inflight,

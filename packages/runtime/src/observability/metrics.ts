@@ -8,7 +8,7 @@
  * value it last exported (`inc(delta)`); the other metrics are gauges, set from the runtime.
  */
 import { StatefunError } from "@statefun-ts/protocol";
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { CheckpointStats } from "../checkpoint/coordinator.js";
 import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
 
@@ -149,6 +149,11 @@ const CHECKPOINT_GAUGES: readonly CheckpointMetric[] = [
   ],
 ];
 
+/** Buckets of the ingress submission histogram, in seconds: a durable acknowledgement's range. */
+const INGRESS_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
 /** Every lifecycle state, so that `runtime_state` has a series per state. */
 const RUNTIME_STATES: Readonly<Record<RuntimeState, true>> = {
   created: true,
@@ -204,6 +209,12 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  * (cut to durable file), `statefun_checkpoint_last_pause_seconds` (the processing pause of the
  * cut), `statefun_checkpoint_max_pause_seconds`, `statefun_checkpoint_last_size_bytes`,
  * `statefun_checkpoint_chain_length` and `statefun_checkpoint_last_completed_timestamp_seconds`.
+ *
+ * Ingresses: the histogram `statefun_ingress_submission_duration_seconds{ingress, outcome}`, the
+ * time from an ingress handing a message to the runtime to its outcome — for an acknowledgement
+ * with checkpointing, the wait for the checkpoint that made it durable. Outcomes: `acknowledged`,
+ * `duplicate` (an idempotency key seen before), `not_durable` (checkpoints kept failing: HTTP
+ * 503) and `rejected` (unknown function type, stopping, invalid key); `_count` counts each.
  *
  * Function types appear once they received their first message. Counters start at the value
  * the runtime has when first scraped and never decrease.
@@ -298,6 +309,16 @@ export function createRuntimeMetrics(
       }
     },
   });
+  const submissions = new Histogram({
+    name: `${prefix}ingress_submission_duration_seconds`,
+    help: "Messages ingresses handed to the runtime, by outcome, and the time to that outcome.",
+    labelNames: ["ingress", "outcome"],
+    buckets: INGRESS_BUCKETS,
+    registers,
+  });
+  runtime.onIngressSubmission(({ ingress, outcome, seconds }) =>
+    submissions.observe({ ingress, outcome }, seconds),
+  );
   if (runtime.checkpointStats() !== undefined) addCheckpointMetrics(runtime, prefix, registers);
   if (withDefaults) collectDefaultMetrics({ register: registry });
 

@@ -218,6 +218,8 @@ test("while checkpoints keep failing an ingress's message is refused, and its re
     await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
   );
   const runtime = await counterRuntime(storage);
+  const outcomes: string[] = [];
+  runtime.onIngressSubmission((submission) => outcomes.push(submission.outcome));
   const ingress = runtime.ingressContext("test/ingress");
   storage.failing = true;
   await assert.rejects(
@@ -233,6 +235,7 @@ test("while checkpoints keep failing an ingress's message is refused, and its re
   await ingress.submit(a, TypedValue.of(intType, 7), { idempotencyKey: "k" });
   await runtime.whenIdle();
   assert.equal(readState(runtime, a, "count", intType, Date.now()), 7);
+  assert.deepEqual(outcomes, ["not_durable", "duplicate"]);
   await runtime.stop();
 });
 

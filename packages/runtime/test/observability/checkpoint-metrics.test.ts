@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createRuntimeMetrics } from "../../src/index.js";
 import {
+  COUNTER,
   counterRuntime,
   countDurably,
   fixtureDir,
@@ -65,6 +67,42 @@ describe("checkpoint metrics", () => {
       assert.equal(
         parseMetrics(await metrics.render()).samples.get(completed),
         second.get(completed),
+      );
+    } finally {
+      await runtime.stop();
+      await storage?.close();
+    }
+  });
+
+  it("count ingress submissions by outcome, with the time to each outcome", async () => {
+    const { runtime, storage } = await counterRuntime(join(await fixtureDir(), "state"));
+    await runtime.start();
+    try {
+      const metrics = createRuntimeMetrics(runtime, { collectDefaultMetrics: false });
+      const ingress = runtime.ingressContext("test/ingress");
+      const target = addressOf(COUNTER, "a");
+      const completedBefore = runtime.checkpointStats()?.completed ?? 0;
+      await ingress.submit(target, TypedValue.of(intType, 1), { idempotencyKey: "k" });
+      await ingress.submit(target, TypedValue.of(intType, 1), { idempotencyKey: "k" });
+      await ingress.submit(target, TypedValue.of(intType, 2));
+      await assert.rejects(ingress.submit(addressOf("test/none", "x"), TypedValue.of(intType, 1)));
+      assert.ok((runtime.checkpointStats()?.completed ?? 0) > completedBefore);
+      const { samples, types } = parseMetrics(await metrics.render());
+      const name = "statefun_ingress_submission_duration_seconds";
+      assert.equal(types.get(name), "histogram");
+      const count = (outcome: string): number | undefined =>
+        samples.get(`${name}_count{ingress="test/ingress",outcome="${outcome}"}`);
+      assert.equal(count("acknowledged"), 2);
+      assert.equal(count("duplicate"), 1);
+      assert.equal(count("rejected"), 1);
+      assert.equal(count("not_durable"), undefined);
+      // Durable acknowledgements waited for a checkpoint: some time passed.
+      assert.ok(
+        (samples.get(`${name}_sum{ingress="test/ingress",outcome="acknowledged"}`) ?? 0) > 0,
+      );
+      assert.equal(
+        samples.get(`${name}_bucket{le="+Inf",ingress="test/ingress",outcome="acknowledged"}`),
+        2,
       );
     } finally {
       await runtime.stop();
