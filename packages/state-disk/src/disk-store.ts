@@ -19,6 +19,10 @@
  *  4. An entry is in its table's `cached` map exactly when it is in a slot of the ring.
  *  5. Every address put into the database is added to the address filter first, so an address
  *     the filter rules out is not in the database and its lookup skips the read.
+ *  6. An address whose key does not fit LMDB (an id of about 1,950 UTF-8 bytes or more) is kept
+ *     in memory only: its entry is never written, never evicted, counts as uncommitted, and its
+ *     values are not in the expiry index (expired ones read as absent, but are not swept). A
+ *     database without such addresses' state is never kept across a stop.
  */
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
@@ -51,6 +55,7 @@ import {
   addressKey,
   expiryKey,
   idOfKey,
+  keyFits,
   keyOf,
   parseAddressKey,
   parseExpiryKey,
@@ -76,6 +81,8 @@ export interface CacheEntry {
   markedEpoch: number;
   /** Its slot in the ring. */
   slot: number;
+  /** Its key does not fit LMDB: kept in memory only (invariant 6). */
+  readonly memoryOnly: boolean;
 }
 
 /** Options of a {@link DiskStore}. */
@@ -121,6 +128,8 @@ export class DiskStore {
   private flushTimer: NodeJS.Timeout | undefined = undefined;
   /** Batches handed to LMDB that have not committed yet. */
   private pendingBatches = 0;
+  /** Addresses kept in memory only (invariant 6): the database then is never kept. */
+  private memoryOnly = 0;
   /** Set when a batch failed: the database then misses changes and is never kept. */
   private writeFailed = false;
   private closed = false;
@@ -170,6 +179,8 @@ export class DiskStore {
     keyGroup: number,
   ): AddressState | undefined {
     if (!this.written.mayContain(addressHash(table.seed, id))) return undefined;
+    // A false positive of the filter for an address kept in memory only: never in the database.
+    if (!keyFits(table.typenameKey, id)) return undefined;
     const probe = this.probe;
     probe.table = table;
     probe.id = id;
@@ -199,7 +210,15 @@ export class DiskStore {
       referenced: false,
       markedEpoch: 0,
       slot: -1,
+      memoryOnly: !keyFits(table.typenameKey, id),
     };
+    if (entry.memoryOnly) {
+      this.memoryOnly++;
+      this.options.logger.warn(
+        { functionType: table.typename, id: `${id.slice(0, 64)}…`, idLength: id.length },
+        "an address id too long for the disk state database: its state is kept in memory only",
+      );
+    }
     // Make room before inserting, so that the entry being handed out is never the one evicted.
     if (this.cacheSize >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
     const slot = this.free.pop() ?? this.ring.length;
@@ -226,7 +245,7 @@ export class DiskStore {
       for (const record of records) {
         const table = tableOf(record.functionType);
         const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
-        if (!direct || table.cached.has(record.id)) {
+        if (!direct || table.cached.has(record.id) || !keyFits(table.typenameKey, record.id)) {
           table.load(record, keyGroup, markChanged);
           continue;
         }
@@ -272,7 +291,7 @@ export class DiskStore {
    * so the batch is never written in the same synchronous step (it would write the old state).
    */
   markDirty(entry: CacheEntry): void {
-    if (entry.dirty) return;
+    if (entry.dirty || entry.memoryOnly) return;
     entry.dirty = true;
     this.dirty.add(entry);
     if (this.flushTimer !== undefined) return;
@@ -283,7 +302,7 @@ export class DiskStore {
 
   /** Notes that an address has a value expiring at `ms`. */
   scheduleExpiry(entry: CacheEntry, ms: number): void {
-    if (ms === Infinity || ms >= entry.indexedAtMs) return;
+    if (ms === Infinity || ms >= entry.indexedAtMs || entry.memoryOnly) return;
     entry.indexedAtMs = ms;
     void this.expiry.put(
       expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
@@ -345,7 +364,7 @@ export class DiskStore {
     for (let steps = 2 * this.ring.length; steps > 0 && this.cacheSize > target; steps--) {
       if (this.hand >= this.ring.length) this.hand = 0;
       const entry = this.ring[this.hand++];
-      if (entry === undefined || entry.dirty || entry.pending > 0) continue;
+      if (entry === undefined || entry.dirty || entry.pending > 0 || entry.memoryOnly) continue;
       if (entry.referenced) {
         entry.referenced = false;
         continue;
@@ -410,11 +429,14 @@ export class DiskStore {
     for (const key of this.root.getKeys({ start, end, exclusiveStart })) yield key;
   }
 
-  /** Cached entries not yet committed to the database (they may be missing from it). */
+  /** Cached entries not yet committed to the database, or never (they may be missing from it). */
   uncommitted(): CacheEntry[] {
     const entries: CacheEntry[] = [];
-    for (const entry of this.ring)
-      if (entry !== undefined && (entry.dirty || entry.pending > 0)) entries.push(entry);
+    for (const entry of this.ring) {
+      if (entry !== undefined && (entry.dirty || entry.pending > 0 || entry.memoryOnly)) {
+        entries.push(entry);
+      }
+    }
     return entries;
   }
 
@@ -479,6 +501,7 @@ export class DiskStore {
     this.allPinned = false;
     this.dirty.clear();
     this.values = 0;
+    this.memoryOnly = 0;
     this.written = new AddressFilter();
     this.root.clearSync();
     this.expiry.clearSync();
@@ -497,7 +520,7 @@ export class DiskStore {
     await this.root.committed;
     this.closed = true;
     await this.root.close();
-    if (keep === undefined || this.writeFailed) return;
+    if (keep === undefined || this.writeFailed || this.memoryOnly > 0) return;
     keepState(this.options.directory, {
       checkpoint: keep.checkpoint,
       maxKeyGroups: this.options.maxKeyGroups,

@@ -27,7 +27,7 @@ import {
   writeState,
 } from "@statefun-ts/runtime";
 import type { CacheEntry, DiskStore } from "./disk-store.js";
-import { addressKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
+import { continuationKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 import { tableSeed } from "./address-filter.js";
 
 /** One function type's state. */
@@ -129,8 +129,11 @@ export class DiskStateTable implements StateTable, CapturedTable {
       const range = typeRange(keyGroup, this.typenameKey);
       // The cursor's key group continues after the cursor (key order: UTF-8 bytes of the ids).
       const continues = after !== undefined && keyGroup === after.keyGroup;
-      const start = continues ? addressKey(keyGroup, this.typenameKey, after.id) : range.start;
-      const committed = this.store.keysIn(start, range.end, continues);
+      // A cursor too long for a key starts at a prefix of it: the ids up to it are skipped below.
+      const start = continues
+        ? continuationKey(keyGroup, this.typenameKey, after.id)
+        : { key: range.start, exact: true };
+      const committed = this.store.keysIn(start.key, range.end, continues && start.exact);
       const fresh = uncommitted
         .filter(
           (entry) =>
@@ -139,6 +142,7 @@ export class DiskStateTable implements StateTable, CapturedTable {
         .map((entry) => entry.id)
         .sort(compareIds);
       for (const id of mergeIds(committed, this.typenameKey.length, fresh)) {
+        if (!start.exact && compareIds(id, (after as IdCursor).id) <= 0) continue;
         const state = this.store.entry(this, id, keyGroup).state;
         if (liveEntries(state, nowMs).length === 0) continue;
         ids.push(id);

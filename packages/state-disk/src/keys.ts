@@ -63,6 +63,22 @@ export function keyOf(parts: AddressKeyParts): Uint8Array {
   return parts as unknown as Uint8Array;
 }
 
+/** LMDB's longest key, in bytes. */
+const MAX_KEY_BYTES = 1978;
+/** Bytes an expiry index key puts before the address key. */
+const EXPIRY_PREFIX_BYTES = 6;
+
+/**
+ * Whether the key of an address of a function type (typename bytes `typename`) fits LMDB, with
+ * room for the expiry index's prefix: an id of about 1,950 UTF-8 bytes or more does not.
+ */
+export function keyFits(typename: Uint8Array, id: string): boolean {
+  const room = MAX_KEY_BYTES - EXPIRY_PREFIX_BYTES - 3 - typename.length;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: most ids are decided without counting.
+  if (id.length * 3 <= room) return true;
+  return id.length <= room && Buffer.byteLength(id, "utf8") <= room;
+}
+
 /** The `keyEncoder` of the state database: keys are bytes, or addresses written in place. */
 export const stateKeyEncoder = { writeKey, readKey };
 
@@ -74,6 +90,21 @@ export function addressKey(keyGroup: number, typename: Uint8Array, id: string): 
   const key = Buffer.allocUnsafe(3 + typename.length + Buffer.byteLength(id, "utf8"));
   writeKey({ keyGroup, id, table: { typenameKey: typename } }, key, 0);
   return key;
+}
+
+/**
+ * Where a range of keys starts that continues after an address: its key, or (for an id too long
+ * for LMDB, see {@link keyFits}) the longest prefix of it that LMDB takes, which sorts before it.
+ */
+export function continuationKey(
+  keyGroup: number,
+  typename: Uint8Array,
+  id: string,
+): { readonly key: Uint8Array; readonly exact: boolean } {
+  const key = addressKey(keyGroup, typename, id);
+  return key.length <= MAX_KEY_BYTES
+    ? { key, exact: true }
+    : { key: key.subarray(0, MAX_KEY_BYTES), exact: false };
 }
 
 /** The first and one-past-last keys of a function type in a key group. */
@@ -113,7 +144,7 @@ export function typenameBytes(typename: string): Uint8Array {
 
 /** The key of an expiry index entry: due time (6 bytes, big-endian ms) then the address key. */
 export function expiryKey(dueMs: number, address: Uint8Array): Uint8Array {
-  const key = new Uint8Array(6 + address.length);
+  const key = new Uint8Array(EXPIRY_PREFIX_BYTES + address.length);
   let due = Math.max(0, Math.min(dueMs, 2 ** 48 - 1));
   for (let i = 5; i >= 0; i--) {
     key[i] = due % 256;
