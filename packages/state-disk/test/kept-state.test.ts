@@ -7,23 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import type { CheckpointStorage, Runtime } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
+import { tempDirs } from "./temp-dirs.js";
 
 const KV = "test/kv";
 const IDS = Array.from({ length: 300 }, (_, i) => `id-${i}`);
-const roots: string[] = [];
-
-after(async () => {
-  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
-});
+const root = tempDirs("statefun-kept-");
 
 const functions = createStatefulFunctions().bind({
   typename: KV,
@@ -34,9 +30,8 @@ const functions = createStatefulFunctions().bind({
 });
 
 async function directories(): Promise<{ db: string; checkpoints: string }> {
-  const root = await mkdtemp(join(tmpdir(), "statefun-kept-"));
-  roots.push(root);
-  return { db: join(root, "db"), checkpoints: join(root, "checkpoints") };
+  const dir = await root();
+  return { db: join(dir, "db"), checkpoints: join(dir, "checkpoints") };
 }
 
 /** A storage whose writes can be made to fail, as when the disk or the network fails. */

@@ -5,27 +5,18 @@
  * of 16 key groups restored into a disk backend of 128 comes back whole from that base.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import type { StateSpec } from "@statefun-ts/protocol";
 import { NO_EXPIRATION, TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import type { StateRecord } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
+import { tempDirs } from "./temp-dirs.js";
 
-const roots: string[] = [];
-after(async () => {
-  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
-});
-
-async function root(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-key-group-records-"));
-  roots.push(dir);
-  return dir;
-}
+const root = tempDirs("statefun-key-group-records-");
 
 const VALUE: StateSpec = {
   name: "value",

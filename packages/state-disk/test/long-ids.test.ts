@@ -4,16 +4,15 @@
  * restored like any other; a database missing them is not kept across a stop.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import type { StateSpec } from "@statefun-ts/protocol";
 import type { IdCursor, Runtime } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
+import { tempDirs } from "./temp-dirs.js";
 
 const KV = "test/kv";
 const SPEC: StateSpec = {
@@ -21,17 +20,7 @@ const SPEC: StateSpec = {
   typename: stringType.typename,
   expiration: { mode: "none" },
 };
-const roots: string[] = [];
-
-after(async () => {
-  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
-});
-
-async function root(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-long-ids-"));
-  roots.push(dir);
-  return dir;
-}
+const root = tempDirs("statefun-long-ids-");
 
 /** `count` ids starting with `prefix` that fall in `keyGroup`. */
 function idsInKeyGroup(prefix: string, keyGroup: number, count: number): string[] {
