@@ -27,7 +27,7 @@ import type { PendingDelayedMessage } from "./delayed-messages.js";
 import { DelayedMessages } from "./delayed-messages.js";
 import type { EgressRouter } from "./egress.js";
 import type { EffectsEnvironment } from "./effects.js";
-import { applyEffects, validateEffects } from "./effects.js";
+import { applyEffects, unwritableText, validateEffects } from "./effects.js";
 import type { FunctionProvider, InvokeOutcome } from "./function-invoker.js";
 import { keyGroupOf } from "./key-group.js";
 import type { StateSchemaRegistry } from "./schema-registry.js";
@@ -151,12 +151,15 @@ export class Dispatcher implements EffectsEnvironment {
    * as the enqueue.
    *
    * @throws StatefunError `unknown-function-type` when no function of the target's type exists;
-   *   `shutdown` when the dispatcher is stopping.
+   *   `invalid-argument` when the target id or the value's typename has a lone surrogate (no
+   *   checkpoint could hold it); `shutdown` when the dispatcher is stopping.
    */
   submit(target: Address, value: TypedValue, onEnqueue?: () => void): Promise<void> {
     if (this.stopped) return Promise.reject(this.shutdownError());
     const fn = this.functionType(target.typename);
     if (fn === undefined) return Promise.reject(unknownType(target.typename));
+    const problem = unwritableText(target.id, value.typename);
+    if (problem !== undefined) return Promise.reject(unwritable(target, problem));
     if (this.waiters.length === 0 && this.hasCapacity(fn, target.id)) {
       onEnqueue?.();
       this.deliver(fn, target.id, undefined, value);
@@ -178,6 +181,8 @@ export class Dispatcher implements EffectsEnvironment {
     if (this.stopped) throw this.shutdownError();
     const fn = this.functionType(target.typename);
     if (fn === undefined) throw unknownType(target.typename);
+    const problem = unwritableText(target.id, value.typename);
+    if (problem !== undefined) throw unwritable(target, problem);
     if (this.waiters.length > 0 || !this.hasCapacity(fn, target.id)) return false;
     this.deliver(fn, target.id, undefined, value);
     return true;
@@ -532,6 +537,11 @@ export class Dispatcher implements EffectsEnvironment {
     }
     return result;
   }
+}
+
+/** A message from outside that no checkpoint could hold. */
+function unwritable(target: Address, problem: string): StatefunError {
+  return new StatefunError("invalid-argument", `message to ${formatAddress(target)}: ${problem}`);
 }
 
 function unknownType(typename: string): StatefunError {

@@ -10,6 +10,7 @@ import type { StateWrite } from "../state/backend.js";
 import type { AddressSlot, FunctionTypeRuntime } from "./address-slot.js";
 import type { DelayedMessages } from "./delayed-messages.js";
 import type { EgressRouter } from "./egress.js";
+import { isWellFormedText } from "../checkpoint/format/layout.js";
 
 /** What validation and application need from the dispatcher. */
 export interface EffectsEnvironment {
@@ -57,6 +58,24 @@ function stateWrites(
   return writes;
 }
 
+/** `what` (a string field, quoted) has no UTF-8 form. */
+function lonelySurrogate(what: string, text: string): string {
+  return `${what} ${JSON.stringify(text)} has a lone surrogate, which UTF-8 (the wire and checkpoints) cannot hold`;
+}
+
+/**
+ * What of a message's strings a checkpoint (or the wire) could not hold, if anything: a lone
+ * surrogate in its target id, value typename or cancellation token.
+ */
+export function unwritableText(id: string, typename: string, token?: string): string | undefined {
+  if (!isWellFormedText(id)) return lonelySurrogate("target id", id);
+  if (!isWellFormedText(typename)) return lonelySurrogate("value typename", typename);
+  if (token !== undefined && !isWellFormedText(token)) {
+    return lonelySurrogate("cancellation token", token);
+  }
+  return undefined;
+}
+
 /**
  * Checks every effect of a batch. Returns the state writes to apply, or the first problem found.
  */
@@ -69,6 +88,8 @@ export function validateEffects(
     if (env.functionType(message.target.typename) === undefined) {
       return invalid(slot, `message to unknown function type ${message.target.typename}`);
     }
+    const problem = unwritableText(message.target.id, message.value.typename);
+    if (problem !== undefined) return invalid(slot, `message: ${problem}`);
   }
   if (effects.delayed.length > 0) {
     // Simulate the token index through the batch, since a batch may cancel and re-use a token.
@@ -92,6 +113,12 @@ export function validateEffects(
           `delayed message to unknown function type ${action.message.target.typename}`,
         );
       }
+      const problem = unwritableText(
+        action.message.target.id,
+        action.message.value.typename,
+        action.cancellationToken,
+      );
+      if (problem !== undefined) return invalid(slot, `delayed message: ${problem}`);
       const token = action.cancellationToken;
       if (token !== undefined) {
         const pending =
@@ -111,6 +138,10 @@ export function validateEffects(
     const sink = env.egress.get(record.egress);
     if (sink === undefined) {
       return invalid(slot, `record for unknown egress ${record.egress}`);
+    }
+    if (!isWellFormedText(record.value.typename)) {
+      const problem = lonelySurrogate("value typename", record.value.typename);
+      return invalid(slot, `record for egress ${record.egress}: ${problem}`);
     }
     const problem = sink.validate(record.value);
     if (problem !== undefined)

@@ -8,8 +8,15 @@ import assert from "node:assert/strict";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { StatefunError, TypedValue, addressOf, intType } from "@statefun-ts/protocol";
-import { createStatefulFunctions } from "@statefun-ts/sdk";
+import {
+  StatefunError,
+  TypedValue,
+  addressOf,
+  intType,
+  isStatefunError,
+  stringType,
+} from "@statefun-ts/protocol";
+import { createStatefulFunctions, messageBuilder } from "@statefun-ts/sdk";
 import type { CheckpointStorage, Runtime } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
 import { readState } from "../core/helpers.js";
@@ -236,6 +243,56 @@ test("while checkpoints keep failing an ingress's message is refused, and its re
   await runtime.whenIdle();
   assert.equal(readState(runtime, a, "count", intType, Date.now()), 7);
   assert.deepEqual(outcomes, ["not_durable", "duplicate"]);
+  await runtime.stop();
+});
+
+test("a message no checkpoint could hold is refused: its batch fails, and checkpoints go on", async () => {
+  const functions = createStatefulFunctions()
+    .bind({
+      typename: "test/sender",
+      fn(ctx, message) {
+        // A lone surrogate has no UTF-8 form: neither the wire nor a checkpoint can hold it.
+        const id = `${message.asString()}\uD800`;
+        ctx.send(messageBuilder({ typename: "test/counter", id, value: 1 }));
+      },
+    })
+    .bind({
+      typename: "test/counter",
+      state: { count: intType },
+      fn(ctx, message) {
+        ctx.storage.count = (ctx.storage.count ?? 0) + message.asInt();
+      },
+    });
+  const runtime = createRuntime({
+    functions: [functions],
+    checkpointing: {
+      storage: await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
+      intervalMs: 60_000,
+    },
+  });
+  await runtime.start();
+  const sender = addressOf("test/sender", "s");
+  await runtime.submit(sender, TypedValue.of(stringType, "bad"));
+  await runtime.whenIdle();
+  const [failure] = runtime.failures();
+  assert.deepEqual(failure?.address, sender);
+  assert.ok(isStatefunError(failure?.error, "invalid-effect"));
+  assert.match(
+    String((failure?.error as Error).message),
+    /target id "bad\\ud800" has a lone surrogate/u,
+  );
+  assert.throws(
+    () => runtime.offer(addressOf("test/counter", "x\uDC00"), TypedValue.of(intType, 1)),
+    (error: unknown) => isStatefunError(error, "invalid-argument"),
+  );
+  await assert.rejects(
+    runtime.submit(addressOf("test/counter", "x\uDC00"), TypedValue.of(intType, 1)),
+    (error: unknown) => isStatefunError(error, "invalid-argument"),
+  );
+  await runtime.submit(a, TypedValue.of(intType, 5));
+  await runtime.whenIdle();
+  await runtime.whenDurable();
+  assert.equal(runtime.checkpointStats()?.failed, 0);
   await runtime.stop();
 });
 
