@@ -515,7 +515,8 @@ export class CheckpointCoordinator {
   ): Promise<void> {
     const timeoutMs = this.options.timeoutMs;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The runtime's clock: it also waits out timeouts longer than a Node timer can hold.
+      const timer = this.clock.setTimer(timeoutMs, () => {
         deadline.passed = true;
         reject(
           new StatefunError(
@@ -527,14 +528,14 @@ export class CheckpointCoordinator {
           () => this.deleteAbandoned(name),
           () => {},
         );
-      }, timeoutMs);
+      });
       writing.then(
         () => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         },
         (error: Error) => {
-          clearTimeout(timer);
+          timer.cancel();
           reject(error);
         },
       );

@@ -83,11 +83,19 @@ function durationFrom(
   }
 }
 
-function integer(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min)
-    throw invalid(name, `an integer ≥ ${min}`, value);
+function integer(name: string, value: number, min: number, max?: number): number {
+  if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    throw invalid(
+      name,
+      max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
+      value,
+    );
+  }
   return value;
 }
+
+/** The longest lease time to live, in ms: what a Node timer holds (about 24.8 days). */
+export const MAX_LEASE_TTL_MS = 2 ** 31 - 1;
 
 /**
  * Fills in defaults, applies `STATEFUN_CHECKPOINT_*` variables (explicit options win), validates.
@@ -147,6 +155,7 @@ export function resolveCheckpointingOptions(
         durationFrom(env, "STATEFUN_CHECKPOINT_LEASE_TTL") ??
         DEFAULT_LEASE_TTL_MS,
       0,
+      MAX_LEASE_TTL_MS,
     ),
   };
 }

@@ -209,6 +209,35 @@ for (const chunksFirst of [false, true]) {
   });
 }
 
+test("a checkpoint timeout longer than a Node timer holds is waited out, and a lease that long is refused", async () => {
+  const directory = await checkpointDirectory();
+  const storage = stallable(await createLocalCheckpointStorage({ directory }));
+  const thirtyDaysMs = 30 * 24 * 3600 * 1000;
+  const runtime = createRuntime({
+    functions: [counters()],
+    checkpointing: { storage, intervalMs: 60_000, timeoutMs: thirtyDaysMs },
+  });
+  await runtime.start();
+  await runtime.submit(a, TypedValue.of(intType, 1));
+  await runtime.whenIdle();
+  storage.stall();
+  const durable = runtime.whenDurable();
+  // A Node timer of more than about 24.8 days fires after 1 ms instead.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(runtime.checkpointStats()?.failed, 0);
+  storage.resume();
+  await durable;
+  await runtime.stop();
+  assert.throws(
+    () =>
+      createRuntime({
+        functions: [counters()],
+        checkpointing: { storage, leaseTtlMs: 2 ** 31 },
+      }),
+    /checkpointing option leaseTtlMs: expected an integer from 0 to 2147483647/u,
+  );
+});
+
 test("an ingress's message is acknowledged after a checkpoint failure that the next one repairs", async () => {
   const storage = failingWrites(
     await createLocalCheckpointStorage({ directory: await checkpointDirectory() }),
