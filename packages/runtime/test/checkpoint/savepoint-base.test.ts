@@ -19,7 +19,7 @@ import { openCheckpoint } from "../../src/checkpoint/format/index.js";
 import type { CheckpointFile } from "../../src/checkpoint/format/index.js";
 import { crc32Of } from "../../src/checkpoint/format/layout.js";
 import { keyGroupOf } from "../../src/core/key-group.js";
-import { CHECKPOINT_PREFIX } from "../../src/checkpoint/names.js";
+import { CHECKPOINT_PREFIX, checkpointName } from "../../src/checkpoint/names.js";
 import { readState } from "../core/helpers.js";
 import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
 
@@ -88,7 +88,7 @@ test("a savepoint with the runtime's key groups becomes the base of the new chai
     fromSavepoint: { storage: savepoints, name: SAVEPOINT },
   });
   const storage = await createLocalCheckpointStorage({ directory });
-  const base = `${CHECKPOINT_PREFIX}chk-${String(savepoint.manifest.id).padStart(20, "0")}.sfc`;
+  const base = checkpointName(savepoint.manifest.id);
   assert.deepEqual(await storage.list(CHECKPOINT_PREFIX), [base], "the copy is there at the start");
   const copy = await openCheckpoint(storage, base);
   assert.deepEqual(copy.manifest, {
