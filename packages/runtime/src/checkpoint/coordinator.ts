@@ -35,6 +35,7 @@ import {
   mergedName,
 } from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
+import { writeWithinTimeout } from "./timed-write.js";
 
 /** A file of the current chain. */
 export interface ChainFile {
@@ -347,11 +348,16 @@ export class CheckpointCoordinator {
       const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global, (section) => {
         if (section.kind === "state") stateBytes += section.length;
       });
-      const writing = this.options.storage.write(
+      await writeWithinTimeout({
+        storage: this.options.storage,
         name,
-        countAndGuard(chunks, deadline, (n) => (bytes += n)),
-      );
-      await this.withinTimeout(writing, deadline, name);
+        chunks,
+        timeoutMs: this.options.timeoutMs,
+        clock: this.clock,
+        logger: this.logger,
+        count: (n) => (bytes += n),
+        deadline,
+      });
     } catch (error) {
       cut.state.abandon();
       this.stats.failed++;
@@ -504,57 +510,6 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * Waits for the write of checkpoint file `name`, for at most the timeout. A write still going on
-   * then is abandoned: `deadline` is marked (so it takes no more of the cut), the checkpoint fails,
-   * and should the write complete later, its file (which nothing refers to) is deleted.
-   */
-  private withinTimeout(
-    writing: Promise<void>,
-    deadline: { passed: boolean },
-    name: string,
-  ): Promise<void> {
-    const timeoutMs = this.options.timeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      // The runtime's clock: it also waits out timeouts longer than a Node timer can hold.
-      const timer = this.clock.setTimer(timeoutMs, () => {
-        deadline.passed = true;
-        reject(
-          new StatefunError(
-            "storage-failed",
-            `the checkpoint was not written within its timeout of ${timeoutMs} ms`,
-          ),
-        );
-        writing.then(
-          () => this.deleteAbandoned(name),
-          () => {},
-        );
-      });
-      writing.then(
-        () => {
-          timer.cancel();
-          resolve();
-        },
-        (error: Error) => {
-          timer.cancel();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Deletes the file of a checkpoint that timed out, written after all. */
-  private deleteAbandoned(name: string): void {
-    this.options.storage.delete(name).then(
-      () => this.logger.warn({ file: name }, "deleted the file of a checkpoint that timed out"),
-      (error: unknown) =>
-        this.logger.warn(
-          { file: name, ...errorFields(error) },
-          "could not delete the file of a checkpoint that timed out",
-        ),
-    );
-  }
-
-  /**
    * Deletes merged files and bases that no checkpoint refers to: written by a compaction that a
    * crash ended before a checkpoint built on them. Checkpoint files themselves are left alone.
    */
@@ -617,28 +572,4 @@ export class CheckpointCoordinator {
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
-}
-
-/**
- * `chunks`, counted, until the deadline passes: no chunk is taken from `chunks` after that (the
- * cut they are made from is then abandoned), and the write fails.
- */
-async function* countAndGuard(
-  chunks: AsyncGenerator<Uint8Array>,
-  deadline: { readonly passed: boolean },
-  count: (bytes: number) => void,
-): AsyncIterable<Uint8Array> {
-  try {
-    for (;;) {
-      if (deadline.passed) {
-        throw new StatefunError("storage-failed", "the checkpoint timed out while being written");
-      }
-      const next = await chunks.next();
-      if (next.done === true) return;
-      count(next.value.byteLength);
-      yield next.value;
-    }
-  } finally {
-    await chunks.return(undefined);
-  }
 }
