@@ -200,6 +200,8 @@ export type {
 export type { CheckpointsView, SavepointView } from "./admin/checkpoint-routes.js";
 export { MAX_ADMIN_BODY_BYTES } from "./admin/admin-server.js";
 export { StateCell } from "./state/state-cell.js";
+export { ExpirySweeper } from "./state/expiry-sweeper.js";
+export type { SweptTable } from "./state/expiry-sweeper.js";
 export { cellsOf, compact, copyState, findCell } from "./state/address-state.js";
 export type { AddressState } from "./state/address-state.js";
 export { ChangeTracker, MemoryCapture, noteChange, startCapture } from "./state/memory-capture.js";

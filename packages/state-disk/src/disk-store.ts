@@ -20,9 +20,9 @@
  *  5. Every address put into the database is added to the address filter first, so an address
  *     the filter rules out is not in the database and its lookup skips the read.
  *  6. An address whose key does not fit LMDB (an id of about 1,950 UTF-8 bytes or more) is kept
- *     in memory only: its entry is never written, never evicted, counts as uncommitted, and its
- *     values are not in the expiry index (expired ones read as absent, but are not swept). A
- *     database without such addresses' state is never kept across a stop.
+ *     in memory only: its entry is never written, never evicted, and counts as uncommitted; its
+ *     expiring values are scheduled in memory instead of the expiry index, and swept as the
+ *     others are. A database without such addresses' state is never kept across a stop.
  */
 import { rmSync } from "node:fs";
 import type { Database, RootDatabase } from "lmdb";
@@ -37,6 +37,7 @@ import type {
 } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
+  ExpirySweeper,
   StateValuesEncoder,
   bytesEqualAt,
   countOf,
@@ -130,6 +131,8 @@ export class DiskStore {
   private pendingBatches = 0;
   /** Addresses kept in memory only (invariant 6): the database then is never kept. */
   private memoryOnly = 0;
+  /** The expirations of addresses kept in memory only (invariant 6). */
+  private readonly memoryExpiry = new ExpirySweeper();
   /** Set when a batch failed: the database then misses changes and is never kept. */
   private writeFailed = false;
   private closed = false;
@@ -302,7 +305,11 @@ export class DiskStore {
 
   /** Notes that an address has a value expiring at `ms`. */
   scheduleExpiry(entry: CacheEntry, ms: number): void {
-    if (ms === Infinity || ms >= entry.indexedAtMs || entry.memoryOnly) return;
+    if (ms === Infinity || ms >= entry.indexedAtMs) return;
+    if (entry.memoryOnly) {
+      this.memoryExpiry.note(entry.table, entry.id, ms);
+      return;
+    }
     entry.indexedAtMs = ms;
     void this.expiry.put(
       expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
@@ -445,7 +452,7 @@ export class DiskStore {
    * Returns how many values were removed.
    */
   sweep(nowMs: number, tableOf: (typename: string) => DiskStateTable): number {
-    let removed = 0;
+    let removed = this.memoryExpiry.sweep(nowMs);
     let visited = 0;
     for (const key of this.expiry.getKeys({ end: expiryKey(nowMs + 1, EMPTY) })) {
       if (visited++ >= SWEEP_BATCH) break;
@@ -502,6 +509,7 @@ export class DiskStore {
     this.dirty.clear();
     this.values = 0;
     this.memoryOnly = 0;
+    this.memoryExpiry.clear();
     this.written = new AddressFilter();
     this.root.clearSync();
     this.expiry.clearSync();

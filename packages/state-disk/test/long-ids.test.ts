@@ -118,3 +118,19 @@ test("a long id's state is checkpointed and restored, and the database missing i
   assert.equal(read("short"), "also");
   await second.stop();
 });
+
+test("a long id's expired values are swept like any other", async () => {
+  const backend = createDiskStateBackend({ directory: join(await root(), "db") });
+  const table = backend.table(KV);
+  const expiring: StateSpec = { ...SPEC, expiration: { mode: "after-write", afterMs: 1000 } };
+  const long = "z".repeat(3000);
+  const keyGroup = keyGroupOf(long, 128);
+  table.write(long, keyGroup, [{ spec: expiring, value: TypedValue.of(stringType, "brief") }], 0);
+  assert.equal(backend.liveValues(), 1);
+  assert.equal(table.read(long, keyGroup, [expiring], 999)[0]?.as(stringType), "brief");
+  assert.equal(backend.sweepExpired(500), 0, "not expired yet");
+  assert.equal(backend.sweepExpired(5000), 1, "swept once expired");
+  assert.equal(backend.liveValues(), 0);
+  assert.deepEqual(backend.functionTypes(), [], "no address holds state any more");
+  await backend.close();
+});
