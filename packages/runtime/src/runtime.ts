@@ -101,9 +101,10 @@ export interface Runtime {
   /** What the start restored, if anything. */
   readonly restored: RestoreSummary | undefined;
   /**
-   * Resolves with the reason once the runtime cannot go on safely: another process took over
-   * its checkpoint storage (its lease was lost), so it writes no checkpoint and acknowledges
-   * nothing from then on, and should be stopped. Never rejects; pending while all is well.
+   * Resolves with the reason once the runtime cannot go on safely, and should be stopped:
+   * another process took over its checkpoint storage (its lease was lost), so it writes no
+   * checkpoint and acknowledges nothing from then on; or its state backend failed (a disk
+   * backend whose writes keep failing). Never rejects; pending while all is well.
    */
   whenFailed(): Promise<StatefunError>;
   /** The reason {@link whenFailed} resolved with, once it has; `undefined` while all is well. */
@@ -171,6 +172,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const failed = new Promise<StatefunError>((resolve) => {
     resolveFailed = resolve;
   });
+  /** The runtime cannot go on safely: the first reason is kept. */
+  const fail = (error: StatefunError): void => {
+    if (failure !== undefined) return;
+    failure = error;
+    resolveFailed(error);
+  };
+  backend.onFailure?.(fail);
   const sinks = resolved.egresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
   const sources = resolved.ingresses.filter(isStatefulComponent) as unknown as StatefulComponent[];
   const coordinator =
@@ -394,10 +402,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           lease = await acquireWriterLease(leasedOptions.storage, {
             ttlMs: leasedOptions.leaseTtlMs,
             logger: logger.child({ component: "checkpoints" }),
-            onLost: (error) => {
-              failure = error;
-              resolveFailed(error);
-            },
+            onLost: fail,
           });
         }
         await recover();

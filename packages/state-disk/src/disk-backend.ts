@@ -102,6 +102,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       return tables.get(typename)?.listIds(after, limit, nowMs) ?? { ids: [], next: undefined };
     },
     liveValues: () => store.values,
+    onFailure: (listener) => store.onFailure(listener),
     whenWritten: async () => {
       await store.flush();
     },

@@ -23,8 +23,14 @@
  *     in memory only: its entry is never written, never evicted, and counts as uncommitted; its
  *     expiring values are scheduled in memory instead of the expiry index, and swept as the
  *     others are. A database without such addresses' state is never kept across a stop.
+ *  7. A batch that fails changes nothing in the database (an LMDB transaction), and its entries
+ *     become dirty again: a later batch writes their newest state. Batches are retried with
+ *     backoff; after {@link FAILED_BATCHES_TO_GIVE_UP} failed in a row, the store reports that it
+ *     cannot go on (its cache then only grows). The database is kept across a stop only when
+ *     nothing is left unwritten.
  */
 import { rmSync } from "node:fs";
+import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import { open } from "lmdb";
 import type {
@@ -63,6 +69,27 @@ import {
   stateKeyEncoder,
 } from "./keys.js";
 
+const ignore = (): undefined => undefined;
+
+/**
+ * What made an LMDB commit fail: LMDB rejects each write with a generic error whose `commitError`
+ * promise rejects with the cause (also handled here, so that it is not an unhandled rejection).
+ */
+async function commitCause(error: unknown): Promise<unknown> {
+  const commitError = (error as { commitError?: unknown } | null)?.commitError;
+  if (!(commitError instanceof Promise)) return error;
+  commitError.catch(ignore);
+  // Rejected in the same step as the writes; should it not be, the generic error will do.
+  const fallback = new Promise<unknown>((resolve) => setImmediate(() => resolve(error)));
+  return Promise.race([
+    commitError.then(
+      () => error,
+      (cause: unknown) => cause,
+    ),
+    fallback,
+  ]);
+}
+
 /** The cached state of one address. */
 export interface CacheEntry {
   readonly table: DiskStateTable;
@@ -100,6 +127,11 @@ const EMPTY = new Uint8Array(0);
 const SWEEP_BATCH = 10_000;
 /** An eviction pass makes room for this fraction of the cache (1/64). */
 const EVICT_FRACTION = 64;
+/** Delay before writing again after a failed batch, doubling with each failure in a row. */
+const RETRY_INITIAL_MS = 100;
+const RETRY_MAX_MS = 2000;
+/** Batches failed in a row after which the store reports that it cannot go on. */
+export const FAILED_BATCHES_TO_GIVE_UP = 5;
 
 /** The database, the cache and the write-behind. */
 export class DiskStore {
@@ -133,8 +165,13 @@ export class DiskStore {
   private memoryOnly = 0;
   /** The expirations of addresses kept in memory only (invariant 6). */
   private readonly memoryExpiry = new ExpirySweeper();
-  /** Set when a batch failed: the database then misses changes and is never kept. */
-  private writeFailed = false;
+  /** Batches failed in a row (invariant 7). */
+  private failedBatches = 0;
+  /** Told once when writes keep failing (invariant 7). */
+  private failureListener: ((error: StatefunError) => void) | undefined = undefined;
+  private failure: StatefunError | undefined = undefined;
+  /** The last expiry index write whose failure is handled. */
+  private lastIndexWrite: Promise<unknown> | undefined = undefined;
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
@@ -297,10 +334,24 @@ export class DiskStore {
     if (entry.dirty || entry.memoryOnly) return;
     entry.dirty = true;
     this.dirty.add(entry);
-    if (this.flushTimer !== undefined) return;
+    if (this.flushTimer === undefined) this.scheduleFlush();
+  }
+
+  /** Starts the timer of the next batch: soon, at once when many are dirty, later after failures. */
+  private scheduleFlush(): void {
     const delayMs =
-      this.dirty.size >= this.options.maxDirtyAddresses ? 0 : this.options.flushIntervalMs;
+      this.failedBatches > 0
+        ? Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (this.failedBatches - 1))
+        : this.dirty.size >= this.options.maxDirtyAddresses
+          ? 0
+          : this.options.flushIntervalMs;
     this.flushTimer = setTimeout(() => void this.flush(), delayMs).unref();
+  }
+
+  /** Calls `listener` once when writes keep failing (invariant 7), at once if they have. */
+  onFailure(listener: (error: StatefunError) => void): void {
+    this.failureListener = listener;
+    if (this.failure !== undefined) listener(this.failure);
   }
 
   /** Notes that an address has a value expiring at `ms`. */
@@ -311,10 +362,27 @@ export class DiskStore {
       return;
     }
     entry.indexedAtMs = ms;
-    void this.expiry.put(
-      expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
-      EMPTY,
+    this.indexWritten(
+      this.expiry.put(
+        expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
+        EMPTY,
+      ),
     );
+  }
+
+  /**
+   * Handles the failure of a write to the expiry index: its values still read as absent once
+   * expired, but the sweep may miss them. Writes of one transaction share their promise.
+   */
+  private indexWritten(write: Promise<unknown>): void {
+    if (write === this.lastIndexWrite) return;
+    this.lastIndexWrite = write;
+    write.catch(async (error: unknown) => {
+      this.options.logger.error(
+        { ...errorFields(await commitCause(error)) },
+        "disk state expiry index write failed; expired values may stay until rewritten",
+      );
+    });
   }
 
   /** Writes every dirty entry in one batch, committed asynchronously (in order). */
@@ -323,7 +391,7 @@ export class DiskStore {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.dirty.size === 0 || this.closed) return this.root.committed;
+    if (this.dirty.size === 0 || this.closed) return this.committedOrFailed();
     const batch = [...this.dirty];
     this.dirty.clear();
     for (const entry of batch) {
@@ -342,20 +410,53 @@ export class DiskStore {
         }
       }
     });
+    // LMDB may also reject a promise of the transaction that no call returned; `done` reports.
+    this.root.committed.then(ignore, ignore);
     return done.then(
       () => {
         this.pendingBatches--;
+        this.failedBatches = 0;
         for (const entry of batch) entry.pending--;
         this.allPinned = false;
         if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
       },
-      (error: unknown) => {
-        this.pendingBatches--;
-        this.writeFailed = true;
-        // The entries stay pinned: their state is still in the cache.
-        this.options.logger.error({ ...errorFields(error) }, "disk state write failed");
-      },
+      async (error: unknown) => this.batchFailed(batch, await commitCause(error)),
     );
+  }
+
+  /** Resolves once the writes handed to LMDB have committed or failed (failures are handled). */
+  private committedOrFailed(): Promise<unknown> {
+    return new Promise((resolve) => {
+      this.root.committed.then(resolve, resolve);
+    });
+  }
+
+  /** A batch failed: its entries are written again by a later one (invariant 7). */
+  private batchFailed(batch: readonly CacheEntry[], error: unknown): void {
+    this.pendingBatches--;
+    this.failedBatches++;
+    for (const entry of batch) {
+      entry.pending--;
+      if (!entry.dirty) {
+        entry.dirty = true;
+        this.dirty.add(entry);
+      }
+    }
+    this.options.logger.error(
+      { addresses: batch.length, failedInARow: this.failedBatches, ...errorFields(error) },
+      "disk state write failed; retrying",
+    );
+    if (this.failedBatches >= FAILED_BATCHES_TO_GIVE_UP && this.failure === undefined) {
+      this.failure = new StatefunError(
+        "storage-failed",
+        `the disk state database ${this.options.directory} failed ${this.failedBatches} writes in a row: ` +
+          `${error instanceof Error ? error.message : String(error)}; its state is held in memory ` +
+          "meanwhile, and the runtime should be restarted from its last checkpoint",
+        { cause: error },
+      );
+      this.failureListener?.(this.failure);
+    }
+    if (!this.closed && this.flushTimer === undefined) this.scheduleFlush();
   }
 
   /**
@@ -457,7 +558,7 @@ export class DiskStore {
     for (const key of this.expiry.getKeys({ end: expiryKey(nowMs + 1, EMPTY) })) {
       if (visited++ >= SWEEP_BATCH) break;
       const { address } = parseExpiryKey(key);
-      void this.expiry.remove(key.slice());
+      this.indexWritten(this.expiry.remove(key.slice()));
       const { typename, id, keyGroup } = parseAddressKey(address);
       const table = tableOf(typename);
       const entry = this.entry(table, id, keyGroup);
@@ -525,10 +626,17 @@ export class DiskStore {
   }): Promise<void> {
     if (this.closed) return;
     await this.flush();
-    await this.root.committed;
+    // A failed batch was reported already; what it held is left unwritten.
+    await this.committedOrFailed();
     this.closed = true;
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     await this.root.close();
-    if (keep === undefined || this.writeFailed || this.memoryOnly > 0) return;
+    // Something left unwritten (invariant 7): the database misses changes.
+    const unwritten = this.dirty.size > 0 || this.pendingBatches > 0;
+    if (keep === undefined || unwritten || this.memoryOnly > 0) return;
     keepState(this.options.directory, {
       checkpoint: keep.checkpoint,
       maxKeyGroups: this.options.maxKeyGroups,

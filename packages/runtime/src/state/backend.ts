@@ -4,7 +4,7 @@
  * that an invocation's effects are applied in one step, between event-loop turns, which is what
  * makes a checkpoint's cut consistent.
  */
-import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
+import type { StateSpec, StatefunError, TypedValue } from "@statefun-ts/protocol";
 import type { StateRecord, StateRecordSink } from "../checkpoint/model.js";
 
 /** One stored value with its expiration time. */
@@ -150,6 +150,13 @@ export interface StateBackend {
   listIds(typename: string, after: IdCursor | undefined, limit: number, nowMs: number): IdPage;
   /** Values stored (values expired but not yet swept count until swept). */
   liveValues(): number;
+  /**
+   * Registers `listener`, called once if the backend cannot go on safely (a backend with state on
+   * disk whose writes keep failing, holding more and more of it in memory). The runtime then fails
+   * (see `Runtime.whenFailed`) and should be restarted, from its last checkpoint. A backend that
+   * cannot fail need not implement it.
+   */
+  onFailure?(listener: (error: StatefunError) => void): void;
   /**
    * Releases resources. `keep` is given after a clean stop whose last checkpoint holds exactly
    * the backend's state: a backend with state on disk may keep it for {@link resume}.

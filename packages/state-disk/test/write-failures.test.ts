@@ -1,0 +1,73 @@
+/**
+ * A database that cannot take writes (here: a file size limit, so that LMDB's commits fail for
+ * real, in a child process): the disk backend keeps the state in memory, retries its batches with
+ * backoff, logs each failure with its cause, and after five in a row fails the runtime, which can
+ * still read every value and stop cleanly (invariant 7 of src/disk-store.ts).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { tempDirs } from "./temp-dirs.js";
+
+const CHILD = fileURLToPath(new URL("./write-failure-child.js", import.meta.url));
+const root = tempDirs("statefun-write-failures-");
+/** The largest file the child may write, in KiB (bash's `ulimit -f` unit). */
+const FILE_LIMIT_KIB = 2048;
+
+interface ChildRun {
+  readonly code: number | null;
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: string;
+}
+
+function runChild(directory: string): Promise<ChildRun> {
+  const child = spawn(
+    "bash",
+    ["-c", `ulimit -f ${FILE_LIMIT_KIB} && exec "$0" "$@"`, process.execPath, CHILD, directory],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (data: Buffer) => (stdout += data.toString()));
+  child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      const lines = stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ code, lines, stderr });
+    });
+  });
+}
+
+test("writes that keep failing are retried, then fail the runtime; no state is lost meanwhile", async () => {
+  const run = await runChild(join(await root(), "db"));
+  assert.equal(run.code, 0, `the child failed:\n${run.stderr}`);
+  const result = run.lines.at(-1)?.result as
+    | {
+        readonly failure: { readonly code: string; readonly message: string } | null;
+        readonly failingReads: number;
+        readonly addresses: number;
+      }
+    | undefined;
+  assert.ok(result !== undefined, "the child printed its result");
+  assert.equal(result.failure?.code, "storage-failed");
+  assert.match(result.failure.message, /failed 5 writes in a row/u);
+  assert.match(result.failure.message, /restarted from its last checkpoint/u);
+  assert.equal(result.failingReads, 0, "every value read back from memory");
+  assert.equal(result.addresses, 100);
+  const retries = run.lines.filter((line) => line.msg === "disk state write failed; retrying");
+  assert.ok(retries.length >= 5, `${retries.length} failed writes logged`);
+  // Each names the cause LMDB gave, not its generic commit error.
+  for (const line of retries) {
+    assert.equal(typeof line.error, "string");
+    assert.doesNotMatch(line.error as string, /Commit failed/u);
+  }
+  assert.deepEqual(
+    retries.slice(0, 5).map((line) => line.failedInARow),
+    [1, 2, 3, 4, 5],
+  );
+});
