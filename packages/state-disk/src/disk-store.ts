@@ -1,6 +1,7 @@
 /**
  * The LMDB store behind the disk backend's tables: a bounded cache of decoded address state in
- * front of the database, write-behind in batches, and an expiry index in a second database.
+ * front of the database, write-behind in batches, and an expiry index in a second database,
+ * changed in the same batches.
  *
  * The cache evicts by CLOCK (second chance), an approximation of least-recently-used: entries sit
  * in a ring of slots, a hit only sets the entry's `referenced` bit, and eviction sweeps a hand
@@ -113,6 +114,12 @@ export interface CacheEntry {
   readonly memoryOnly: boolean;
 }
 
+/** An entry of the expiry index to put or remove. */
+interface IndexChange {
+  readonly key: Uint8Array;
+  readonly put: boolean;
+}
+
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
   readonly directory: string;
@@ -170,8 +177,11 @@ export class DiskStore {
   /** Told once when writes keep failing (invariant 7). */
   private failureListener: ((error: StatefunError) => void) | undefined = undefined;
   private failure: StatefunError | undefined = undefined;
-  /** The last expiry index write whose failure is handled. */
-  private lastIndexWrite: Promise<unknown> | undefined = undefined;
+  /**
+   * Changes of the expiry index for the next batch, in order: written in the same transaction as
+   * the state (a write of its own would start a transaction whose failure nothing could see).
+   */
+  private indexChanges: IndexChange[] = [];
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
@@ -362,27 +372,11 @@ export class DiskStore {
       return;
     }
     entry.indexedAtMs = ms;
-    this.indexWritten(
-      this.expiry.put(
-        expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
-        EMPTY,
-      ),
-    );
-  }
-
-  /**
-   * Handles the failure of a write to the expiry index: its values still read as absent once
-   * expired, but the sweep may miss them. Writes of one transaction share their promise.
-   */
-  private indexWritten(write: Promise<unknown>): void {
-    if (write === this.lastIndexWrite) return;
-    this.lastIndexWrite = write;
-    write.catch(async (error: unknown) => {
-      this.options.logger.error(
-        { ...errorFields(await commitCause(error)) },
-        "disk state expiry index write failed; expired values may stay until rewritten",
-      );
+    this.indexChanges.push({
+      key: expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
+      put: true,
     });
+    if (this.flushTimer === undefined) this.scheduleFlush();
   }
 
   /** Writes every dirty entry in one batch, committed asynchronously (in order). */
@@ -391,9 +385,13 @@ export class DiskStore {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.dirty.size === 0 || this.closed) return this.committedOrFailed();
+    if ((this.dirty.size === 0 && this.indexChanges.length === 0) || this.closed) {
+      return this.committedOrFailed();
+    }
     const batch = [...this.dirty];
     this.dirty.clear();
+    const indexChanges = this.indexChanges;
+    this.indexChanges = [];
     for (const entry of batch) {
       entry.dirty = false;
       entry.pending++;
@@ -409,9 +407,13 @@ export class DiskStore {
           void this.root.put(keyOf(entry), this.encoder.stored(entry.state));
         }
       }
+      for (const { key, put } of indexChanges) {
+        void (put ? this.expiry.put(key, EMPTY) : this.expiry.remove(key));
+      }
     });
-    // LMDB may also reject a promise of the transaction that no call returned; `done` reports.
-    this.root.committed.then(ignore, ignore);
+    // LMDB may also reject a promise of the transaction that no call returned, made when its
+    // write starts, on the next turn of the event loop; `done` reports the failure.
+    setImmediate(() => void this.root.committed.then(ignore, ignore));
     return done.then(
       () => {
         this.pendingBatches--;
@@ -420,7 +422,7 @@ export class DiskStore {
         this.allPinned = false;
         if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
       },
-      async (error: unknown) => this.batchFailed(batch, await commitCause(error)),
+      async (error: unknown) => this.batchFailed(batch, indexChanges, await commitCause(error)),
     );
   }
 
@@ -432,9 +434,14 @@ export class DiskStore {
   }
 
   /** A batch failed: its entries are written again by a later one (invariant 7). */
-  private batchFailed(batch: readonly CacheEntry[], error: unknown): void {
+  private batchFailed(
+    batch: readonly CacheEntry[],
+    indexChanges: readonly IndexChange[],
+    error: unknown,
+  ): void {
     this.pendingBatches--;
     this.failedBatches++;
+    this.indexChanges = [...indexChanges, ...this.indexChanges];
     for (const entry of batch) {
       entry.pending--;
       if (!entry.dirty) {
@@ -558,7 +565,7 @@ export class DiskStore {
     for (const key of this.expiry.getKeys({ end: expiryKey(nowMs + 1, EMPTY) })) {
       if (visited++ >= SWEEP_BATCH) break;
       const { address } = parseExpiryKey(key);
-      this.indexWritten(this.expiry.remove(key.slice()));
+      this.indexChanges.push({ key: key.slice(), put: false });
       const { typename, id, keyGroup } = parseAddressKey(address);
       const table = tableOf(typename);
       const entry = this.entry(table, id, keyGroup);
@@ -608,6 +615,7 @@ export class DiskStore {
     this.hand = 0;
     this.allPinned = false;
     this.dirty.clear();
+    this.indexChanges = [];
     this.values = 0;
     this.memoryOnly = 0;
     this.memoryExpiry.clear();
@@ -635,7 +643,8 @@ export class DiskStore {
     }
     await this.root.close();
     // Something left unwritten (invariant 7): the database misses changes.
-    const unwritten = this.dirty.size > 0 || this.pendingBatches > 0;
+    const unwritten =
+      this.dirty.size > 0 || this.indexChanges.length > 0 || this.pendingBatches > 0;
     if (keep === undefined || unwritten || this.memoryOnly > 0) return;
     keepState(this.options.directory, {
       checkpoint: keep.checkpoint,

@@ -22,7 +22,8 @@ const bytesType = customType<Uint8Array>(
 );
 const functions = createStatefulFunctions().bind({
   typename: "test/kv",
-  state: { value: bytesType },
+  // Expiring, so that the expiry index is written (and fails) too.
+  state: { value: { type: bytesType, expireAfterWriteMs: 3_600_000 } },
   fn(ctx, message) {
     const bytes = message.typedValue.bytes;
     if (bytes.length > 0) ctx.storage.value = bytes;
