@@ -317,8 +317,21 @@ export class DiskStore {
         if (markChanged) table.markChanged(keyGroup, record.id);
       }
     };
-    if (direct) this.root.transactionSync(write);
-    else write();
+    try {
+      if (direct) this.root.transactionSync(write);
+      else write();
+    } catch (error) {
+      throw this.databaseFailed("restoring state", error);
+    }
+  }
+
+  /** An error of the database itself (a full disk, an I/O error) as the store reports it. */
+  private databaseFailed(doing: string, error: unknown): StatefunError {
+    return new StatefunError(
+      "storage-failed",
+      `the disk state database ${this.options.directory} failed ${doing}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { directory: this.options.directory } },
+    );
   }
 
   /** Counts a change of an address's state from `before` to `after`. */
@@ -454,12 +467,12 @@ export class DiskStore {
       "disk state write failed; retrying",
     );
     if (this.failedBatches >= FAILED_BATCHES_TO_GIVE_UP && this.failure === undefined) {
+      const failed = this.databaseFailed(`${this.failedBatches} writes in a row`, error);
       this.failure = new StatefunError(
         "storage-failed",
-        `the disk state database ${this.options.directory} failed ${this.failedBatches} writes in a row: ` +
-          `${error instanceof Error ? error.message : String(error)}; its state is held in memory ` +
-          "meanwhile, and the runtime should be restarted from its last checkpoint",
-        { cause: error },
+        `${failed.message}; its state is held in memory meanwhile, and the runtime should be ` +
+          "restarted from its last checkpoint",
+        { cause: error, details: failed.details },
       );
       this.failureListener?.(this.failure);
     }
@@ -620,8 +633,12 @@ export class DiskStore {
     this.memoryOnly = 0;
     this.memoryExpiry.clear();
     this.written = new AddressFilter();
-    this.root.clearSync();
-    this.expiry.clearSync();
+    try {
+      this.root.clearSync();
+      this.expiry.clearSync();
+    } catch (error) {
+      throw this.databaseFailed("clearing it", error);
+    }
   }
 
   /**

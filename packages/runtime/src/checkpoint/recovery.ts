@@ -21,6 +21,7 @@ import type {
   CheckpointAddress,
   GlobalContent,
   KeyGroupContent,
+  StateRecord,
   StoredTypedValue,
 } from "./model.js";
 import { CHECKPOINT_PREFIX, checkpointIdOf } from "./names.js";
@@ -59,6 +60,23 @@ function toAddress(address: CheckpointAddress) {
   return addressOf(address.functionType, address.id);
 }
 
+/** A failure of the state backend, not of the checkpoint: no older checkpoint would fare better. */
+const BACKEND_FAILED = "stateBackendFailed";
+
+/** Restores records into the backend; its failures are marked as its own. */
+async function restoreInto(backend: StateBackend, records: readonly StateRecord[]): Promise<void> {
+  try {
+    backend.restore(records, { markChanged: false });
+    await backend.whenWritten();
+  } catch (error) {
+    throw new StatefunError(
+      isStatefunError(error) ? error.code : "storage-failed",
+      `the ${backend.kind} state backend cannot take the restored state: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { [BACKEND_FAILED]: true } },
+    );
+  }
+}
+
 /**
  * Loads a file's chain state, then returns its own pending content (nothing applied yet). With
  * `keptState`, the backend holds the state already: only the pending content is read.
@@ -80,17 +98,15 @@ async function loadState(
     // A chain member's own pending messages were superseded by later files: not decoded.
     const reading = part.keyGroupsInOrder({ stateOnly: true, encodedValues: true });
     for await (const { state } of reading) {
-      backend.restore(state, { markChanged: false });
+      await restoreInto(backend, state);
       records += state.length;
-      await backend.whenWritten();
     }
   }
   const pending: KeyGroupContent[] = [];
   const reading = file.keyGroupsInOrder({ encodedValues: true, withoutState: keptState });
   for await (const content of reading) {
-    backend.restore(content.state, { markChanged: false });
+    await restoreInto(backend, content.state);
     records += content.state.length;
-    await backend.whenWritten();
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
   }
   return { pending, global: await file.readGlobal(), chain, records };
@@ -203,7 +219,8 @@ export async function restoreFile(
  *
  * @returns where the coordinator continues, or `undefined` for a fresh start.
  * @throws StatefunError `corrupt-data` when checkpoints exist but none can be read (the
- *   application does not start empty over data it could not read).
+ *   application does not start empty over data it could not read); the state backend's own
+ *   failure as it is (no older checkpoint would fare better).
  */
 export async function recoverLatest(
   storage: CheckpointStorage,
@@ -245,6 +262,7 @@ export async function recoverLatest(
     } catch (error) {
       if (!isStatefunError(error, "corrupt-data") && !isStatefunError(error, "storage-failed"))
         throw error;
+      if (error.details[BACKEND_FAILED] === true) throw error;
       failures.push(`${name}: ${error.message}`);
       targets.logger.error(
         { file: name, ...errorFields(error) },

@@ -69,16 +69,29 @@ export interface CliProcess {
 }
 
 /**
- * Starts `node bin/statefun.js ...args` with `STATEFUN_*` variables removed from its environment,
- * in a working directory of its own (removed when it exits), so that processes running at the
- * same time never share the default state directory `.statefun/`.
+ * Starts `node bin/statefun.js ...args` (under a file size limit, if given) with `STATEFUN_*`
+ * variables removed from its environment, in a working directory of its own (removed when it
+ * exits), so that processes running at the same time never share the default state directory
+ * `.statefun/`.
  */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: {
+    /** The largest file the process may write, in KiB (`ulimit -f`): writes beyond fail. */
+    readonly fileSizeLimitKib?: number;
+  } = {},
+): CliProcess {
   const cleanEnv = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith("STATEFUN_")),
   );
   const cwd = mkdtempSync(join(tmpdir(), "statefun-cli-"));
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const limit = options.fileSizeLimitKib;
+  const command: [string, string[]] =
+    limit === undefined
+      ? [process.execPath, [BIN, ...args]]
+      : ["bash", ["-c", `ulimit -f ${limit} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const child = spawn(command[0], command[1], {
     cwd,
     env: { ...cleanEnv, ...env },
     stdio: ["ignore", "pipe", "pipe"],
