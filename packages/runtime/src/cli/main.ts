@@ -37,6 +37,10 @@ export function runtimeVersion(): string {
 
 function describeError(error: unknown): string {
   if (isStatefunError(error)) return error.message;
+  // A system call that failed (a full disk, a missing permission): its message says it all.
+  if (error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === "string") {
+    return error.message;
+  }
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);
 }

@@ -4,6 +4,7 @@
  * files. A lock left by a process that no longer exists (after a crash or SIGKILL) is taken over.
  */
 import { open, readFile, rm } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
@@ -11,6 +12,14 @@ import { processAlive } from "../checkpoint/writer-lease.js";
 
 /** The lock file's name inside the state directory. */
 export const LOCK_FILE = "statefun.lock";
+
+function lockFailed(path: string, error: unknown): StatefunError {
+  return new StatefunError(
+    "storage-failed",
+    `cannot write the lock file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error, details: { path } },
+  );
+}
 
 /** A held lock. */
 export interface StateDirLock {
@@ -21,7 +30,8 @@ export interface StateDirLock {
 /**
  * Takes the lock of `stateDir` (which must exist).
  *
- * @throws StatefunError `invalid-config` when another live process on this host holds it.
+ * @throws StatefunError `invalid-config` when another live process on this host holds it;
+ *   `storage-failed` when the lock file cannot be written.
  */
 export async function lockStateDir(stateDir: string): Promise<StateDirLock> {
   const path = join(stateDir, LOCK_FILE);
@@ -31,10 +41,22 @@ export async function lockStateDir(stateDir: string): Promise<StateDirLock> {
     since: new Date().toISOString(),
   });
   for (let attempt = 0; attempt < 3; attempt++) {
+    let handle: FileHandle | undefined;
     try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(content);
-      await handle.close();
+      handle = await open(path, "wx");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw lockFailed(path, error);
+    }
+    if (handle !== undefined) {
+      try {
+        await handle.writeFile(content);
+        await handle.close();
+      } catch (error) {
+        // A full disk, say: no half-written lock is left behind.
+        await handle.close().catch(() => undefined);
+        await rm(path, { force: true }).catch(() => undefined);
+        throw lockFailed(path, error);
+      }
       let released = false;
       return {
         async release() {
@@ -43,8 +65,6 @@ export async function lockStateDir(stateDir: string): Promise<StateDirLock> {
           await rm(path, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     let holder: { pid?: unknown; host?: unknown } = {};
     try {

@@ -1,15 +1,17 @@
 /**
  * The state directory lock: a live process's lock refuses a second runtime; a dead process's lock
- * (after a crash) is taken over; releasing removes it.
+ * (after a crash) is taken over; releasing removes it; a lock that cannot be written (a full disk)
+ * stops `statefun run` with one clear line and leaves no lock file.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, writeFile, access } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, writeFile, access } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { StatefunError } from "@statefun-ts/protocol";
 import { LOCK_FILE, lockStateDir } from "../../src/cli/state-dir-lock.js";
+import { greeterModuleYaml, requireGreeterBuilt, startCli } from "./helpers.js";
 
 async function stateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "statefun-lock-"));
@@ -44,4 +46,25 @@ test("a lock from another host is not taken over silently", async () => {
   const dir = await stateDir();
   await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: "elsewhere.example" }));
   await assert.rejects(lockStateDir(dir), /locked by process 1 on host "elsewhere\.example"/);
+});
+
+test("a lock file that cannot be written stops statefun run with one line", async () => {
+  requireGreeterBuilt();
+  const dir = await stateDir();
+  const moduleFile = join(dir, "module.yaml");
+  await writeFile(moduleFile, greeterModuleYaml());
+  const state = join(dir, "state");
+  // No file may grow at all: writing the lock fails (EFBIG), as on a full disk.
+  const cli = startCli(
+    ["run", moduleFile, "--state-dir", state, "--admin-port", "0"],
+    {},
+    {
+      fileSizeLimitKib: 0,
+    },
+  );
+  const exit = await cli.exit(20_000);
+  assert.equal(exit.code, 1);
+  assert.match(cli.stderr(), /^statefun: cannot write the lock file .*statefun\.lock: EFBIG/u);
+  assert.doesNotMatch(cli.stderr(), /\n\s+at /u, "no stack trace");
+  assert.deepEqual(await readdir(state), [], "no half-written lock left");
 });
