@@ -587,6 +587,8 @@ export class DiskStore {
       removed += result.removed;
       if (result.nextExpiryMs !== Infinity) this.scheduleExpiry(entry, result.nextExpiryMs);
     }
+    // The index entries' removal, should no state have changed with them.
+    if (visited > 0 && this.flushTimer === undefined) this.scheduleFlush();
     return removed;
   }
 
