@@ -1,11 +1,16 @@
 /**
  * Encoding is streaming: a checkpoint of 300,000 state records over 128 key groups, produced
  * lazily, comes out in chunks of about 64 KiB (or one section when a section is larger), never as
- * one buffer of the whole file.
+ * one buffer of the whole file. And it shares the thread: a source in memory does not hold the
+ * event loop for the whole file.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeCheckpoint, openCheckpoint } from "../../src/checkpoint/format/index.js";
+import {
+  encodeCheckpoint,
+  encodeCheckpointBytes,
+  openCheckpoint,
+} from "../../src/checkpoint/format/index.js";
 import { RUN_BYTES } from "../../src/checkpoint/format/decode.js";
 import type {
   CheckpointManifest,
@@ -157,4 +162,30 @@ test("a key group larger than a read of several is read alone, whole", async () 
   for await (const content of file.keyGroupsInOrder()) read.push(content);
   assert.deepEqual(read, contents);
   assert.equal(storage.reads, 3, "key group 1 alone, between the other two");
+});
+
+test("encoding a large file from memory lets the event loop run every few milliseconds", async () => {
+  const manifest = fullManifest(KEY_GROUPS);
+  const contents = [...keyGroups()];
+  const global = { egress: [], sinks: [], ingresses: [] };
+  // Turns of the event loop while the file is encoded, and the longest time between two.
+  let turns = 0;
+  let longestGapMs = 0;
+  let last = performance.now();
+  let encoding = true;
+  const tick = (): void => {
+    const now = performance.now();
+    longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
+    turns++;
+    if (encoding) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const started = performance.now();
+  await encodeCheckpointBytes(manifest, contents, global);
+  const tookMs = performance.now() - started;
+  encoding = false;
+  // A whole key group (about 2,300 records) is encoded between two turns, at most.
+  assert.ok(turns >= 10, `${turns} turns of the event loop in ${tookMs.toFixed(0)} ms`);
+  assert.ok(longestGapMs < tookMs / 4, `the event loop waited ${longestGapMs.toFixed(0)} ms`);
 });

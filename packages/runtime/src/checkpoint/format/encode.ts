@@ -216,10 +216,33 @@ function checkComponents(components: readonly ComponentState[], field: string): 
   }
 }
 
+/** Longest stretch of encoding, in ms, before the event loop gets a turn. */
+const SLICE_MS = 3;
+
+/**
+ * Paces work that runs beside processing (writing a checkpoint, merging or compacting files): a
+ * source read from memory resolves at once, so a large file would otherwise be encoded in one
+ * go, holding up requests, timers and checkpoints for tens of milliseconds.
+ */
+class Pacer {
+  private sliceStart = performance.now();
+
+  /** True once the current slice has run for {@link SLICE_MS}. */
+  due(): boolean {
+    return performance.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /** Lets the event loop run (I/O, timers), then starts a new slice. */
+  async pause(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+  }
+}
+
 /**
  * Encodes one checkpoint file as a stream of chunks, ready for `CheckpointStorage.write`.
  * Chunks are produced as each section is encoded, so memory stays bounded by the largest key
- * group's content. Sections without records are omitted. The footer holds `manifest` plus the
+ * group's content. Every few milliseconds of encoding, the event loop gets a turn. Sections without records are omitted. The footer holds `manifest` plus the
  * index of the sections written (kind, owner, offset, length, record count).
  *
  * Nothing is validated before the first chunk is requested; errors surface from iteration.
@@ -308,16 +331,19 @@ export async function* encodeCheckpoint(
     add(encodeSection(delayed, content.delayed, offset, out));
   };
   // A synchronous source is walked synchronously: an await per key group would cost a microtask
-  // turn each.
+  // turn each. Either way, the event loop gets a turn every SLICE_MS of encoding.
+  const pacer = new Pacer();
   if (Symbol.asyncIterator in keyGroups) {
     for await (const content of keyGroups) {
       addKeyGroup(content);
       if (out.ready) yield* out.take(false);
+      if (pacer.due()) await pacer.pause();
     }
   } else {
     for (const content of keyGroups) {
       addKeyGroup(content);
       if (out.ready) yield* out.take(false);
+      if (pacer.due()) await pacer.pause();
     }
   }
 
