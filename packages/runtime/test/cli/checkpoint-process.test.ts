@@ -13,7 +13,7 @@ import { waitFor } from "../io/wait-for.js";
 import { removeTempDirs, tempDir } from "../config/helpers.js";
 import { adminUrl, greet, nextGreeting, portsOf } from "./greeter-client.js";
 import type { GreeterPorts } from "./greeter-client.js";
-import { greeterModuleYaml, requireGreeterBuilt, runCli, startCli } from "./helpers.js";
+import { greeterModuleYaml, requireGreeterBuilt, runCli, startRun } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
 
 after(removeTempDirs);
@@ -22,19 +22,7 @@ const STARTUP_MS = 20_000;
 
 /** `statefun run` on the greeter with a 200 ms checkpoint interval and an ephemeral admin port. */
 function runGreeter(moduleFile: string, stateDir: string, extra: string[] = []): CliProcess {
-  return startCli([
-    "run",
-    moduleFile,
-    "--admin-port",
-    "0",
-    "--admin-host",
-    "127.0.0.1",
-    "--state-dir",
-    stateDir,
-    "--checkpoint-interval",
-    "200ms",
-    ...extra,
-  ]);
+  return startRun(moduleFile, stateDir, ["--checkpoint-interval", "200ms", ...extra]);
 }
 
 /** `statefun run` on the greeter, for a start that is refused: resolves when it has exited. */

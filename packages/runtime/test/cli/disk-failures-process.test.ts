@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { removeTempDirs, tempDir } from "../config/helpers.js";
 import { portsOf } from "./greeter-client.js";
 import type { GreeterPorts } from "./greeter-client.js";
-import { greeterModuleYaml, requireGreeterBuilt, startCli } from "./helpers.js";
+import { greeterModuleYaml, requireGreeterBuilt, startRun } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
 import { writeFile } from "node:fs/promises";
 
@@ -21,22 +21,8 @@ const NAME_BYTES = 20_000;
 const FILE_LIMIT_KIB = 1024;
 
 function runGreeter(moduleFile: string, stateDir: string, fileSizeLimitKib?: number): CliProcess {
-  return startCli(
-    [
-      "run",
-      moduleFile,
-      "--admin-port",
-      "0",
-      "--admin-host",
-      "127.0.0.1",
-      "--state-dir",
-      stateDir,
-      "--state-backend",
-      "disk",
-    ],
-    {},
-    fileSizeLimitKib === undefined ? {} : { fileSizeLimitKib },
-  );
+  const limit = fileSizeLimitKib === undefined ? {} : { fileSizeLimitKib };
+  return startRun(moduleFile, stateDir, ["--state-backend", "disk"], limit);
 }
 
 /** PUTs a greet request with a long name to person `id`; resolves with the status. */

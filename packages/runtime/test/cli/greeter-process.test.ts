@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { removeTempDirs, tempDir } from "../config/helpers.js";
 import { connectError } from "../io/playground-harness.js";
 import type { CliProcess } from "./helpers.js";
-import { greeterModuleYaml, portOf, requireGreeterBuilt, startCli } from "./helpers.js";
+import { greeterModuleYaml, portOf, requireGreeterBuilt, startRun } from "./helpers.js";
 
 after(removeTempDirs);
 
@@ -48,16 +48,7 @@ describe("statefun run, the greeter as a child process", () => {
     const dir = await tempDir({ "module.yaml": greeterModuleYaml() });
     moduleFile = join(dir, "module.yaml");
     stateDir = join(dir, "state");
-    cli = startCli([
-      "run",
-      moduleFile,
-      "--admin-port",
-      "0",
-      "--admin-host",
-      "127.0.0.1",
-      "--state-dir",
-      stateDir,
-    ]);
+    cli = startRun(moduleFile, stateDir);
     started = await cli.logLine("statefun started");
     const [ingress] = started.ingresses as unknown[];
     const [egress] = started.egresses as unknown[];

@@ -161,6 +161,20 @@ export function startCli(
   };
 }
 
+/**
+ * Starts `statefun run <moduleFile>` on `stateDir` with an ephemeral admin port on 127.0.0.1, plus
+ * `extra` arguments.
+ */
+export function startRun(
+  moduleFile: string,
+  stateDir: string,
+  extra: readonly string[] = [],
+  options: Parameters<typeof startCli>[2] = {},
+): CliProcess {
+  const args = ["run", moduleFile, "--admin-port", "0", "--admin-host", "127.0.0.1"];
+  return startCli([...args, "--state-dir", stateDir, ...extra], {}, options);
+}
+
 /** Runs `statefun ...args` to its end (it must exit by itself). */
 export async function runCli(
   args: readonly string[],
