@@ -242,8 +242,9 @@ class Pacer {
 /**
  * Encodes one checkpoint file as a stream of chunks, ready for `CheckpointStorage.write`.
  * Chunks are produced as each section is encoded, so memory stays bounded by the largest key
- * group's content. Every few milliseconds of encoding, the event loop gets a turn. Sections without records are omitted. The footer holds `manifest` plus the
- * index of the sections written (kind, owner, offset, length, record count).
+ * group's content, and the event loop gets a turn every few milliseconds of encoding. Sections
+ * without records are omitted. The footer holds `manifest` plus the index of the sections written
+ * (kind, owner, offset, length, record count).
  *
  * Nothing is validated before the first chunk is requested; errors surface from iteration.
  *
