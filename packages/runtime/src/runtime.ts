@@ -288,6 +288,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       egress: router,
       components: [...sinks, ...sources],
       logger,
+      clock,
     };
     const savepoint = resolved.fromSavepoint;
     if (savepoint !== undefined) {

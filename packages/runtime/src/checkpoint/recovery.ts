@@ -10,6 +10,7 @@ import type { InvocationInput } from "@statefun-ts/protocol";
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { EgressRouter } from "../core/egress.js";
 import { keyGroupOf } from "../core/key-group.js";
+import type { Clock } from "../core/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
 import type { StateBackend } from "../state/backend.js";
@@ -34,6 +35,46 @@ export interface RecoveryTargets {
   readonly egress: EgressRouter;
   readonly components: readonly StatefulComponent[];
   readonly logger: Logger;
+  /** Times the progress reports of a long restore. */
+  readonly clock: Clock;
+}
+
+/** A long restore reports how far it has come this often, in ms. */
+const PROGRESS_INTERVAL_MS = 5000;
+
+/** Counts the state records a restore has loaded, and logs the count every few seconds. */
+class RestoreProgress {
+  private readonly targets: RecoveryTargets;
+  private readonly file: string;
+  private readonly total: number;
+  private loaded = 0;
+  private lastReportMs: number;
+
+  constructor(targets: RecoveryTargets, file: string, total: number) {
+    this.targets = targets;
+    this.file = file;
+    this.total = total;
+    this.lastReportMs = targets.clock.now();
+  }
+
+  add(records: number): void {
+    this.loaded += records;
+    const now = this.targets.clock.now();
+    if (now - this.lastReportMs < PROGRESS_INTERVAL_MS) return;
+    this.lastReportMs = now;
+    const percent = Math.min(100, Math.floor((100 * this.loaded) / Math.max(1, this.total)));
+    this.targets.logger.info(
+      { file: this.file, records: this.loaded, of: this.total, percent },
+      "restoring",
+    );
+  }
+}
+
+/** State records in a file's state sections. */
+function stateRecordsOf(file: CheckpointFile): number {
+  let records = 0;
+  for (const section of file.sections) if (section.kind === "state") records += section.records;
+  return records;
 }
 
 /** What a restore loaded, for logs. */
@@ -86,6 +127,7 @@ async function loadState(
   file: CheckpointFile,
   backend: StateBackend,
   keptState: boolean,
+  progressOf: (total: number) => RestoreProgress,
 ): Promise<{
   pending: KeyGroupContent[];
   global: GlobalContent;
@@ -93,6 +135,9 @@ async function loadState(
   records: number;
 }> {
   const chain = await Promise.all(file.manifest.chain.map((name) => openCheckpoint(storage, name)));
+  const progress = progressOf(
+    keptState ? 0 : [...chain, file].reduce((n, f) => n + stateRecordsOf(f), 0),
+  );
   let records = 0;
   for (const part of keptState ? [] : chain) {
     // A chain member's own pending messages were superseded by later files: not decoded.
@@ -100,6 +145,7 @@ async function loadState(
     for await (const { state } of reading) {
       await restoreInto(backend, state);
       records += state.length;
+      progress.add(state.length);
     }
   }
   const pending: KeyGroupContent[] = [];
@@ -107,6 +153,7 @@ async function loadState(
   for await (const content of reading) {
     await restoreInto(backend, content.state);
     records += content.state.length;
+    progress.add(content.state.length);
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
   }
   return { pending, global: await file.readGlobal(), chain, records };
@@ -197,7 +244,13 @@ export async function restoreFile(
 ): Promise<{ summary: RestoreSummary; files: readonly CheckpointFile[] }> {
   const started = performance.now();
   const keptState = options.keptState ?? false;
-  const loaded = await loadState(storage, file, targets.backend, keptState);
+  const loaded = await loadState(
+    storage,
+    file,
+    targets.backend,
+    keptState,
+    (total) => new RestoreProgress(targets, name, total),
+  );
   await options.beforeApplying?.(loaded.pending, loaded.global);
   const applied = applyPending(loaded.pending, loaded.global, targets, maxKeyGroups);
   const summary = {

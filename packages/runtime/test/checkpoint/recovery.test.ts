@@ -13,8 +13,8 @@ import {
   messageBuilder,
   playgroundEgressMessage,
 } from "@statefun-ts/sdk";
-import type { Egress } from "../../src/index.js";
-import { createPlaygroundEgress } from "../../src/index.js";
+import type { Clock, Egress } from "../../src/index.js";
+import { createPlaygroundEgress, systemClock } from "../../src/index.js";
 import { SEQUENCE_HEADER } from "../../src/io/playground/egress.js";
 import { readState, memoryEgress, waitFor } from "../core/helpers.js";
 import { checkpointDirectory, startRuntime } from "./recovery-harness.js";
@@ -440,4 +440,45 @@ test("what the playground egress reports while it restores goes to the runtime's
   assert.equal(dropped.length, 1, `one warning, in ${JSON.stringify(lines.map((l) => l.message))}`);
   assert.equal(dropped[0]?.level, "warn");
   assert.equal(dropped[0]?.fields.egress, "io.statefun.playground/egress");
+});
+
+test("a long restore reports how many state records it has loaded, every few seconds", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters());
+  for (let i = 0; i < 3000; i++) {
+    first.runtime.offer(addressOf("test/counter", `c-${i}`), TypedValue.of(intType, 1));
+  }
+  await first.runtime.whenIdle();
+  await first.runtime.whenDurable();
+  await first.crash();
+
+  // Each reading of this clock is two seconds after the last: a report comes at every other one.
+  let nowMs = Date.now();
+  const hurried: Clock = {
+    now: () => (nowMs += 2000),
+    setTimer: (delayMs, callback) => systemClock.setTimer(delayMs, callback),
+  };
+  const lines: LogLine[] = [];
+  const second = await startRuntime(directory, counters(), {
+    clock: hurried,
+    logger: captureLogger(lines),
+  });
+  const restored = second.runtime.restored;
+  await second.runtime.stop();
+  const reports = lines.filter((line) => line.message === "restoring");
+  assert.ok(reports.length >= 2, `${reports.length} progress reports`);
+  const counts = reports.map((line) => line.fields.records as number);
+  assert.deepEqual(
+    counts,
+    [...counts].sort((a, b) => a - b),
+    "counts only grow",
+  );
+  const total = reports[0]?.fields.of as number;
+  // The counters' state, and the runtime's own (the schema registry's record of the value spec).
+  assert.ok(total >= 3000 && total === restored?.stateRecords, `${total} records in all`);
+  assert.ok(counts.every((count) => count > 0 && count <= total));
+  for (const line of reports) {
+    assert.equal(line.fields.percent, Math.floor((100 * (line.fields.records as number)) / total));
+    assert.equal(line.fields.file, restored?.file);
+  }
 });
