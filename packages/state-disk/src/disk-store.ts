@@ -665,12 +665,20 @@ export class DiskStore {
     const unwritten =
       this.dirty.size > 0 || this.indexChanges.length > 0 || this.pendingBatches > 0;
     if (keep === undefined || unwritten || this.memoryOnly > 0) return;
-    keepState(this.options.directory, {
-      checkpoint: keep.checkpoint,
-      maxKeyGroups: this.options.maxKeyGroups,
-      values: this.values,
-      addresses: keep.addresses,
-      filter: this.written.toBytes(),
-    });
+    try {
+      keepState(this.options.directory, {
+        checkpoint: keep.checkpoint,
+        maxKeyGroups: this.options.maxKeyGroups,
+        values: this.values,
+        addresses: keep.addresses,
+        filter: this.written.toBytes(),
+      });
+    } catch (error) {
+      // Keeping only saves the next start a restore: the stop itself went well.
+      this.options.logger.warn(
+        { directory: this.options.directory, ...errorFields(error) },
+        "the disk state database could not be kept; the next start restores it from the checkpoint",
+      );
+    }
   }
 }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
@@ -182,4 +182,20 @@ test("a marker of another database layout, or a damaged one, is ignored and the 
   assert.equal(third.restored?.keptState, false);
   assert.equal(addressesOf(third), IDS.length);
   await third.stop();
+});
+
+test("a database that cannot be kept at a stop is restored from the checkpoint at the next start", async () => {
+  const dirs = await directories();
+  const first = await start(dirs);
+  await put(first, IDS, "one");
+  // A directory where the marker goes: its rename fails, as a write to a full disk would.
+  await mkdir(join(dirs.db, "kept.json", "in-the-way"), { recursive: true });
+  await first.stop();
+  await rm(join(dirs.db, "kept.json"), { recursive: true });
+
+  const second = await start(dirs);
+  assert.equal(second.restored?.keptState, false);
+  assert.equal(addressesOf(second), IDS.length);
+  for (const id of IDS) assert.equal(valueOf(second, id), "one", id);
+  await second.stop();
 });
