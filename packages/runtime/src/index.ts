@@ -212,7 +212,7 @@ export {
   StateValuesEncoder,
 } from "./checkpoint/format/state-values.js";
 export { bytesEqualAt } from "./checkpoint/format/layout.js";
-export type { IdCursor, IdPage } from "./state/backend.js";
+export type { BackendFigure, IdCursor, IdPage } from "./state/backend.js";
 export {
   compareIds,
   countOf,

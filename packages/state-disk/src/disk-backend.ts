@@ -103,6 +103,26 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     },
     liveValues: () => store.values,
     onFailure: (listener) => store.onFailure(listener),
+    figures: () => [
+      {
+        name: "state_cached_addresses",
+        help: "Addresses whose state the disk backend holds in memory.",
+        kind: "gauge",
+        value: store.cacheSize,
+      },
+      {
+        name: "state_unwritten_addresses",
+        help: "Changed addresses the disk backend has not written to its database yet.",
+        kind: "gauge",
+        value: store.unwritten,
+      },
+      {
+        name: "state_write_failures_total",
+        help: "Write batches the disk backend's database failed (each is retried).",
+        kind: "counter",
+        value: store.writeFailures,
+      },
+    ],
     whenWritten: async () => {
       await store.flush();
     },

@@ -174,6 +174,10 @@ export class DiskStore {
   private readonly memoryExpiry = new ExpirySweeper();
   /** Batches failed in a row (invariant 7). */
   private failedBatches = 0;
+  /** Batches failed in all. */
+  writeFailures = 0;
+  /** Addresses in batches handed to LMDB that have not committed yet. */
+  private pendingAddresses = 0;
   /** Told once when writes keep failing (invariant 7). */
   private failureListener: ((error: StatefunError) => void) | undefined = undefined;
   private failure: StatefunError | undefined = undefined;
@@ -214,6 +218,11 @@ export class DiskStore {
   /** Addresses cached. */
   get cacheSize(): number {
     return this.ring.length - this.free.length;
+  }
+
+  /** Changed addresses not written to the database yet (an address may count twice). */
+  get unwritten(): number {
+    return this.dirty.size + this.pendingAddresses;
   }
 
   /** The newest state of an address, read from the database (without caching it) on a miss. */
@@ -410,6 +419,7 @@ export class DiskStore {
       entry.pending++;
     }
     this.pendingBatches++;
+    this.pendingAddresses += batch.length;
     const done = this.root.batch(() => {
       for (const entry of batch) {
         // Expired values stay until the sweep removes them (it reads them from here).
@@ -430,6 +440,7 @@ export class DiskStore {
     return done.then(
       () => {
         this.pendingBatches--;
+        this.pendingAddresses -= batch.length;
         this.failedBatches = 0;
         for (const entry of batch) entry.pending--;
         this.allPinned = false;
@@ -453,7 +464,9 @@ export class DiskStore {
     error: unknown,
   ): void {
     this.pendingBatches--;
+    this.pendingAddresses -= batch.length;
     this.failedBatches++;
+    this.writeFailures++;
     this.indexChanges = [...indexChanges, ...this.indexChanges];
     for (const entry of batch) {
       entry.pending--;

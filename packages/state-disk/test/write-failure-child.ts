@@ -60,6 +60,9 @@ const failingReads = runtime.failures().length;
 const addresses = runtime.backend
   .functionTypes()
   .find((type) => type.typename === "test/kv")?.addresses;
+const writeFailures = runtime.backend
+  .figures?.()
+  .find((figure) => figure.name === "state_write_failures_total")?.value;
 await runtime.stop();
 process.stdout.write(
   `${JSON.stringify({
@@ -67,6 +70,7 @@ process.stdout.write(
       failure: failure === undefined ? null : { code: failure.code, message: failure.message },
       failingReads,
       addresses,
+      writeFailures,
     },
   })}\n`,
 );

@@ -51,6 +51,7 @@ test("writes that keep failing are retried, then fail the runtime; no state is l
         readonly failure: { readonly code: string; readonly message: string } | null;
         readonly failingReads: number;
         readonly addresses: number;
+        readonly writeFailures: number;
       }
     | undefined;
   assert.ok(result !== undefined, "the child printed its result");
@@ -59,6 +60,7 @@ test("writes that keep failing are retried, then fail the runtime; no state is l
   assert.match(result.failure.message, /restarted from its last checkpoint/u);
   assert.equal(result.failingReads, 0, "every value read back from memory");
   assert.equal(result.addresses, 100);
+  assert.ok(result.writeFailures >= 5, `${result.writeFailures} failed writes counted`);
   const retries = run.lines.filter((line) => line.msg === "disk state write failed; retrying");
   assert.ok(retries.length >= 5, `${retries.length} failed writes logged`);
   // Each names the cause LMDB gave, not its generic commit error.

@@ -200,7 +200,10 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  * `statefun_delayed_messages` (delayed messages not yet due), `statefun_state_live_values`
  * (persisted values in the state backend), `statefun_failing_addresses`
  * (addresses whose batch is being retried) and `statefun_runtime_state{state}` (1 for the current
- * lifecycle state, 0 for the others). Rates (`inRate`, …) are left to PromQL `rate()`.
+ * lifecycle state, 0 for the others). Rates (`inRate`, …) are left to PromQL `rate()`. The state
+ * backend may add figures of its own (`StateBackend.figures`): the disk backend's
+ * `statefun_state_cached_addresses`, `statefun_state_unwritten_addresses` and
+ * `statefun_state_write_failures_total`.
  *
  * With checkpointing on (read from `runtime.checkpointStats()`): counters
  * `statefun_checkpoints_completed_total`, `statefun_checkpoints_failed_total`,
@@ -287,6 +290,33 @@ export function createRuntimeMetrics(
       read: () => runtime.failures().length,
     },
   ];
+  // The state backend's own figures (the disk backend's cache, say), named by the backend.
+  const figures = runtime.backend.figures?.bind(runtime.backend);
+  for (const [index, { name, help, kind }] of (figures?.() ?? []).entries()) {
+    const read = (): number => figures?.()[index]?.value ?? 0;
+    if (kind === "gauge") {
+      new Gauge({
+        name: prefix + name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+      continue;
+    }
+    let exported = 0;
+    new Counter({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        const value = read();
+        if (value > exported) this.inc(value - exported);
+        exported = Math.max(exported, value);
+      },
+    });
+  }
   for (const { name, help, read } of runtimeGauges) {
     new Gauge({
       name: prefix + name,

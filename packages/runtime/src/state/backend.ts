@@ -86,6 +86,16 @@ export interface CheckpointRef {
   readonly name: string;
 }
 
+/** A figure a backend reports about itself, exported as a Prometheus metric at each scrape. */
+export interface BackendFigure {
+  /** The metric's name after the prefix, in `snake_case`; a counter's ends in `_total`. */
+  readonly name: string;
+  readonly help: string;
+  /** A counter only ever grows. */
+  readonly kind: "gauge" | "counter";
+  readonly value: number;
+}
+
 /** Where persisted values live. */
 export interface StateBackend {
   /** Backend name for logs and metrics (`memory`, `disk`). */
@@ -157,6 +167,11 @@ export interface StateBackend {
    * cannot fail need not implement it.
    */
   onFailure?(listener: (error: StatefunError) => void): void;
+  /**
+   * The backend's own figures, read at each scrape of the metrics (the same names, kinds and
+   * order every time). A backend without any need not implement it.
+   */
+  figures?(): readonly BackendFigure[];
   /**
    * Releases resources. `keep` is given after a clean stop whose last checkpoint holds exactly
    * the backend's state: a backend with state on disk may keep it for {@link resume}.
