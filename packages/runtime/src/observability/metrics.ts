@@ -292,32 +292,14 @@ export function createRuntimeMetrics(
   ];
   // The state backend's own figures (the disk backend's cache, say), named by the backend.
   const figures = runtime.backend.figures?.bind(runtime.backend);
-  for (const [index, { name, help, kind }] of (figures?.() ?? []).entries()) {
-    const read = (): number => figures?.()[index]?.value ?? 0;
-    if (kind === "gauge") {
-      new Gauge({
-        name: prefix + name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-      continue;
-    }
-    let exported = 0;
-    new Counter({
-      name: prefix + name,
-      help,
-      registers,
-      collect() {
-        const value = read();
-        if (value > exported) this.inc(value - exported);
-        exported = Math.max(exported, value);
-      },
-    });
-  }
-  for (const { name, help, read } of runtimeGauges) {
+  const backendFigures = (figures?.() ?? []).map(({ name, help, kind }, index) => ({
+    name,
+    help,
+    kind,
+    read: (): number => figures?.()[index]?.value ?? 0,
+  }));
+  const gauges = [...runtimeGauges, ...backendFigures.filter(({ kind }) => kind === "gauge")];
+  for (const { name, help, read } of gauges) {
     new Gauge({
       name: prefix + name,
       help,
@@ -326,6 +308,9 @@ export function createRuntimeMetrics(
         this.set(read());
       },
     });
+  }
+  for (const { name, help, read } of backendFigures.filter(({ kind }) => kind === "counter")) {
+    totalCounter(prefix + name, help, registers, read);
   }
   new Gauge({
     name: `${prefix}runtime_state`,
@@ -359,20 +344,35 @@ export function createRuntimeMetrics(
   };
 }
 
+/**
+ * Registers a counter that exports a running total read at scrape time (`undefined`: unknown
+ * now), counting only its growth.
+ */
+function totalCounter(
+  name: string,
+  help: string,
+  registers: Registry[],
+  read: () => number | undefined,
+): void {
+  let exported = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const value = read() ?? exported;
+      if (value > exported) this.inc(value - exported);
+      exported = Math.max(exported, value);
+    },
+  });
+}
+
 /** Registers the checkpoint metrics, read from `runtime.checkpointStats()` at scrape time. */
 function addCheckpointMetrics(runtime: Runtime, prefix: string, registers: Registry[]): void {
   for (const [name, help, read] of CHECKPOINT_COUNTERS) {
-    let exported = 0;
-    new Counter({
-      name: prefix + name,
-      help,
-      registers,
-      collect() {
-        const stats = runtime.checkpointStats();
-        const value = stats === undefined ? exported : read(stats);
-        if (value > exported) this.inc(value - exported);
-        exported = Math.max(exported, value);
-      },
+    totalCounter(prefix + name, help, registers, () => {
+      const stats = runtime.checkpointStats();
+      return stats === undefined ? undefined : read(stats);
     });
   }
   for (const [name, help, read] of CHECKPOINT_GAUGES) {
