@@ -4,6 +4,7 @@
 // row have failed, with no crash; a restart whose restore cannot be written refuses to start with
 // a one-line message naming the database and the cause, without trying older checkpoints.
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { removeTempDirs, tempDir } from "../config/helpers.js";
@@ -11,7 +12,6 @@ import { portsOf } from "./greeter-client.js";
 import type { GreeterPorts } from "./greeter-client.js";
 import { greeterModuleYaml, requireGreeterBuilt, startRun } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
-import { writeFile } from "node:fs/promises";
 
 after(removeTempDirs);
 
