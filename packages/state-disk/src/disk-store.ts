@@ -1,7 +1,7 @@
 /**
  * The LMDB store behind the disk backend's tables: a bounded cache of decoded address state in
- * front of the database, write-behind in batches, and an expiry index in a second database,
- * changed in the same batches.
+ * front of the database, write-behind in batches (write-behind.ts), and an expiry index in a
+ * second database, changed in the same batches.
  *
  * The cache evicts by CLOCK (second chance), an approximation of least-recently-used: entries sit
  * in a ring of slots, a hit only sets the entry's `referenced` bit, and eviction sweeps a hand
@@ -13,7 +13,7 @@
  *     since its last write) or pending (written but not yet committed) is never evicted, so a
  *     read never sees a value older than the newest write.
  *  2. Batches commit in the order they were started, so a later write of an address always
- *     overwrites an earlier one in the database.
+ *     overwrites an earlier one in the database (write-behind.ts, its invariant 1).
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
  *     stays bounded however large the state grows.
@@ -24,14 +24,13 @@
  *     in memory only: its entry is never written, never evicted, and counts as uncommitted; its
  *     expiring values are scheduled in memory instead of the expiry index, and swept as the
  *     others are. A database without such addresses' state is never kept across a stop.
- *  7. A batch that fails changes nothing in the database (an LMDB transaction), and its entries
- *     become dirty again: a later batch writes their newest state. Batches are retried with
- *     backoff; after {@link FAILED_BATCHES_TO_GIVE_UP} failed in a row, the store reports that it
- *     cannot go on (its cache then only grows). The database is kept across a stop only when
- *     nothing is left unwritten.
+ *  7. A batch that fails changes nothing in the database, and a later one writes its entries'
+ *     newest state; after five failures in a row the store reports that it cannot go on
+ *     (write-behind.ts, its invariant 2). The database is kept across a stop only when nothing is
+ *     left unwritten.
  */
 import { rmSync } from "node:fs";
-import { StatefunError } from "@statefun-ts/protocol";
+import type { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import { open } from "lmdb";
 import type {
@@ -59,6 +58,7 @@ import type { DiskStateTable } from "./disk-table.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
+import { WriteBehind, databaseFailed } from "./write-behind.js";
 import {
   addressKey,
   expiryKey,
@@ -69,27 +69,6 @@ import {
   parseExpiryKey,
   stateKeyEncoder,
 } from "./keys.js";
-
-const ignore = (): undefined => undefined;
-
-/**
- * What made an LMDB commit fail: LMDB rejects each write with a generic error whose `commitError`
- * promise rejects with the cause (also handled here, so that it is not an unhandled rejection).
- */
-async function commitCause(error: unknown): Promise<unknown> {
-  const commitError = (error as { commitError?: unknown } | null)?.commitError;
-  if (!(commitError instanceof Promise)) return error;
-  commitError.catch(ignore);
-  // Rejected in the same step as the writes; should it not be, the generic error will do.
-  const fallback = new Promise<unknown>((resolve) => setImmediate(() => resolve(error)));
-  return Promise.race([
-    commitError.then(
-      () => error,
-      (cause: unknown) => cause,
-    ),
-    fallback,
-  ]);
-}
 
 /** The cached state of one address. */
 export interface CacheEntry {
@@ -114,12 +93,6 @@ export interface CacheEntry {
   readonly memoryOnly: boolean;
 }
 
-/** An entry of the expiry index to put or remove. */
-interface IndexChange {
-  readonly key: Uint8Array;
-  readonly put: boolean;
-}
-
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
   readonly directory: string;
@@ -134,11 +107,6 @@ const EMPTY = new Uint8Array(0);
 const SWEEP_BATCH = 10_000;
 /** An eviction pass makes room for this fraction of the cache (1/64). */
 const EVICT_FRACTION = 64;
-/** Delay before writing again after a failed batch, doubling with each failure in a row. */
-const RETRY_INITIAL_MS = 100;
-const RETRY_MAX_MS = 2000;
-/** Batches failed in a row after which the store reports that it cannot go on. */
-export const FAILED_BATCHES_TO_GIVE_UP = 5;
 
 /** The database, the cache and the write-behind. */
 export class DiskStore {
@@ -156,36 +124,20 @@ export class DiskStore {
   private hand = 0;
   /** True when the last sweep found nothing to evict: wait for a commit before sweeping again. */
   private allPinned = false;
-  private readonly dirty = new Set<CacheEntry>();
   private readonly decoder = new StateRecordDecoder();
   /** The key of a lookup, reused. */
   private readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
   private readonly encoder = new StateValuesEncoder();
+  /** Writes changed entries and index changes to the database. */
+  private readonly writes: WriteBehind;
   /** Addresses that may be in the database: a lookup of any other skips the read. */
   private written = new AddressFilter();
   /** What a clean stop kept of the database, until recovery says whether it resumes from it. */
   private kept: KeptState | undefined;
-  private flushTimer: NodeJS.Timeout | undefined = undefined;
-  /** Batches handed to LMDB that have not committed yet. */
-  private pendingBatches = 0;
   /** Addresses kept in memory only (invariant 6): the database then is never kept. */
   private memoryOnly = 0;
   /** The expirations of addresses kept in memory only (invariant 6). */
   private readonly memoryExpiry = new ExpirySweeper();
-  /** Batches failed in a row (invariant 7). */
-  private failedBatches = 0;
-  /** Batches failed in all. */
-  writeFailures = 0;
-  /** Addresses in batches handed to LMDB that have not committed yet. */
-  private pendingAddresses = 0;
-  /** Told once when writes keep failing (invariant 7). */
-  private failureListener: ((error: StatefunError) => void) | undefined = undefined;
-  private failure: StatefunError | undefined = undefined;
-  /**
-   * Changes of the expiry index for the next batch, in order: written in the same transaction as
-   * the state (a write of its own would start a transaction whose failure nothing could see).
-   */
-  private indexChanges: IndexChange[] = [];
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
@@ -213,6 +165,19 @@ export class DiskStore {
       encoding: "binary",
       keyEncoding: "binary",
     });
+    this.writes = new WriteBehind({
+      root: this.root,
+      expiry: this.expiry,
+      directory: options.directory,
+      maxDirtyAddresses: options.maxDirtyAddresses,
+      flushIntervalMs: options.flushIntervalMs,
+      logger: options.logger,
+      writing: (entry) => this.written.add(addressHash(entry.table.seed, entry.id)),
+      committed: () => {
+        this.allPinned = false;
+        if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
+      },
+    });
   }
 
   /** Addresses cached. */
@@ -222,7 +187,12 @@ export class DiskStore {
 
   /** Changed addresses not written to the database yet (an address may count twice). */
   get unwritten(): number {
-    return this.dirty.size + this.pendingAddresses;
+    return this.writes.unwrittenAddresses;
+  }
+
+  /** Write batches the database failed, in all. */
+  get writeFailures(): number {
+    return this.writes.failures;
   }
 
   /** The newest state of an address, read from the database (without caching it) on a miss. */
@@ -299,7 +269,7 @@ export class DiskStore {
     tableOf: (typename: string) => DiskStateTable,
     markChanged: boolean,
   ): void {
-    const direct = this.dirty.size === 0 && this.pendingBatches === 0;
+    const direct = this.writes.idle;
     const write = (): void => {
       for (const record of records) {
         const table = tableOf(record.functionType);
@@ -330,17 +300,8 @@ export class DiskStore {
       if (direct) this.root.transactionSync(write);
       else write();
     } catch (error) {
-      throw this.databaseFailed("restoring state", error);
+      throw databaseFailed(this.options.directory, "restoring state", error);
     }
-  }
-
-  /** An error of the database itself (a full disk, an I/O error) as the store reports it. */
-  private databaseFailed(doing: string, error: unknown): StatefunError {
-    return new StatefunError(
-      "storage-failed",
-      `the disk state database ${this.options.directory} failed ${doing}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, details: { directory: this.options.directory } },
-    );
   }
 
   /** Counts a change of an address's state from `before` to `after`. */
@@ -358,32 +319,14 @@ export class DiskStore {
     this.values += after - before;
   }
 
-  /**
-   * Marks an entry as changing: it is written in a later batch. Called before the change is made,
-   * so the batch is never written in the same synchronous step (it would write the old state).
-   */
+  /** Marks an entry as changing: it is written in a later batch (see {@link WriteBehind}). */
   markDirty(entry: CacheEntry): void {
-    if (entry.dirty || entry.memoryOnly) return;
-    entry.dirty = true;
-    this.dirty.add(entry);
-    if (this.flushTimer === undefined) this.scheduleFlush();
-  }
-
-  /** Starts the timer of the next batch: soon, at once when many are dirty, later after failures. */
-  private scheduleFlush(): void {
-    const delayMs =
-      this.failedBatches > 0
-        ? Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (this.failedBatches - 1))
-        : this.dirty.size >= this.options.maxDirtyAddresses
-          ? 0
-          : this.options.flushIntervalMs;
-    this.flushTimer = setTimeout(() => void this.flush(), delayMs).unref();
+    this.writes.markDirty(entry);
   }
 
   /** Calls `listener` once when writes keep failing (invariant 7), at once if they have. */
   onFailure(listener: (error: StatefunError) => void): void {
-    this.failureListener = listener;
-    if (this.failure !== undefined) listener(this.failure);
+    this.writes.onFailure(listener);
   }
 
   /** Notes that an address has a value expiring at `ms`. */
@@ -394,102 +337,13 @@ export class DiskStore {
       return;
     }
     entry.indexedAtMs = ms;
-    this.indexChanges.push({
-      key: expiryKey(ms, addressKey(entry.keyGroup, entry.table.typenameKey, entry.id)),
-      put: true,
-    });
-    if (this.flushTimer === undefined) this.scheduleFlush();
+    const key = addressKey(entry.keyGroup, entry.table.typenameKey, entry.id);
+    this.writes.changeIndex(expiryKey(ms, key), true);
   }
 
-  /** Writes every dirty entry in one batch, committed asynchronously (in order). */
+  /** Writes what is dirty in one batch, committed asynchronously (in order). */
   flush(): Promise<unknown> {
-    if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    if ((this.dirty.size === 0 && this.indexChanges.length === 0) || this.closed) {
-      return this.committedOrFailed();
-    }
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    const indexChanges = this.indexChanges;
-    this.indexChanges = [];
-    for (const entry of batch) {
-      entry.dirty = false;
-      entry.pending++;
-    }
-    this.pendingBatches++;
-    this.pendingAddresses += batch.length;
-    const done = this.root.batch(() => {
-      for (const entry of batch) {
-        // Expired values stay until the sweep removes them (it reads them from here).
-        if (entry.state === undefined) {
-          void this.root.remove(keyOf(entry));
-        } else {
-          this.written.add(addressHash(entry.table.seed, entry.id));
-          void this.root.put(keyOf(entry), this.encoder.stored(entry.state));
-        }
-      }
-      for (const { key, put } of indexChanges) {
-        void (put ? this.expiry.put(key, EMPTY) : this.expiry.remove(key));
-      }
-    });
-    // LMDB may also reject a promise of the transaction that no call returned, made when its
-    // write starts, on the next turn of the event loop; `done` reports the failure.
-    setImmediate(() => void this.root.committed.then(ignore, ignore));
-    return done.then(
-      () => {
-        this.pendingBatches--;
-        this.pendingAddresses -= batch.length;
-        this.failedBatches = 0;
-        for (const entry of batch) entry.pending--;
-        this.allPinned = false;
-        if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
-      },
-      async (error: unknown) => this.batchFailed(batch, indexChanges, await commitCause(error)),
-    );
-  }
-
-  /** Resolves once the writes handed to LMDB have committed or failed (failures are handled). */
-  private committedOrFailed(): Promise<unknown> {
-    return new Promise((resolve) => {
-      this.root.committed.then(resolve, resolve);
-    });
-  }
-
-  /** A batch failed: its entries are written again by a later one (invariant 7). */
-  private batchFailed(
-    batch: readonly CacheEntry[],
-    indexChanges: readonly IndexChange[],
-    error: unknown,
-  ): void {
-    this.pendingBatches--;
-    this.pendingAddresses -= batch.length;
-    this.failedBatches++;
-    this.writeFailures++;
-    this.indexChanges = [...indexChanges, ...this.indexChanges];
-    for (const entry of batch) {
-      entry.pending--;
-      if (!entry.dirty) {
-        entry.dirty = true;
-        this.dirty.add(entry);
-      }
-    }
-    this.options.logger.error(
-      { addresses: batch.length, failedInARow: this.failedBatches, ...errorFields(error) },
-      "disk state write failed; retrying",
-    );
-    if (this.failedBatches >= FAILED_BATCHES_TO_GIVE_UP && this.failure === undefined) {
-      const failed = this.databaseFailed(`${this.failedBatches} writes in a row`, error);
-      this.failure = new StatefunError(
-        "storage-failed",
-        `${failed.message}; its state is held in memory meanwhile, and the runtime should be ` +
-          "restarted from its last checkpoint",
-        { cause: error, details: failed.details },
-      );
-      this.failureListener?.(this.failure);
-    }
-    if (!this.closed && this.flushTimer === undefined) this.scheduleFlush();
+    return this.writes.flush();
   }
 
   /**
@@ -591,7 +445,7 @@ export class DiskStore {
     for (const key of this.expiry.getKeys({ end: expiryKey(nowMs + 1, EMPTY) })) {
       if (visited++ >= SWEEP_BATCH) break;
       const { address } = parseExpiryKey(key);
-      this.indexChanges.push({ key: key.slice(), put: false });
+      this.writes.changeIndex(key.slice(), false);
       const { typename, id, keyGroup } = parseAddressKey(address);
       const table = tableOf(typename);
       const entry = this.entry(table, id, keyGroup);
@@ -600,8 +454,6 @@ export class DiskStore {
       removed += result.removed;
       if (result.nextExpiryMs !== Infinity) this.scheduleExpiry(entry, result.nextExpiryMs);
     }
-    // The index entries' removal, should no state have changed with them.
-    if (visited > 0 && this.flushTimer === undefined) this.scheduleFlush();
     return removed;
   }
 
@@ -642,8 +494,7 @@ export class DiskStore {
     this.free = [];
     this.hand = 0;
     this.allPinned = false;
-    this.dirty.clear();
-    this.indexChanges = [];
+    this.writes.clear();
     this.values = 0;
     this.memoryOnly = 0;
     this.memoryExpiry.clear();
@@ -652,7 +503,7 @@ export class DiskStore {
       this.root.clearSync();
       this.expiry.clearSync();
     } catch (error) {
-      throw this.databaseFailed("clearing it", error);
+      throw databaseFailed(this.options.directory, "clearing it", error);
     }
   }
 
@@ -665,19 +516,14 @@ export class DiskStore {
     readonly addresses: Record<string, number>;
   }): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    await this.writes.flush();
     // A failed batch was reported already; what it held is left unwritten.
-    await this.committedOrFailed();
+    await this.writes.settled();
     this.closed = true;
-    if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
+    this.writes.close();
     await this.root.close();
     // Something left unwritten (invariant 7): the database misses changes.
-    const unwritten =
-      this.dirty.size > 0 || this.indexChanges.length > 0 || this.pendingBatches > 0;
-    if (keep === undefined || unwritten || this.memoryOnly > 0) return;
+    if (keep === undefined || this.writes.unwritten || this.memoryOnly > 0) return;
     try {
       keepState(this.options.directory, {
         checkpoint: keep.checkpoint,
