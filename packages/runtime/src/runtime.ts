@@ -10,7 +10,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
 import { CheckpointCoordinator } from "./checkpoint/coordinator.js";
-import type { CheckpointStats } from "./checkpoint/coordinator.js";
+import type { CheckpointAttempt, CheckpointStats } from "./checkpoint/coordinator.js";
 import type { StatefulComponent } from "./checkpoint/cut.js";
 import { isStatefulComponent } from "./checkpoint/cut.js";
 import { resolveCheckpointingOptions } from "./checkpoint/options.js";
@@ -98,6 +98,12 @@ export interface Runtime {
   components(): { readonly ingresses: readonly Ingress[]; readonly egresses: readonly Egress[] };
   /** Checkpointing figures, or `undefined` without checkpointing. */
   checkpointStats(): CheckpointStats | undefined;
+  /**
+   * Calls `listener` with every checkpoint attempt once its outcome is known (for metrics);
+   * returns a function that stops the calls. Never calls it without checkpointing. The listener
+   * must not throw.
+   */
+  onCheckpoint(listener: (attempt: CheckpointAttempt) => void): () => void;
   /** What the start restored, if anything. */
   readonly restored: RestoreSummary | undefined;
   /**
@@ -477,6 +483,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }),
     components: () => ({ ingresses: resolved.ingresses, egresses: resolved.egresses }),
     checkpointStats: () => coordinator?.stats,
+    onCheckpoint: (listener) => coordinator?.onAttempt(listener) ?? (() => undefined),
     async savepoint(storage, name) {
       if (coordinator === undefined || checkpointing === undefined) {
         throw new StatefunError("illegal-state", "savepoints need checkpointing to be configured");

@@ -81,6 +81,30 @@ export interface CheckpointStats {
   skipped: number;
 }
 
+/** What became of one checkpoint attempt. */
+export type CheckpointOutcome = "completed" | "failed" | "skipped";
+
+/** One checkpoint attempt, as {@link CheckpointCoordinator.onAttempt} reports it. */
+export interface CheckpointAttempt {
+  readonly id: number;
+  /**
+   * `completed`: durably written; `failed`: not written (its changes go into the next one);
+   * `skipped`: nothing changed since the last complete checkpoint, which covers it.
+   */
+  readonly outcome: CheckpointOutcome;
+  /** From the start of the cut to the outcome, in seconds. */
+  readonly seconds: number;
+  /** How long the cut stopped processing, in seconds. */
+  readonly pauseSeconds: number;
+  /** Bytes of the file written (0 unless completed). */
+  readonly bytes: number;
+  /**
+   * Durability waiters the attempt resolved (0 when it failed): the acknowledgements that group
+   * commit gathered into it.
+   */
+  readonly waiters: number;
+}
+
 /** Where a recovered application continues from. */
 export interface ResumePoint {
   /** Id of the restored checkpoint (the next one gets a higher id). */
@@ -150,6 +174,7 @@ export class CheckpointCoordinator {
   private readonly replaced = new Set<string>();
   /** Files being read (by a savepoint) that must not be deleted meanwhile. */
   private readonly pinned = new Map<string, number>();
+  private readonly attemptListeners = new Set<(attempt: CheckpointAttempt) => void>();
 
   constructor(
     options: ResolvedCheckpointingOptions,
@@ -212,6 +237,35 @@ export class CheckpointCoordinator {
     const id = this.nextId;
     await this.wait(1);
     return Math.max(id, this.stats.lastCompletedId);
+  }
+
+  /**
+   * Calls `listener` with every checkpoint attempt once its outcome is known (for metrics);
+   * returns a function that stops the calls. The listener must not throw.
+   */
+  onAttempt(listener: (attempt: CheckpointAttempt) => void): () => void {
+    this.attemptListeners.add(listener);
+    return () => void this.attemptListeners.delete(listener);
+  }
+
+  private report(
+    id: number,
+    outcome: CheckpointOutcome,
+    started: number,
+    pauseMs: number,
+    bytes: number,
+    waiters: number,
+  ): void {
+    if (this.attemptListeners.size === 0) return;
+    const attempt: CheckpointAttempt = {
+      id,
+      outcome,
+      seconds: (performance.now() - started) / 1000,
+      pauseSeconds: pauseMs / 1000,
+      bytes,
+      waiters,
+    };
+    for (const listener of this.attemptListeners) listener(attempt);
   }
 
   private wait(failures: number): Promise<void> {
@@ -340,6 +394,7 @@ export class CheckpointCoordinator {
       this.stats.skipped++;
       for (const waiter of waiters) waiter.resolve();
       this.releaseKeepAlive();
+      this.report(id, "skipped", started, pauseMs, 0, waiters.length);
       return;
     }
     // Set when the timeout passes: the write is abandoned then, and takes no more of the cut.
@@ -375,6 +430,7 @@ export class CheckpointCoordinator {
         },
         "checkpoint failed; its changes go into the next one",
       );
+      this.report(id, "failed", started, pauseMs, 0, 0);
       return;
     }
     cut.state.release();
@@ -388,6 +444,7 @@ export class CheckpointCoordinator {
     this.completed(id, name, manifest, bytes, stateBytes, pauseMs, performance.now() - started);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();
+    this.report(id, "completed", started, pauseMs, bytes, waiters.length);
   }
 
   private completed(

@@ -153,6 +153,16 @@ const CHECKPOINT_GAUGES: readonly CheckpointMetric[] = [
 const INGRESS_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
+/** Checkpoint durations: group commits take milliseconds, large incremental ones seconds. */
+const CHECKPOINT_DURATION_BUCKETS = [...INGRESS_BUCKETS, 60, 120];
+/** Processing pauses of cuts: tens of microseconds, more for a large mailbox backlog. */
+const CHECKPOINT_PAUSE_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
+/** Checkpoint file sizes: 1 KiB to 4 GiB, each bucket four times the one before. */
+const CHECKPOINT_SIZE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1024 * 4 ** i);
+/** Durability waiters per checkpoint: the size of a group commit. */
+const CHECKPOINT_WAITER_BUCKETS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Every lifecycle state, so that `runtime_state` has a series per state. */
 const RUNTIME_STATES: Readonly<Record<RuntimeState, true>> = {
@@ -212,6 +222,11 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  * (cut to durable file), `statefun_checkpoint_last_pause_seconds` (the processing pause of the
  * cut), `statefun_checkpoint_max_pause_seconds`, `statefun_checkpoint_last_size_bytes`,
  * `statefun_checkpoint_chain_length` and `statefun_checkpoint_last_completed_timestamp_seconds`.
+ * Histograms, observed at each attempt: `statefun_checkpoint_duration_seconds{outcome}` (cut to
+ * outcome; `completed`, `failed` or `skipped`), `statefun_checkpoint_pause_seconds` (each cut's
+ * processing pause), `statefun_checkpoint_size_bytes` (each completed file) and
+ * `statefun_checkpoint_durability_waiters` (the acknowledgements each completed or skipped
+ * checkpoint released: how much group commit gathers).
  *
  * Ingresses: the histogram `statefun_ingress_submission_duration_seconds{ingress, outcome}`, the
  * time from an ingress handing a message to the runtime to its outcome — for an acknowledgement
@@ -386,4 +401,35 @@ function addCheckpointMetrics(runtime: Runtime, prefix: string, registers: Regis
       },
     });
   }
+  const durations = new Histogram({
+    name: `${prefix}checkpoint_duration_seconds`,
+    help: "Checkpoint attempts by outcome, and the time from their cut to it.",
+    labelNames: ["outcome"],
+    buckets: CHECKPOINT_DURATION_BUCKETS,
+    registers,
+  });
+  const pauses = new Histogram({
+    name: `${prefix}checkpoint_pause_seconds`,
+    help: "Processing pauses of checkpoint cuts.",
+    buckets: CHECKPOINT_PAUSE_BUCKETS,
+    registers,
+  });
+  const sizes = new Histogram({
+    name: `${prefix}checkpoint_size_bytes`,
+    help: "Sizes of completed checkpoint files.",
+    buckets: CHECKPOINT_SIZE_BUCKETS,
+    registers,
+  });
+  const waiters = new Histogram({
+    name: `${prefix}checkpoint_durability_waiters`,
+    help: "Durability waiters (acknowledgements) each completed or skipped checkpoint released.",
+    buckets: CHECKPOINT_WAITER_BUCKETS,
+    registers,
+  });
+  runtime.onCheckpoint((attempt) => {
+    durations.observe({ outcome: attempt.outcome }, attempt.seconds);
+    pauses.observe(attempt.pauseSeconds);
+    if (attempt.outcome === "completed") sizes.observe(attempt.bytes);
+    if (attempt.outcome !== "failed") waiters.observe(attempt.waiters);
+  });
 }

@@ -44,7 +44,7 @@ function counter() {
 export async function counterRuntime(
   directory: string | undefined,
   lines: LogLine[] = [],
-  extra: Pick<RuntimeOptions, "fromSavepoint"> = {},
+  extra: Pick<RuntimeOptions, "fromSavepoint" | "clock"> = {},
 ): Promise<{ runtime: Runtime; storage: CheckpointStorage | undefined }> {
   const storage =
     directory === undefined ? undefined : await createLocalCheckpointStorage({ directory });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
-import { createRuntimeMetrics } from "../../src/index.js";
+import { createRuntimeMetrics, systemClock } from "../../src/index.js";
 import {
   COUNTER,
   counterRuntime,
@@ -108,6 +108,94 @@ describe("checkpoint metrics", () => {
       await runtime.stop();
       await storage?.close();
     }
+  });
+
+  it("observe each attempt: its duration, pause, size and the acknowledgements it released", async () => {
+    const { runtime, storage } = await counterRuntime(join(await fixtureDir(), "state"));
+    await runtime.start();
+    try {
+      const metrics = createRuntimeMetrics(runtime, { collectDefaultMetrics: false });
+      const before = { ...runtime.checkpointStats() };
+      const ingress = runtime.ingressContext("test/ingress");
+      // Submitted in one turn: one checkpoint's cut follows them all, so it releases all five.
+      await Promise.all(
+        ["a", "b", "c", "d", "e"].map((id) =>
+          ingress.submit(addressOf(COUNTER, id), TypedValue.of(intType, 1)),
+        ),
+      );
+      // Nothing changed since: the next durability wait is covered by a skipped attempt.
+      await runtime.whenIdle();
+      await runtime.whenDurable();
+      const stats = runtime.checkpointStats();
+      assert.ok(stats !== undefined);
+      const completed = stats.completed - (before.completed ?? 0);
+      const skipped = stats.skipped - (before.skipped ?? 0);
+      assert.ok(completed >= 1, `completed ${completed}`);
+      assert.ok(skipped >= 1, `skipped ${skipped}`);
+
+      const { samples, types } = parseMetrics(await metrics.render());
+      const histograms = [
+        "statefun_checkpoint_duration_seconds",
+        "statefun_checkpoint_pause_seconds",
+        "statefun_checkpoint_size_bytes",
+        "statefun_checkpoint_durability_waiters",
+      ];
+      for (const name of histograms) assert.equal(types.get(name), "histogram", name);
+      const duration = "statefun_checkpoint_duration_seconds";
+      assert.equal(samples.get(`${duration}_count{outcome="completed"}`), completed);
+      assert.equal(samples.get(`${duration}_count{outcome="skipped"}`), skipped);
+      assert.equal(samples.get(`${duration}_count{outcome="failed"}`), undefined);
+      assert.ok((samples.get(`${duration}_sum{outcome="completed"}`) ?? 0) > 0);
+      assert.equal(samples.get("statefun_checkpoint_pause_seconds_count"), completed + skipped);
+      // Every completed file is counted with its size; the last one is among them.
+      const size = "statefun_checkpoint_size_bytes";
+      assert.equal(samples.get(`${size}_count`), completed);
+      assert.ok((samples.get(`${size}_sum`) ?? 0) >= stats.lastBytes && stats.lastBytes > 0);
+      assert.equal(samples.get(`${size}_bucket{le="1024"}`), 0, "a checkpoint file is over 1 KiB");
+      // Five acknowledgements and one durability wait, in completed or skipped attempts.
+      const waiters = "statefun_checkpoint_durability_waiters";
+      assert.equal(samples.get(`${waiters}_sum`), 6);
+      assert.equal(samples.get(`${waiters}_count`), completed + skipped);
+      assert.ok(
+        (samples.get(`${waiters}_bucket{le="4"}`) ?? 0) < completed + skipped,
+        "one checkpoint released the five acknowledgements together",
+      );
+    } finally {
+      await runtime.stop();
+      await storage?.close();
+    }
+  });
+
+  it("observe a failed attempt as failed", async () => {
+    // On the system clock, so that the attempts after a failure come (after their backoff).
+    const { runtime, storage } = await counterRuntime(join(await fixtureDir(), "state"), [], {
+      clock: systemClock,
+    });
+    await runtime.start();
+    const metrics = createRuntimeMetrics(runtime, { collectDefaultMetrics: false });
+    // A closed storage refuses the write: the attempt fails, and its waiter waits for the next.
+    await storage?.close();
+    const waiting = runtime.whenDurable().then(
+      () => "resolved",
+      () => "rejected",
+    );
+    await runtime.submit(addressOf(COUNTER, "a"), TypedValue.of(intType, 1));
+    const deadline = Date.now() + 5_000;
+    while ((runtime.checkpointStats()?.failed ?? 0) === 0) {
+      assert.ok(Date.now() < deadline, "no checkpoint failed within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const { samples } = parseMetrics(await metrics.render());
+    const failed = runtime.checkpointStats()?.failed ?? 0;
+    const duration = "statefun_checkpoint_duration_seconds";
+    // Later attempts fail too, after their backoff: one may have failed since the scrape.
+    const observed = samples.get(`${duration}_count{outcome="failed"}`) ?? 0;
+    assert.ok(observed >= 1 && observed <= failed, `${observed} failed of ${failed}`);
+    assert.equal(samples.get(`${duration}_count{outcome="completed"}`), undefined);
+    assert.equal(samples.get("statefun_checkpoint_size_bytes_count"), 0);
+    assert.equal(samples.get("statefun_checkpoint_durability_waiters_count"), 0);
+    await runtime.stop();
+    assert.equal(await waiting, "rejected", "stopping rejects the waiter");
   });
 
   it("are absent without checkpointing", async () => {
