@@ -401,31 +401,29 @@ function addCheckpointMetrics(runtime: Runtime, prefix: string, registers: Regis
       },
     });
   }
-  const durations = new Histogram({
-    name: `${prefix}checkpoint_duration_seconds`,
-    help: "Checkpoint attempts by outcome, and the time from their cut to it.",
-    labelNames: ["outcome"],
-    buckets: CHECKPOINT_DURATION_BUCKETS,
-    registers,
-  });
-  const pauses = new Histogram({
-    name: `${prefix}checkpoint_pause_seconds`,
-    help: "Processing pauses of checkpoint cuts.",
-    buckets: CHECKPOINT_PAUSE_BUCKETS,
-    registers,
-  });
-  const sizes = new Histogram({
-    name: `${prefix}checkpoint_size_bytes`,
-    help: "Sizes of completed checkpoint files.",
-    buckets: CHECKPOINT_SIZE_BUCKETS,
-    registers,
-  });
-  const waiters = new Histogram({
-    name: `${prefix}checkpoint_durability_waiters`,
-    help: "Durability waiters (acknowledgements) each completed or skipped checkpoint released.",
-    buckets: CHECKPOINT_WAITER_BUCKETS,
-    registers,
-  });
+  const histogram = (name: string, help: string, buckets: number[], labelNames: string[] = []) =>
+    new Histogram({ name: prefix + name, help, labelNames, buckets, registers });
+  const durations = histogram(
+    "checkpoint_duration_seconds",
+    "Checkpoint attempts by outcome, and the time from their cut to it.",
+    CHECKPOINT_DURATION_BUCKETS,
+    ["outcome"],
+  );
+  const pauses = histogram(
+    "checkpoint_pause_seconds",
+    "Processing pauses of checkpoint cuts.",
+    CHECKPOINT_PAUSE_BUCKETS,
+  );
+  const sizes = histogram(
+    "checkpoint_size_bytes",
+    "Sizes of completed checkpoint files.",
+    CHECKPOINT_SIZE_BUCKETS,
+  );
+  const waiters = histogram(
+    "checkpoint_durability_waiters",
+    "Durability waiters (acknowledgements) each completed or skipped checkpoint released.",
+    CHECKPOINT_WAITER_BUCKETS,
+  );
   runtime.onCheckpoint((attempt) => {
     durations.observe({ outcome: attempt.outcome }, attempt.seconds);
     pauses.observe(attempt.pauseSeconds);
