@@ -34,9 +34,27 @@ async function newestRecords(
 ): Promise<StateRecord[]> {
   const merged = new Map<string, StateRecord>();
   for (const file of files) {
-    if (!file.keyGroups().includes(keyGroup)) continue;
+    if (!file.hasKeyGroup(keyGroup)) continue;
     for (const record of await file.readKeyGroupState(keyGroup)) {
       merged.set(`${record.functionType}\u0000${record.id}`, record);
+    }
+  }
+  return [...merged.values()];
+}
+
+/**
+ * The newest record of each address of one key group in `files` (oldest first), as the files
+ * hold them: what an incremental merge copies, without decoding values or encoding them again.
+ */
+async function newestEncodedRecords(
+  files: readonly CheckpointFile[],
+  keyGroup: number,
+): Promise<Uint8Array[]> {
+  const merged = new Map<string, Uint8Array>();
+  for (const file of files) {
+    if (!file.hasKeyGroup(keyGroup)) continue;
+    for (const record of await file.readKeyGroupEncodedState(keyGroup)) {
+      merged.set(record.key, record.bytes);
     }
   }
   return [...merged.values()];
@@ -112,8 +130,10 @@ export async function mergeIncremental(
   };
   async function* contents(): AsyncGenerator<KeyGroupContent> {
     for (const keyGroup of keyGroupsOf(files)) {
-      const state = await newestRecords(files, keyGroup);
-      if (state.length > 0) yield { keyGroup, state, messages: [], delayed: [] };
+      const encodedState = await newestEncodedRecords(files, keyGroup);
+      if (encodedState.length > 0) {
+        yield { keyGroup, state: [], encodedState, messages: [], delayed: [] };
+      }
     }
   }
   const empty: GlobalContent = { egress: [], sinks: [], ingresses: [] };

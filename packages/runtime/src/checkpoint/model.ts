@@ -141,6 +141,12 @@ export interface KeyGroupContent {
    * them as {@link state}.
    */
   readonly writeState?: (sink: StateRecordSink) => void;
+  /**
+   * More state records of this key group, as a file holds them (each one's bytes without their
+   * length prefix, as `CheckpointFile.readKeyGroupEncodedState` reads them): copied as they are,
+   * after the others, in the same section. Files decode them as {@link state}.
+   */
+  readonly encodedState?: readonly Uint8Array[];
   /** Pending messages of addresses in this key group; per target address, in delivery order. */
   readonly messages: readonly PendingMessageRecord[];
   /**

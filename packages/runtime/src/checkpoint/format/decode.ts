@@ -20,10 +20,11 @@ import { footerBytes } from "./encode.js";
 import { checkManifest } from "./manifest.js";
 import type { SectionKind } from "./layout.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
-import { checkSection, decodeSection } from "./section-reader.js";
+import { checkSection, decodeSection, scanStateSection } from "./section-reader.js";
 import type { SectionDecoding } from "./section-reader.js";
 import type { SectionRecords } from "./records.js";
 import { readFooter } from "./footer.js";
+import type { EncodedStateRecord } from "./state-records.js";
 import type { ByteSource } from "./footer.js";
 
 /** An opened checkpoint file: its manifest, and its sections read on demand. */
@@ -38,6 +39,8 @@ export interface CheckpointFile {
   readonly sections: readonly CheckpointSectionInfo[];
   /** The key groups that have at least one section (state, messages or delayed), ascending. */
   keyGroups(): number[];
+  /** True when the file has a section of `keyGroup`. */
+  hasKeyGroup(keyGroup: number): boolean;
   /**
    * Reads one key group's content with a single range read of its sections. A key group without
    * sections reads as empty.
@@ -53,6 +56,14 @@ export interface CheckpointFile {
    * @throws StatefunError as {@link readKeyGroup}.
    */
   readKeyGroupState(keyGroup: number): Promise<StateRecord[]>;
+  /**
+   * Reads one key group's state records as they are, each with a key that tells its address,
+   * without decoding their values: for merging files, which copies the newest record of each
+   * address (see `KeyGroupContent.encodedState`).
+   *
+   * @throws StatefunError as {@link readKeyGroup}.
+   */
+  readKeyGroupEncodedState(keyGroup: number): Promise<EncodedStateRecord[]>;
   /**
    * Reads every key group's content, in key group order, for a restore: several key groups per
    * range read (runs of about {@link RUN_BYTES}; a larger key group is read alone), the next read
@@ -256,6 +267,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     manifest,
     sections,
     keyGroups: () => [...keyGroups],
+    hasKeyGroup: (keyGroup) => byKeyGroup.has(keyGroup),
     stateBytes: sections.reduce((sum, s) => sum + (s.kind === "state" ? s.length : 0), 0),
     async readKeyGroup(keyGroup) {
       return contentOf(keyGroup, await read(sectionsOf(keyGroup)));
@@ -263,6 +275,18 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     async readKeyGroupState(keyGroup) {
       const state = sectionsOf(keyGroup).filter((section) => section.kind === "state");
       return recordsOf(await read(state), "state");
+    },
+    async readKeyGroupEncodedState(keyGroup) {
+      const records: EncodedStateRecord[] = [];
+      for (const section of sectionsOf(keyGroup)) {
+        if (section.kind !== "state") continue;
+        const bytes = await source.read(section.offset, section.length);
+        const fail = (what: string, cause?: unknown): never => {
+          throw corruptSection(source.name, section, what, cause);
+        };
+        for (const record of scanStateSection(bytes, section, fail)) records.push(record);
+      }
+      return records;
     },
     async *keyGroupsInOrder({
       stateOnly = false,

@@ -310,6 +310,7 @@ export async function* encodeCheckpoint(
         (writer) => {
           writer.addRecords(content.state);
           content.writeState?.(writer);
+          if (content.encodedState !== undefined) writer.addEncoded(content.encodedState);
         },
         offset,
         out,

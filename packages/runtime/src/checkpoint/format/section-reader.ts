@@ -16,7 +16,8 @@ import type { SectionKind } from "./layout.js";
 import type { CheckpointSectionInfo } from "./manifest.js";
 import { RECORD_DECODERS, createDecodeContext } from "./records.js";
 import type { RecordDecoder, SectionRecords } from "./records.js";
-import { StateRecordDecoder } from "./state-records.js";
+import { StateRecordDecoder, scanStateRecord } from "./state-records.js";
+import type { EncodedStateRecord } from "./state-records.js";
 
 /** Reports a problem with a section; never returns. */
 export type SectionProblem = (what: string, cause?: unknown) => never;
@@ -96,32 +97,47 @@ export function checkSection(
   return { start: headerBytes, end: payloadEnd };
 }
 
-function decodeRecords<K extends SectionKind>(
-  payload: Uint8Array,
-  info: CheckpointSectionInfo & { readonly kind: K },
+/**
+ * Reads the records of one state section as they are (see {@link scanStateRecord}), checked as
+ * {@link decodeSection} checks them except for their values' content.
+ *
+ * @param bytes - exactly the section's bytes (`info.length` of them, from `info.offset`).
+ * @param info - the section's index entry, of a state section.
+ * @param fail - called with what is wrong; must throw.
+ */
+export function scanStateSection(
+  bytes: Uint8Array,
+  info: CheckpointSectionInfo,
   fail: SectionProblem,
-  options: SectionDecoding,
-): SectionRecords[K][] {
-  const codec = RECORD_DECODERS[info.kind] as RecordDecoder<SectionRecords[K]>;
+): EncodedStateRecord[] {
+  const { start, end } = checkSection(bytes, info, fail);
+  const payload = bytes.subarray(start, end);
+  const latin1 = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  return readEach(payload, info, fail, (reader, length) => scanStateRecord(reader, length, latin1));
+}
+
+/**
+ * Reads the `info.records` length-delimited records of `payload` with `read`, checking that each
+ * fits the payload and that nothing follows the last.
+ */
+function readEach<T>(
+  payload: Uint8Array,
+  info: CheckpointSectionInfo,
+  fail: SectionProblem,
+  read: (reader: protobuf.Reader, length: number, problem: SectionProblem) => T,
+): T[] {
   const reader = protobuf.Reader.create(payload);
-  const records: SectionRecords[K][] = [];
+  const records: T[] = [];
   let index = 0;
   const problem = (what: string, cause?: unknown): never =>
     fail(`undecodable record at index ${index}: ${what}`, cause);
-  const context = createDecodeContext(problem);
-  const stateDecoder =
-    info.kind === "state" ? new StateRecordDecoder(options.encodedValues === true) : undefined;
   for (; index < info.records; index++) {
     if (reader.pos >= reader.len) problem(`the payload ends after ${index} records`);
     try {
       const length = reader.uint32();
       if (reader.pos + length > reader.len)
         problem(`a record of ${length} bytes runs past the payload`);
-      records.push(
-        stateDecoder === undefined
-          ? codec.decode(reader, length, context)
-          : (stateDecoder.decode(reader, length) as SectionRecords[K]),
-      );
+      records.push(read(reader, length, problem));
     } catch (error) {
       if (isStatefunError(error)) throw error;
       problem(error instanceof Error ? error.message : String(error), error);
@@ -131,4 +147,27 @@ function decodeRecords<K extends SectionKind>(
     fail(`${reader.len - reader.pos} bytes follow the last of the ${info.records} records`);
   }
   return records;
+}
+
+function decodeRecords<K extends SectionKind>(
+  payload: Uint8Array,
+  info: CheckpointSectionInfo & { readonly kind: K },
+  fail: SectionProblem,
+  options: SectionDecoding,
+): SectionRecords[K][] {
+  const codec = RECORD_DECODERS[info.kind] as RecordDecoder<SectionRecords[K]>;
+  let context: ReturnType<typeof createDecodeContext> | undefined;
+  if (info.kind === "state") {
+    const stateDecoder = new StateRecordDecoder(options.encodedValues === true);
+    return readEach(
+      payload,
+      info,
+      fail,
+      (reader, length) => stateDecoder.decode(reader, length) as SectionRecords[K],
+    );
+  }
+  return readEach(payload, info, fail, (reader, length, problem) => {
+    context ??= createDecodeContext(problem);
+    return codec.decode(reader, length, context);
+  });
 }

@@ -72,6 +72,16 @@ export class StatePayloadWriter implements StateRecordSink {
     }
   }
 
+  /** Adds records as a file holds them: each one's bytes, without their length prefix. */
+  addEncoded(records: readonly Uint8Array[]): void {
+    for (const record of records) {
+      if (!(record instanceof Uint8Array)) this.problem("expected the bytes of a record");
+      const out = this.out.reserve(5 + record.length);
+      this.out.used = copyInto(out, writeVarint(out, this.out.used, record.length), record);
+      this.count++;
+    }
+  }
+
   addAddress(
     functionType: string,
     id: string,

@@ -151,3 +151,51 @@ export class StateRecordDecoder {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A state record as a section holds it, and the address it is of. */
+export interface EncodedStateRecord {
+  /**
+   * Equal for two records of the same address and different otherwise; not meant to be read.
+   * (The UTF-8 of the function type and the id, with their field tags and lengths, as Latin-1.)
+   */
+  readonly key: string;
+  /** The record's bytes without their length prefix: a view into the bytes read. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Reads one record of `length` bytes at the reader's position without decoding its values: its
+ * fields are walked (lengths and wire types checked) and its address taken as a key. For merging
+ * files, which copies records as they are. An empty function type or id counts as absent, as the
+ * writer leaves it out.
+ */
+export function scanStateRecord(
+  reader: protobuf.Reader,
+  length: number,
+  latin1: Buffer,
+): EncodedStateRecord {
+  const start = reader.pos;
+  const end = start + length;
+  let key = "";
+  let idKey = "";
+  while (reader.pos < end) {
+    const at = reader.pos;
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === RECORD.functionType || field === RECORD.id) {
+      expectWireType(tag, WIRE_LENGTH_DELIMITED, field === RECORD.id ? "id" : "function_type");
+      const textLength = reader.uint32();
+      const textEnd = reader.pos + textLength;
+      if (textEnd > end)
+        throw new RangeError(`a string of ${textLength} bytes runs past the record`);
+      reader.pos = textEnd;
+      if (textLength === 0) continue;
+      if (field === RECORD.id) idKey = latin1.toString("latin1", at, textEnd);
+      else key = latin1.toString("latin1", at, textEnd);
+    } else {
+      reader.skipType(tag & 7);
+    }
+  }
+  if (reader.pos !== end) throw new RangeError("a field runs past the end of its record");
+  return { key: key + idKey, bytes: reader.buf.subarray(start, end) };
+}

@@ -1,0 +1,138 @@
+/**
+ * Incremental merges copy state records as the files hold them, without decoding their values:
+ * the merged file must be exactly the file that decoding every record, keeping the newest per
+ * address and encoding them again would give (byte for byte), for any mix of addresses (unicode
+ * and empty ids, deletions, expirations); and a record whose structure is damaged behind a valid
+ * CRC is reported as corrupt, naming its file and section.
+ */
+import assert from "node:assert/strict";
+import { crc32 } from "node:zlib";
+import { test } from "node:test";
+import fc from "fast-check";
+import { isStatefunError } from "@statefun-ts/protocol";
+import { mergeIncremental } from "../../src/checkpoint/compaction.js";
+import {
+  decodeCheckpointBytes,
+  encodeCheckpointBytes,
+  openCheckpoint,
+} from "../../src/checkpoint/format/index.js";
+import type { CheckpointManifest, GlobalContent, StateRecord } from "../../src/checkpoint/model.js";
+import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
+import { stateRecord } from "./format-arbitraries.js";
+import { createCountingStorage } from "./format-storage.js";
+
+const KEY_GROUP = 7;
+const NO_GLOBAL: GlobalContent = { egress: [], sinks: [], ingresses: [] };
+
+function manifestOf(id: number, chain: readonly string[]): CheckpointManifest {
+  return {
+    formatVersion: 1,
+    id,
+    kind: "checkpoint",
+    createdAtMs: 1_700_000_000_000 + id,
+    maxKeyGroups: 16,
+    mode: "exactly-once",
+    full: false,
+    chain: [...chain],
+    info: {},
+  };
+}
+
+/** Records of a few addresses only, so that files change the same addresses again. */
+const record: fc.Arbitrary<StateRecord> = fc
+  .tuple(
+    fc.constantFrom("example/a", "ex/名前", ""),
+    fc.constantFrom("", "1", "Zoë 🚀", "k".repeat(200)),
+    stateRecord,
+  )
+  .map(([functionType, id, { values }]) => ({ functionType, id, values }));
+
+test("a merge copies the newest record of each address, as decoding and encoding would write it", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(record, { maxLength: 8 }), { minLength: 2, maxLength: 5 }),
+      async (files) => {
+        const storage = createCountingStorage();
+        const base = baseName(1);
+        const names = files.map((_, i) => checkpointName(i + 2));
+        const newest = new Map<string, StateRecord>();
+        for (const [i, state] of files.entries()) {
+          const manifest = manifestOf(i + 2, [base, ...names.slice(0, i)]);
+          const keyGroups = [{ keyGroup: KEY_GROUP, state, messages: [], delayed: [] }];
+          const bytes = await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL);
+          storage.objects.set(names[i] as string, bytes);
+          const decoded = await decodeCheckpointBytes(bytes);
+          for (const kept of decoded.keyGroups[0]?.state ?? []) {
+            newest.set(`${kept.functionType}\u0000${kept.id}`, kept);
+          }
+        }
+        const target = mergedName(2, files.length + 1);
+        const size = await mergeIncremental(storage, names, [base], target);
+
+        const merged = storage.objects.get(target);
+        assert.ok(merged !== undefined);
+        assert.equal(size, merged.length);
+        const last = await openCheckpoint(storage, names.at(-1) as string);
+        const manifest: CheckpointManifest = {
+          ...last.manifest,
+          chain: [base],
+          info: { mergedFrom: files.length },
+        };
+        const expected = [...newest.values()];
+        const keyGroups =
+          expected.length === 0
+            ? []
+            : [{ keyGroup: KEY_GROUP, state: expected, messages: [], delayed: [] }];
+        assert.deepEqual(merged, await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL));
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test("a record damaged behind a valid CRC fails the merge as corrupt data", async () => {
+  const storage = createCountingStorage();
+  const good: StateRecord = {
+    functionType: "example/a",
+    id: "1",
+    values: [{ name: "n", typename: "t/x", value: new Uint8Array([1, 2]), expiresAtMs: Infinity }],
+  };
+  const names = [checkpointName(2), checkpointName(3)];
+  for (const [i, name] of names.entries()) {
+    const keyGroups = [{ keyGroup: KEY_GROUP, state: [good], messages: [], delayed: [] }];
+    const manifest = manifestOf(i + 2, [baseName(1)]);
+    storage.objects.set(name, await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL));
+  }
+  // In the second file, the function type's length runs past its record; the CRC is made valid.
+  const damagedName = names[1] as string;
+  const bytes = storage.objects.get(damagedName) as Uint8Array;
+  const section = (await openCheckpoint(storage, damagedName)).sections.find(
+    (s) => s.kind === "state",
+  );
+  assert.ok(section !== undefined);
+  const sectionBytes = bytes.subarray(section.offset, section.offset + section.length);
+  // The record's first field is the function type: tag 10, then its length.
+  const at = sectionBytes.findIndex(
+    (byte, i) => byte === 10 && sectionBytes[i + 1] === "example/a".length,
+  );
+  assert.ok(at > 0, "the function type field is in the section");
+  sectionBytes[at + 1] = 120;
+  const crcAt = sectionBytes.length - 4;
+  new DataView(sectionBytes.buffer, sectionBytes.byteOffset).setUint32(
+    crcAt,
+    crc32(sectionBytes.subarray(0, crcAt)),
+    true,
+  );
+
+  await assert.rejects(
+    mergeIncremental(storage, names, [baseName(1)], mergedName(2, 3)),
+    (error: unknown) => {
+      assert.ok(isStatefunError(error), String(error));
+      assert.equal(error.code, "corrupt-data");
+      assert.match(error.message, new RegExp(damagedName.replace(/[.]/g, "\\.")));
+      assert.match(error.message, /undecodable record at index 0: a string of 120 bytes/);
+      return true;
+    },
+  );
+  assert.equal(storage.objects.has(mergedName(2, 3)), false, "nothing is written");
+});
