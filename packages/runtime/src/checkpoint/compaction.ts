@@ -10,11 +10,13 @@
  *    commit): once merges catch up, a chain holds fewer than {@link MERGE_FAN_IN} files per
  *    level, the level of a file being log_{@link MERGE_FAN_IN} of the number of checkpoints it
  *    spans.
+ * Both copy records as the files hold them: only a record with a value that has expired is
+ * decoded (by a full merge, to drop that value), and no value is encoded again.
  */
 import type { CheckpointStorage } from "./storage.js";
 import type { ChainFile } from "./coordinator.js";
-import type { CheckpointFile } from "./format/index.js";
-import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
+import type { CheckpointFile, EncodedStateRecord } from "./format/index.js";
+import { decodeStateRecord, encodeCheckpoint, openCheckpoint } from "./format/index.js";
 import type { CheckpointManifest, GlobalContent, KeyGroupContent, StateRecord } from "./model.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
 import { changeSpanOf } from "./names.js";
@@ -27,34 +29,19 @@ function keyGroupsOf(files: readonly CheckpointFile[]): number[] {
   return [...new Set(files.flatMap((file) => file.keyGroups()))].sort((a, b) => a - b);
 }
 
-/** The newest state record of each address of one key group in `files` (oldest first). */
+/**
+ * The newest record of each address of one key group in `files` (oldest first), as the files
+ * hold them: merges copy them without decoding values or encoding them again.
+ */
 async function newestRecords(
   files: readonly CheckpointFile[],
   keyGroup: number,
-): Promise<StateRecord[]> {
-  const merged = new Map<string, StateRecord>();
-  for (const file of files) {
-    if (!file.hasKeyGroup(keyGroup)) continue;
-    for (const record of await file.readKeyGroupState(keyGroup)) {
-      merged.set(`${record.functionType}\u0000${record.id}`, record);
-    }
-  }
-  return [...merged.values()];
-}
-
-/**
- * The newest record of each address of one key group in `files` (oldest first), as the files
- * hold them: what an incremental merge copies, without decoding values or encoding them again.
- */
-async function newestEncodedRecords(
-  files: readonly CheckpointFile[],
-  keyGroup: number,
-): Promise<Uint8Array[]> {
-  const merged = new Map<string, Uint8Array>();
+): Promise<EncodedStateRecord[]> {
+  const merged = new Map<string, EncodedStateRecord>();
   for (const file of files) {
     if (!file.hasKeyGroup(keyGroup)) continue;
     for (const record of await file.readKeyGroupEncodedState(keyGroup)) {
-      merged.set(record.key, record.bytes);
+      merged.set(record.key, record);
     }
   }
   return [...merged.values()];
@@ -130,7 +117,7 @@ export async function mergeIncremental(
   };
   async function* contents(): AsyncGenerator<KeyGroupContent> {
     for (const keyGroup of keyGroupsOf(files)) {
-      const encodedState = await newestEncodedRecords(files, keyGroup);
+      const encodedState = (await newestRecords(files, keyGroup)).map((record) => record.bytes);
       if (encodedState.length > 0) {
         yield { keyGroup, state: [], encodedState, messages: [], delayed: [] };
       }
@@ -158,24 +145,36 @@ export function shouldCompact(
   );
 }
 
+/** The merged state of one key group: records to write, and records to copy as they are. */
+interface MergedKeyGroup {
+  readonly keyGroup: number;
+  readonly state: StateRecord[];
+  readonly encodedState: Uint8Array[];
+}
+
 /**
  * The merged state of `files` (oldest first), one key group at a time: the newest record of each
- * address wins, deleted addresses and values expired at the newest file's cut are dropped.
+ * address wins, deleted addresses and values expired at the newest file's cut are dropped. A
+ * record with no expired value is copied as it is; only one with some is decoded, to drop them.
  */
-export async function* mergedState(
-  files: readonly CheckpointFile[],
-): AsyncGenerator<{ readonly keyGroup: number; readonly state: StateRecord[] }> {
+async function* mergedState(files: readonly CheckpointFile[]): AsyncGenerator<MergedKeyGroup> {
   const newest = files.at(-1);
   if (newest === undefined) return;
   const cutMs = newest.manifest.createdAtMs;
   for (const keyGroup of keyGroupsOf(files)) {
     const state: StateRecord[] = [];
+    const encodedState: Uint8Array[] = [];
     for (const record of await newestRecords(files, keyGroup)) {
-      const values = record.values.filter((value) => value.expiresAtMs > cutMs);
-      if (values.length > 0)
-        state.push(values.length === record.values.length ? record : { ...record, values });
+      if (record.values === 0) continue;
+      if (record.earliestExpiryMs > cutMs) {
+        encodedState.push(record.bytes);
+        continue;
+      }
+      const decoded = decodeStateRecord(record.bytes);
+      const values = decoded.values.filter((value) => value.expiresAtMs > cutMs);
+      if (values.length > 0) state.push({ ...decoded, values });
     }
-    yield { keyGroup, state };
+    yield { keyGroup, state, encodedState };
   }
 }
 
@@ -203,15 +202,22 @@ export async function writeMerged(
     const all = [...new Set([...keyGroupsOf(files), ...pendingGroups])].sort((a, b) => a - b);
     for (const keyGroup of all) {
       let state: StateRecord[] = [];
+      let encodedState: Uint8Array[] = [];
       if (!next.done && next.value.keyGroup === keyGroup) {
-        state = next.value.state;
+        ({ state, encodedState } = next.value);
         next = await stateGroups.next();
       }
       const pending =
         pendingFrom !== undefined && pendingGroups.has(keyGroup)
           ? await pendingFrom.readKeyGroup(keyGroup)
           : undefined;
-      yield { keyGroup, state, messages: pending?.messages ?? [], delayed: pending?.delayed ?? [] };
+      yield {
+        keyGroup,
+        state,
+        encodedState,
+        messages: pending?.messages ?? [],
+        delayed: pending?.delayed ?? [],
+      };
     }
   }
   const global: GlobalContent =

@@ -1,16 +1,17 @@
 /**
- * Incremental merges copy state records as the files hold them, without decoding their values:
- * the merged file must be exactly the file that decoding every record, keeping the newest per
- * address and encoding them again would give (byte for byte), for any mix of addresses (unicode
- * and empty ids, deletions, expirations); and a record whose structure is damaged behind a valid
- * CRC is reported as corrupt, naming its file and section.
+ * Merges copy state records as the files hold them, without decoding their values. An
+ * incremental merge must write exactly the file that decoding every record, keeping the newest
+ * per address and encoding them again would give (byte for byte); a full merge must hold exactly
+ * the newest live values of each address (deletions and values expired at the newest cut
+ * dropped); both for any mix of addresses (unicode and empty ids, deletions, expirations). A
+ * record whose structure is damaged behind a valid CRC is reported as corrupt, naming its file.
  */
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isStatefunError } from "@statefun-ts/protocol";
-import { mergeIncremental } from "../../src/checkpoint/compaction.js";
+import { compactChain, mergeIncremental } from "../../src/checkpoint/compaction.js";
 import {
   decodeCheckpointBytes,
   encodeCheckpointBytes,
@@ -84,6 +85,48 @@ test("a merge copies the newest record of each address, as decoding and encoding
             ? []
             : [{ keyGroup: KEY_GROUP, state: expected, messages: [], delayed: [] }];
         assert.deepEqual(merged, await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL));
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test("a full merge keeps the newest live values of each address, dropping deletions and expired values", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(record, { maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+      async (files) => {
+        const storage = createCountingStorage();
+        const names = files.map((_, i) => checkpointName(i + 2));
+        const newest = new Map<string, StateRecord>();
+        let cutMs = 0;
+        for (const [i, state] of files.entries()) {
+          const manifest = manifestOf(i + 2, [baseName(1), ...names.slice(0, i)]);
+          cutMs = manifest.createdAtMs;
+          const keyGroups = [{ keyGroup: KEY_GROUP, state, messages: [], delayed: [] }];
+          const bytes = await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL);
+          storage.objects.set(names[i] as string, bytes);
+          for (const kept of (await decodeCheckpointBytes(bytes)).keyGroups[0]?.state ?? []) {
+            newest.set(`${kept.functionType}\u0000${kept.id}`, kept);
+          }
+        }
+        const expected = new Map<string, StateRecord>();
+        for (const [key, kept] of newest) {
+          const values = kept.values.filter((value) => value.expiresAtMs > cutMs);
+          if (values.length > 0) expected.set(key, { ...kept, values });
+        }
+        const target = baseName(files.length + 1);
+        await compactChain(storage, names, target, 16);
+
+        const merged = await decodeCheckpointBytes(storage.objects.get(target) as Uint8Array);
+        assert.equal(merged.manifest.full, true);
+        const found = new Map<string, StateRecord>();
+        for (const kept of merged.keyGroups.flatMap((content) => content.state)) {
+          const key = `${kept.functionType}\u0000${kept.id}`;
+          assert.equal(found.has(key), false, `${key} appears once`);
+          found.set(key, kept);
+        }
+        assert.deepEqual(found, expected);
       },
     ),
     { numRuns: 150 },

@@ -8,6 +8,7 @@ export { encodeCheckpoint, encodeCheckpointBytes } from "./encode.js";
 export { decodeCheckpointBytes, openCheckpoint } from "./decode.js";
 export type { CheckpointFile, DecodedCheckpoint } from "./decode.js";
 export type { CheckpointSectionInfo } from "./manifest.js";
+export { decodeStateRecord } from "./state-records.js";
 export type { EncodedStateRecord } from "./state-records.js";
 export { FORMAT_VERSION } from "./layout.js";
 export type { SectionKind } from "./layout.js";

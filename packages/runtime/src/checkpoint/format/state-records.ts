@@ -48,6 +48,12 @@ class RepeatedStrings {
   }
 }
 
+/** An int64 field's value as a number (protobufjs gives a `Long` when `long` is installed). */
+function readInt64(reader: protobuf.Reader): number {
+  const bits = reader.int64() as unknown as number | { toNumber(): number };
+  return typeof bits === "number" ? bits : bits.toNumber();
+}
+
 function expectWireType(tag: number, wireType: number, field: string): void {
   if ((tag & 7) !== wireType) throw new TypeError(`field ${field} has wire type ${tag & 7}`);
 }
@@ -137,8 +143,7 @@ export class StateRecordDecoder {
         }
         case VALUE.expiresAtMs: {
           expectWireType(tag, WIRE_VARINT, "expires_at_ms");
-          const bits = reader.int64() as unknown as number | { toNumber(): number };
-          expiresAtMs = typeof bits === "number" ? bits : bits.toNumber();
+          expiresAtMs = readInt64(reader);
           break;
         }
         default:
@@ -161,6 +166,10 @@ export interface EncodedStateRecord {
   readonly key: string;
   /** The record's bytes without their length prefix: a view into the bytes read. */
   readonly bytes: Uint8Array;
+  /** How many values it holds (none: the address's state was removed). */
+  readonly values: number;
+  /** The earliest expiration of its values, in ms since the epoch (`Infinity`: none expires). */
+  readonly earliestExpiryMs: number;
 }
 
 /**
@@ -178,6 +187,8 @@ export function scanStateRecord(
   const end = start + length;
   let key = "";
   let idKey = "";
+  let values = 0;
+  let earliestExpiryMs = Infinity;
   while (reader.pos < end) {
     const at = reader.pos;
     const tag = reader.uint32();
@@ -192,10 +203,37 @@ export function scanStateRecord(
       if (textLength === 0) continue;
       if (field === RECORD.id) idKey = latin1.toString("latin1", at, textEnd);
       else key = latin1.toString("latin1", at, textEnd);
+    } else if (field === RECORD.values) {
+      expectWireType(tag, WIRE_LENGTH_DELIMITED, "values");
+      const valueEnd = reader.uint32() + reader.pos;
+      if (valueEnd > end) throw new RangeError("a value runs past the end of its record");
+      values++;
+      earliestExpiryMs = Math.min(earliestExpiryMs, expiryOf(reader, valueEnd));
     } else {
       reader.skipType(tag & 7);
     }
   }
   if (reader.pos !== end) throw new RangeError("a field runs past the end of its record");
-  return { key: key + idKey, bytes: reader.buf.subarray(start, end) };
+  return { key: key + idKey, bytes: reader.buf.subarray(start, end), values, earliestExpiryMs };
+}
+
+/** Reads a `StateValue` up to `end` for its expiration only (`Infinity`: none). */
+function expiryOf(reader: protobuf.Reader, end: number): number {
+  let expiresAtMs = Infinity;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === VALUE.expiresAtMs) {
+      expectWireType(tag, WIRE_VARINT, "expires_at_ms");
+      expiresAtMs = readInt64(reader);
+    } else {
+      reader.skipType(tag & 7);
+    }
+  }
+  if (reader.pos !== end) throw new RangeError("a field runs past the end of its value");
+  return expiresAtMs;
+}
+
+/** Decodes one record from its bytes (without their length prefix), as a section reader would. */
+export function decodeStateRecord(bytes: Uint8Array): StateRecord {
+  return new StateRecordDecoder().decode(protobuf.Reader.create(bytes), bytes.length);
 }
