@@ -48,89 +48,100 @@ const record: fc.Arbitrary<StateRecord> = fc
   )
   .map(([functionType, id, { values }]) => ({ functionType, id, values }));
 
-test("a merge copies the newest record of each address, as decoding and encoding would write it", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.array(record, { maxLength: 8 }), { minLength: 2, maxLength: 5 }),
-      async (files) => {
-        const storage = createCountingStorage();
-        const base = baseName(1);
-        const names = files.map((_, i) => checkpointName(i + 2));
-        const newest = new Map<string, StateRecord>();
-        for (const [i, state] of files.entries()) {
-          const manifest = manifestOf(i + 2, [base, ...names.slice(0, i)]);
-          const keyGroups = [{ keyGroup: KEY_GROUP, state, messages: [], delayed: [] }];
-          const bytes = await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL);
-          storage.objects.set(names[i] as string, bytes);
-          const decoded = await decodeCheckpointBytes(bytes);
-          for (const kept of decoded.keyGroups[0]?.state ?? []) {
-            newest.set(`${kept.functionType}\u0000${kept.id}`, kept);
-          }
-        }
-        const target = mergedName(2, files.length + 1);
-        const size = await mergeIncremental(storage, names, [base], target);
+/** Where an address's records are kept in the model. */
+function keyOf(record: StateRecord): string {
+  return `${record.functionType}\u0000${record.id}`;
+}
 
-        const merged = storage.objects.get(target);
-        assert.ok(merged !== undefined);
-        assert.equal(size, merged.length);
-        const last = await openCheckpoint(storage, names.at(-1) as string);
-        const manifest: CheckpointManifest = {
-          ...last.manifest,
-          chain: [base],
-          info: { mergedFrom: files.length },
-        };
-        const expected = [...newest.values()];
-        const keyGroups =
-          expected.length === 0
-            ? []
-            : [{ keyGroup: KEY_GROUP, state: expected, messages: [], delayed: [] }];
-        assert.deepEqual(merged, await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL));
-      },
+/**
+ * Writes each of `files` (the records of one key group) as an incremental checkpoint file, the
+ * chain after the base `base-1`; returns their names, the newest decoded record of each address,
+ * and the newest file's cut.
+ */
+async function writeFiles(
+  storage: ReturnType<typeof createCountingStorage>,
+  files: readonly StateRecord[][],
+): Promise<{ names: string[]; newest: Map<string, StateRecord>; cutMs: number }> {
+  const names = files.map((_, i) => checkpointName(i + 2));
+  const newest = new Map<string, StateRecord>();
+  let cutMs = 0;
+  for (const [i, state] of files.entries()) {
+    const manifest = manifestOf(i + 2, [baseName(1), ...names.slice(0, i)]);
+    cutMs = manifest.createdAtMs;
+    const keyGroups = [{ keyGroup: KEY_GROUP, state, messages: [], delayed: [] }];
+    const bytes = await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL);
+    storage.objects.set(names[i] as string, bytes);
+    for (const kept of (await decodeCheckpointBytes(bytes)).keyGroups[0]?.state ?? []) {
+      newest.set(keyOf(kept), kept);
+    }
+  }
+  return { names, newest, cutMs };
+}
+
+/** Checks `property` against chains of `minLength` to `maxLength` files, in a fresh storage each. */
+function forChains(
+  minLength: number,
+  maxLength: number,
+  property: (
+    storage: ReturnType<typeof createCountingStorage>,
+    files: StateRecord[][],
+  ) => Promise<void>,
+): Promise<void> {
+  return fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(record, { maxLength: 8 }), { minLength, maxLength }),
+      (files) => property(createCountingStorage(), files),
     ),
     { numRuns: 150 },
   );
+}
+
+test("a merge copies the newest record of each address, as decoding and encoding would write it", async () => {
+  await forChains(2, 5, async (storage, files) => {
+    const base = baseName(1);
+    const { names, newest } = await writeFiles(storage, files);
+    const target = mergedName(2, files.length + 1);
+    const size = await mergeIncremental(storage, names, [base], target);
+
+    const merged = storage.objects.get(target);
+    assert.ok(merged !== undefined);
+    assert.equal(size, merged.length);
+    const last = await openCheckpoint(storage, names.at(-1) as string);
+    const manifest: CheckpointManifest = {
+      ...last.manifest,
+      chain: [base],
+      info: { mergedFrom: files.length },
+    };
+    const expected = [...newest.values()];
+    const keyGroups =
+      expected.length === 0
+        ? []
+        : [{ keyGroup: KEY_GROUP, state: expected, messages: [], delayed: [] }];
+    assert.deepEqual(merged, await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL));
+  });
 });
 
 test("a full merge keeps the newest live values of each address, dropping deletions and expired values", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.array(record, { maxLength: 8 }), { minLength: 1, maxLength: 4 }),
-      async (files) => {
-        const storage = createCountingStorage();
-        const names = files.map((_, i) => checkpointName(i + 2));
-        const newest = new Map<string, StateRecord>();
-        let cutMs = 0;
-        for (const [i, state] of files.entries()) {
-          const manifest = manifestOf(i + 2, [baseName(1), ...names.slice(0, i)]);
-          cutMs = manifest.createdAtMs;
-          const keyGroups = [{ keyGroup: KEY_GROUP, state, messages: [], delayed: [] }];
-          const bytes = await encodeCheckpointBytes(manifest, keyGroups, NO_GLOBAL);
-          storage.objects.set(names[i] as string, bytes);
-          for (const kept of (await decodeCheckpointBytes(bytes)).keyGroups[0]?.state ?? []) {
-            newest.set(`${kept.functionType}\u0000${kept.id}`, kept);
-          }
-        }
-        const expected = new Map<string, StateRecord>();
-        for (const [key, kept] of newest) {
-          const values = kept.values.filter((value) => value.expiresAtMs > cutMs);
-          if (values.length > 0) expected.set(key, { ...kept, values });
-        }
-        const target = baseName(files.length + 1);
-        await compactChain(storage, names, target, 16);
+  await forChains(1, 4, async (storage, files) => {
+    const { names, newest, cutMs } = await writeFiles(storage, files);
+    const expected = new Map<string, StateRecord>();
+    for (const [key, kept] of newest) {
+      const values = kept.values.filter((value) => value.expiresAtMs > cutMs);
+      if (values.length > 0) expected.set(key, { ...kept, values });
+    }
+    const target = baseName(files.length + 1);
+    await compactChain(storage, names, target, 16);
 
-        const merged = await decodeCheckpointBytes(storage.objects.get(target) as Uint8Array);
-        assert.equal(merged.manifest.full, true);
-        const found = new Map<string, StateRecord>();
-        for (const kept of merged.keyGroups.flatMap((content) => content.state)) {
-          const key = `${kept.functionType}\u0000${kept.id}`;
-          assert.equal(found.has(key), false, `${key} appears once`);
-          found.set(key, kept);
-        }
-        assert.deepEqual(found, expected);
-      },
-    ),
-    { numRuns: 150 },
-  );
+    const merged = await decodeCheckpointBytes(storage.objects.get(target) as Uint8Array);
+    assert.equal(merged.manifest.full, true);
+    const found = new Map<string, StateRecord>();
+    for (const kept of merged.keyGroups.flatMap((content) => content.state)) {
+      const key = keyOf(kept);
+      assert.equal(found.has(key), false, `${key} appears once`);
+      found.set(key, kept);
+    }
+    assert.deepEqual(found, expected);
+  });
 });
 
 test("a record damaged behind a valid CRC fails the merge as corrupt data", async () => {
