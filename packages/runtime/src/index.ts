@@ -158,11 +158,7 @@ export type {
   CheckpointingOptions,
   ResolvedCheckpointingOptions,
 } from "./checkpoint/options.js";
-export type {
-  CheckpointAttempt,
-  CheckpointOutcome,
-  CheckpointStats,
-} from "./checkpoint/coordinator.js";
+export type { CheckpointAttempt, CheckpointOutcome, CheckpointStats } from "./checkpoint/stats.js";
 export type { RestoreSummary } from "./checkpoint/recovery.js";
 export type { SavepointResult } from "./checkpoint/savepoint.js";
 export type { StatefulComponent } from "./checkpoint/cut.js";

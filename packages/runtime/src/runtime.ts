@@ -10,7 +10,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
 import { CheckpointCoordinator } from "./checkpoint/coordinator.js";
-import type { CheckpointAttempt, CheckpointStats } from "./checkpoint/coordinator.js";
+import type { CheckpointAttempt, CheckpointStats } from "./checkpoint/stats.js";
 import type { StatefulComponent } from "./checkpoint/cut.js";
 import { isStatefulComponent } from "./checkpoint/cut.js";
 import { resolveCheckpointingOptions } from "./checkpoint/options.js";

@@ -5,7 +5,7 @@
  * {@link Runtime} API.
  */
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
-import type { CheckpointStats } from "../checkpoint/coordinator.js";
+import type { CheckpointStats } from "../checkpoint/stats.js";
 import { resolveCheckpointingOptions } from "../checkpoint/options.js";
 import type { CheckpointMode } from "../checkpoint/options.js";
 import type { RestoreSummary } from "../checkpoint/recovery.js";

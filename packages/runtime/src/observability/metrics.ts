@@ -9,7 +9,7 @@
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { CheckpointStats } from "../checkpoint/coordinator.js";
+import type { CheckpointStats } from "../checkpoint/stats.js";
 import type { FunctionTypeStats, Runtime, RuntimeState } from "../runtime.js";
 
 /** Options of {@link createRuntimeMetrics}. Every field is optional. */
