@@ -203,7 +203,7 @@ export class CheckpointCoordinator {
   private report(
     id: number,
     outcome: CheckpointOutcome,
-    started: number,
+    durationMs: number,
     pauseMs: number,
     bytes: number,
     waiters: number,
@@ -212,7 +212,7 @@ export class CheckpointCoordinator {
     const attempt: CheckpointAttempt = {
       id,
       outcome,
-      seconds: (performance.now() - started) / 1000,
+      seconds: durationMs / 1000,
       pauseSeconds: pauseMs / 1000,
       bytes,
       waiters,
@@ -346,7 +346,7 @@ export class CheckpointCoordinator {
       this.stats.skipped++;
       for (const waiter of waiters) waiter.resolve();
       this.releaseKeepAlive();
-      this.report(id, "skipped", started, pauseMs, 0, waiters.length);
+      this.report(id, "skipped", performance.now() - started, pauseMs, 0, waiters.length);
       return;
     }
     // Set when the timeout passes: the write is abandoned then, and takes no more of the cut.
@@ -382,7 +382,7 @@ export class CheckpointCoordinator {
         },
         "checkpoint failed; its changes go into the next one",
       );
-      this.report(id, "failed", started, pauseMs, 0, 0);
+      this.report(id, "failed", performance.now() - started, pauseMs, 0, 0);
       return;
     }
     cut.state.release();
@@ -393,10 +393,11 @@ export class CheckpointCoordinator {
     const info = cut.info();
     this.lastQuiet =
       info.pendingMessages === 0 && info.delayedMessages === 0 && info.unreleasedEgress === 0;
-    this.completed(id, name, manifest, bytes, stateBytes, pauseMs, performance.now() - started);
+    const durationMs = performance.now() - started;
+    this.completed(id, name, manifest, bytes, stateBytes, pauseMs, durationMs);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();
-    this.report(id, "completed", started, pauseMs, bytes, waiters.length);
+    this.report(id, "completed", durationMs, pauseMs, bytes, waiters.length);
   }
 
   private completed(

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createRuntimeMetrics, systemClock } from "../../src/index.js";
+import type { CheckpointAttempt } from "../../src/index.js";
 import {
   COUNTER,
   counterRuntime,
@@ -116,6 +117,8 @@ describe("checkpoint metrics", () => {
     try {
       const metrics = createRuntimeMetrics(runtime, { collectDefaultMetrics: false });
       const before = { ...runtime.checkpointStats() };
+      const attempts: CheckpointAttempt[] = [];
+      runtime.onCheckpoint((attempt) => attempts.push(attempt));
       const ingress = runtime.ingressContext("test/ingress");
       // Submitted in one turn: one checkpoint's cut follows them all, so it releases all five.
       await Promise.all(
@@ -132,6 +135,13 @@ describe("checkpoint metrics", () => {
       const skipped = stats.skipped - (before.skipped ?? 0);
       assert.ok(completed >= 1, `completed ${completed}`);
       assert.ok(skipped >= 1, `skipped ${skipped}`);
+      // The attempt reported is the one the figures describe.
+      const last = attempts.filter((attempt) => attempt.outcome === "completed").at(-1);
+      assert.ok(last !== undefined);
+      assert.equal(last.id, stats.lastCompletedId);
+      assert.equal(last.seconds, stats.lastDurationMs / 1000);
+      assert.equal(last.pauseSeconds, stats.lastPauseMs / 1000);
+      assert.equal(last.bytes, stats.lastBytes);
 
       const { samples, types } = parseMetrics(await metrics.render());
       const histograms = [
