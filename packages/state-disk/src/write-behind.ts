@@ -191,9 +191,7 @@ export class WriteBehind {
 
   /** Resolves once the writes handed to LMDB have committed or failed (failures are handled). */
   settled(): Promise<unknown> {
-    return new Promise((resolve) => {
-      this.options.root.committed.then(resolve, resolve);
-    });
+    return this.options.root.committed.then(ignore, ignore);
   }
 
   /** Forgets what is waiting for a batch (the database is being cleared). */
