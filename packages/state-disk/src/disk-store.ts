@@ -16,7 +16,8 @@
  *     overwrites an earlier one in the database (write-behind.ts, its invariant 1).
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
- *     stays bounded however large the state grows.
+ *     stays bounded however large the state grows. The capture of a checkpoint being written keeps
+ *     the state of evicted addresses it still has to write, up to as many as the cache holds.
  *  4. An entry is in its table's `cached` map exactly when it is in a slot of the ring.
  *  5. Every address put into the database is added to the address filter first, so an address
  *     the filter rules out is not in the database and its lookup skips the read.
@@ -364,6 +365,16 @@ export class DiskStore {
         entry.referenced = false;
         continue;
       }
+      // The checkpoint being written may still need its state: hand it over rather than have the
+      // capture read it back from the database.
+      this.capture?.dropped(
+        entry.table,
+        entry.keyGroup,
+        entry.id,
+        entry.state,
+        entry.markedEpoch,
+        this.options.maxCachedAddresses,
+      );
       this.drop(entry);
     }
     if (this.cacheSize > max) this.allPinned = true;

@@ -3,6 +3,8 @@
  * function type and key group, the ids that changed. A capture takes those sets at the cut (no
  * value copied) and, until a key group is read, preserves the cut's cells of any captured address
  * that changes again — so checkpoint writing runs off the hot path while processing continues.
+ * A backend that drops addresses from memory (the disk backend's cache) hands the capture the
+ * cells of a captured address it drops, so that writing the checkpoint need not read them back.
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StateRecordSink } from "../checkpoint/model.js";
@@ -28,6 +30,10 @@ export class MemoryCapture implements StateChangeCapture {
   private readonly preserved = new Map<CapturedTable, Map<string, AddressState | null>>();
   /** Key groups already read: their addresses no longer need preserving. */
   private readonly done = new Set<number>();
+  /** The tracker epoch each table's captured changes were marked in. */
+  private readonly epochs: ReadonlyMap<CapturedTable, number>;
+  /** Cells in `preserved`, all tables. */
+  private preservedCount = 0;
   private readonly onRelease: () => void;
   private released = false;
 
@@ -35,10 +41,12 @@ export class MemoryCapture implements StateChangeCapture {
     cutMs: number,
     captured: Map<number, Map<CapturedTable, Set<string>>>,
     onRelease: () => void,
+    epochs: ReadonlyMap<CapturedTable, number>,
   ) {
     this.cutMs = cutMs;
     this.captured = captured;
     this.onRelease = onRelease;
+    this.epochs = epochs;
   }
 
   /** Called before an address's cells change: keeps the cut's version if still needed. */
@@ -56,7 +64,36 @@ export class MemoryCapture implements StateChangeCapture {
       kept = new Map();
       this.preserved.set(table, kept);
     }
-    if (!kept.has(id)) kept.set(id, cells === undefined ? null : copyState(cells));
+    if (kept.has(id)) return;
+    kept.set(id, cells === undefined ? null : copyState(cells));
+    this.preservedCount++;
+  }
+
+  /**
+   * Called when a backend drops an unchanged address from memory, with the epoch of its last mark
+   * (see {@link ChangeTracker.epoch}). An address last marked in the epoch this capture took is
+   * captured and unchanged since the cut: while its key group is still to be written, the capture
+   * keeps `cells` (which the backend no longer changes) instead of reading them back later, unless
+   * it already preserves `limit` addresses' cells: the backend bounds the memory this takes.
+   */
+  dropped(
+    table: CapturedTable,
+    keyGroup: number,
+    id: string,
+    cells: AddressState | undefined,
+    markedEpoch: number,
+    limit: number,
+  ): void {
+    if (this.released || this.preservedCount >= limit) return;
+    if (markedEpoch !== this.epochs.get(table) || this.done.has(keyGroup)) return;
+    let kept = this.preserved.get(table);
+    if (kept === undefined) {
+      kept = new Map();
+      this.preserved.set(table, kept);
+    }
+    if (kept.has(id)) return;
+    kept.set(id, cells ?? null);
+    this.preservedCount++;
   }
 
   keyGroups(): number[] {
@@ -75,6 +112,7 @@ export class MemoryCapture implements StateChangeCapture {
         if (kept !== undefined && kept.has(id)) {
           cells = kept.get(id);
           kept.delete(id);
+          this.preservedCount--;
         } else {
           cells = table.cells(id, keyGroup);
         }
@@ -128,8 +166,13 @@ export class ChangeTracker {
     return this.changed.some((ids) => ids !== undefined && ids.size > 0);
   }
 
-  /** Moves the changed ids into `into` (key group → table → ids) and forgets them. */
-  drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): void {
+  /**
+   * Moves the changed ids into `into` (key group → table → ids) and forgets them.
+   *
+   * @returns the epoch they were marked in; a new one begins.
+   */
+  drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): number {
+    const drained = this.epoch;
     this.epoch = nextEpoch++;
     for (let keyGroup = 0; keyGroup < this.changed.length; keyGroup++) {
       const ids = this.changed[keyGroup];
@@ -142,6 +185,7 @@ export class ChangeTracker {
       }
       tables.set(table, ids);
     }
+    return drained;
   }
 }
 
@@ -195,10 +239,18 @@ export function startCapture(
     throw new StatefunError("illegal-state", "a state capture is already in progress");
   }
   const captured = new Map<number, Map<CapturedTable, Set<string>>>();
-  for (const table of tables) table.tracker?.drain(table, captured);
-  const capture = new MemoryCapture(cutMs, captured, () => {
-    if (holder.capture === capture) holder.capture = undefined;
-  });
+  const epochs = new Map<CapturedTable, number>();
+  for (const table of tables) {
+    if (table.tracker !== undefined) epochs.set(table, table.tracker.drain(table, captured));
+  }
+  const capture = new MemoryCapture(
+    cutMs,
+    captured,
+    () => {
+      if (holder.capture === capture) holder.capture = undefined;
+    },
+    epochs,
+  );
   holder.capture = capture;
   return capture;
 }
