@@ -85,8 +85,8 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
       for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
     },
     captureChanges: (cutMs) => startCapture(store, tables.values(), cutMs),
-    restore(records, { markChanged }) {
-      store.restore([...records], table, markChanged);
+    restore(records, { markChanged, bulk }) {
+      store.restore([...records], table, markChanged, bulk);
     },
     resume: (checkpoint) => store.resume(checkpoint, table),
     keyGroupRecords: (keyGroup, nowMs) => store.keyGroupRecords(keyGroup, nowMs),

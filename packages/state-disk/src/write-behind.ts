@@ -27,7 +27,8 @@ const RETRY_MAX_MS = 2000;
 export const FAILED_BATCHES_TO_GIVE_UP = 5;
 
 const EMPTY = new Uint8Array(0);
-const ignore = (): undefined => undefined;
+/** Ignores a promise's outcome. */
+export const ignore = (): undefined => undefined;
 
 /** An entry of the expiry index to put or remove. */
 interface IndexChange {
@@ -48,7 +49,7 @@ export function databaseFailed(directory: string, doing: string, error: unknown)
  * What made an LMDB commit fail: LMDB rejects each write with a generic error whose `commitError`
  * promise rejects with the cause (also handled here, so that it is not an unhandled rejection).
  */
-async function commitCause(error: unknown): Promise<unknown> {
+export async function commitCause(error: unknown): Promise<unknown> {
   const commitError = (error as { commitError?: unknown } | null)?.commitError;
   if (!(commitError instanceof Promise)) return error;
   commitError.catch(ignore);

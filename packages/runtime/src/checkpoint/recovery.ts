@@ -104,17 +104,45 @@ function toAddress(address: CheckpointAddress) {
 /** A failure of the state backend, not of the checkpoint: no older checkpoint would fare better. */
 const BACKEND_FAILED = "stateBackendFailed";
 
-/** Restores records into the backend; its failures are marked as its own. */
-async function restoreInto(backend: StateBackend, records: readonly StateRecord[]): Promise<void> {
-  try {
-    backend.restore(records, { markChanged: false });
-    await backend.whenWritten();
-  } catch (error) {
-    throw new StatefunError(
-      isStatefunError(error) ? error.code : "storage-failed",
-      `the ${backend.kind} state backend cannot take the restored state: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, details: { [BACKEND_FAILED]: true } },
-    );
+/** Records a restore hands the backend before waiting for them to be written. */
+const RECORDS_PER_WAIT = 100_000;
+
+/**
+ * Restores records into the backend in bulk: it may go on writing while the next key groups are
+ * read and decoded. The restore waits for the writes every {@link RECORDS_PER_WAIT} records, so
+ * that they hold bounded memory, and at the end of each file, as a later file may restore the same
+ * addresses again. The backend's failures are marked as its own.
+ */
+class BulkRestore {
+  private readonly backend: StateBackend;
+  private unwaited = 0;
+
+  constructor(backend: StateBackend) {
+    this.backend = backend;
+  }
+
+  async add(records: readonly StateRecord[]): Promise<void> {
+    await this.backendStep(() => this.backend.restore(records, { markChanged: false, bulk: true }));
+    this.unwaited += records.length;
+    if (this.unwaited >= RECORDS_PER_WAIT) await this.written();
+  }
+
+  /** Waits for what was restored so far (at the end of a file). */
+  async written(): Promise<void> {
+    this.unwaited = 0;
+    await this.backendStep(() => this.backend.whenWritten());
+  }
+
+  private async backendStep(step: () => void | Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      throw new StatefunError(
+        isStatefunError(error) ? error.code : "storage-failed",
+        `the ${this.backend.kind} state backend cannot take the restored state: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, details: { [BACKEND_FAILED]: true } },
+      );
+    }
   }
 }
 
@@ -139,23 +167,26 @@ async function loadState(
     keptState ? 0 : [...chain, file].reduce((n, f) => n + stateRecordsOf(f), 0),
   );
   let records = 0;
+  const restore = new BulkRestore(backend);
   for (const part of keptState ? [] : chain) {
     // A chain member's own pending messages were superseded by later files: not decoded.
     const reading = part.keyGroupsInOrder({ stateOnly: true, encodedValues: true });
     for await (const { state } of reading) {
-      await restoreInto(backend, state);
+      await restore.add(state);
       records += state.length;
       progress.add(state.length);
     }
+    await restore.written();
   }
   const pending: KeyGroupContent[] = [];
   const reading = file.keyGroupsInOrder({ encodedValues: true, withoutState: keptState });
   for await (const content of reading) {
-    await restoreInto(backend, content.state);
+    await restore.add(content.state);
     records += content.state.length;
     progress.add(content.state.length);
     if (content.messages.length > 0 || content.delayed.length > 0) pending.push(content);
   }
+  await restore.written();
   return { pending, global: await file.readGlobal(), chain, records };
 }
 
@@ -321,6 +352,8 @@ export async function recoverLatest(
         { file: name, ...errorFields(error) },
         "cannot restore this checkpoint; trying the previous one",
       );
+      // Writes of the failed restore still in flight must not land after the clear.
+      await targets.backend.whenWritten().catch(() => undefined);
       targets.backend.clear();
     }
   }

@@ -117,11 +117,19 @@ export interface StateBackend {
    * Loads records (from a checkpoint) as they are, replacing the addresses' state; an empty
    * `values` deletes it. Key groups are recomputed from the ids. Restored addresses count as
    * changed only when `markChanged` is set (so that the next capture writes them again).
+   *
+   * With `bulk`, the caller promises to read nothing, and to restore no address again, until
+   * {@link whenWritten} resolves: a backend that writes to disk may then go on writing while the
+   * caller decodes what comes next, and reports a failure of those writes from `whenWritten`.
    */
-  restore(records: Iterable<StateRecord>, options: { readonly markChanged: boolean }): void;
+  restore(
+    records: Iterable<StateRecord>,
+    options: { readonly markChanged: boolean; readonly bulk?: boolean },
+  ): void;
   /**
-   * Resolves once writes made so far no longer hold memory (a backend that writes behind, to
-   * disk, lets restore pace itself with this); at once for backends that keep state in memory.
+   * Resolves once writes made so far no longer hold memory and can be read (a backend that writes
+   * behind, to disk, lets restore pace itself with this); at once for backends that keep state in
+   * memory. Rejects when a bulk restore's writes failed.
    */
   whenWritten(): Promise<void>;
   /** Removes all state (before restoring another checkpoint after a failed restore). */

@@ -2,7 +2,8 @@
 // fail for real), through the `statefun` command: a runtime whose database stops taking its
 // write-behind keeps answering from memory, then stops with exit code 1 once five batches in a
 // row have failed, with no crash; a restart whose restore cannot be written refuses to start with
-// a one-line message naming the database and the cause, without trying older checkpoints.
+// a one-line message naming the database and the cause (after LMDB's own report of the failed
+// commit), without trying older checkpoints.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -83,12 +84,15 @@ describe("the disk state backend on a disk that refuses writes", () => {
     const second = runGreeter(moduleFile, stateDir, FILE_LIMIT_KIB);
     const exit = await second.exit(30_000);
     assert.equal(exit.code, 1);
-    const stderr = second.stderr();
+    const lines = second.stderr().trimEnd().split("\n");
     assert.match(
-      stderr,
+      lines.at(-1) ?? "",
       /^statefun: the disk state backend cannot take the restored state: the disk state database .* failed restoring state: /u,
     );
-    assert.doesNotMatch(stderr, /\n\s+at /u, "no stack trace");
+    // Before it, at most LMDB's own report of the failed commit, which it prints itself.
+    const earlier = lines.slice(0, -1).join("\n");
+    assert.ok(earlier === "" || earlier.includes("node_modules/lmdb/"), earlier);
+    assert.doesNotMatch(earlier, /packages\//u, "no stack trace of ours");
     assert.ok(
       !second.logs.some(
         (line) => line.msg === "cannot restore this checkpoint; trying the previous one",

@@ -3,7 +3,7 @@
  * deletes, reads with expire-after-invoke refresh, time moving, sweeps) are applied to the
  * backend and to a plain Map model; captures are taken at random cuts and read back after more
  * changes (copy-on-write must keep the cut's state); "crashes" restore a fresh backend from the
- * captured chain and compare it with the model as of the last cut.
+ * captured chain (in bulk, as recovery does) and compare it with the model as of the last cut.
  */
 import assert from "node:assert/strict";
 import type { StateSpec } from "@statefun-ts/protocol";
@@ -293,7 +293,11 @@ export async function checkBackendConformance(
           }
           case "crash": {
             backend = await create();
-            for (const part of chain) backend.restore(part, { markChanged: false });
+            // As recovery restores: in bulk, waiting for the writes after each file of the chain.
+            for (const part of chain) {
+              backend.restore(part, { markChanged: false, bulk: true });
+              await backend.whenWritten();
+            }
             backend.trackChanges();
             model = copy(modelAtLastCut);
             now = Math.max(now, cutAtMs);
