@@ -56,8 +56,10 @@ test("a bulk restore is read only once written, with the records' state and coun
   refused(() => read("id-0"));
   refused(() => backend.clear());
   await backend.whenWritten();
-  for (const id of ids) assert.deepEqual(read(id), [`a-${id}`]);
   assert.deepEqual(counts(), { addresses: 50, values: 50 });
+  // Read (and so cached) only addresses the next restore leaves alone: it writes the others to
+  // the database directly, reading their earlier state from it.
+  for (const id of ids.slice(15)) assert.deepEqual(read(id), [`a-${id}`]);
 
   // Ten replaced with two values each, five removed, five added; the rest as they were.
   const later = [
