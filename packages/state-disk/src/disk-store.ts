@@ -59,7 +59,7 @@ import type { DiskStateTable } from "./disk-table.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
-import { WriteBehind, commitCause, databaseFailed, ignore } from "./write-behind.js";
+import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
 import {
   addressKey,
   expiryKey,
@@ -114,8 +114,6 @@ export class DiskStore {
   readonly maxKeyGroups: number;
   /** The capture of the checkpoint being written, if any. */
   capture: MemoryCapture | undefined = undefined;
-  /** Transactions of a bulk restore not yet waited for, and the first failure among them. */
-  private bulk: { done: Promise<unknown>; failure: unknown } | undefined = undefined;
   /** Values stored (values expired but not yet swept count until swept). */
   values = 0;
   private readonly options: DiskStoreOptions;
@@ -133,6 +131,8 @@ export class DiskStore {
   private readonly encoder = new StateValuesEncoder();
   /** Writes changed entries and index changes to the database. */
   private readonly writes: WriteBehind;
+  /** Transactions of a bulk restore, not yet waited for. */
+  private readonly bulk: BulkWrites;
   /** Addresses that may be in the database: a lookup of any other skips the read. */
   private written = new AddressFilter();
   /** What a clean stop kept of the database, until recovery says whether it resumes from it. */
@@ -168,6 +168,7 @@ export class DiskStore {
       encoding: "binary",
       keyEncoding: "binary",
     });
+    this.bulk = new BulkWrites(this.root, options.directory);
     this.writes = new WriteBehind({
       root: this.root,
       expiry: this.expiry,
@@ -215,7 +216,7 @@ export class DiskStore {
     if (!keyFits(table.typenameKey, id)) return undefined;
     // It might be in a bulk restore's transaction, not committed yet: its state would be cached
     // as it was before.
-    if (this.bulk !== undefined) {
+    if (this.bulk.pending) {
       throw new StatefunError("illegal-state", "state read while a restore is being written");
     }
     const probe = this.probe;
@@ -320,25 +321,12 @@ export class DiskStore {
       }
     };
     try {
-      if (deferred) this.bulkWritten(this.root.batch(write));
+      if (deferred) this.bulk.add(this.root.batch(write));
       else if (direct) this.root.transactionSync(write);
       else write();
     } catch (error) {
       throw databaseFailed(this.options.directory, "restoring state", error);
     }
-  }
-
-  /** Tracks a bulk restore's transaction until {@link flush} waits for it. */
-  private bulkWritten(done: Promise<unknown>): void {
-    const bulk = (this.bulk ??= { done: Promise.resolve(), failure: undefined });
-    bulk.done = Promise.all([
-      bulk.done,
-      done.then(undefined, async (error: unknown) => {
-        bulk.failure ??= await commitCause(error);
-      }),
-    ]);
-    // LMDB may also reject a promise of the transaction that no call returned (see write-behind.ts).
-    setImmediate(() => void this.root.committed.then(ignore, ignore));
   }
 
   /** Counts a change of an address's state from `before` to `after`. */
@@ -385,14 +373,7 @@ export class DiskStore {
    * @throws StatefunError `storage-failed` when a bulk restore's writes failed.
    */
   async flush(): Promise<unknown> {
-    const bulk = this.bulk;
-    if (bulk !== undefined) {
-      await bulk.done;
-      if (this.bulk === bulk) this.bulk = undefined;
-      if (bulk.failure !== undefined) {
-        throw databaseFailed(this.options.directory, "restoring state", bulk.failure);
-      }
-    }
+    await this.bulk.settled();
     return this.writes.flush();
   }
 
@@ -549,7 +530,7 @@ export class DiskStore {
 
   /** Removes everything (before restoring another checkpoint after a failed restore). */
   clear(): void {
-    if (this.bulk !== undefined) {
+    if (this.bulk.pending) {
       // Its transactions would land after the clear.
       throw new StatefunError("illegal-state", "cleared while a restore is being written");
     }

@@ -1,7 +1,8 @@
 /**
  * The disk store's write-behind: changed cache entries, and changes of the expiry index, written
  * to LMDB in batches, each one transaction committed asynchronously (in order), retried after a
- * failure.
+ * failure. Also the tracking of a bulk restore's transactions, which are not retried: a failed
+ * restore fails the start.
  *
  * Invariants (disk-store.ts cites them as its 2 and 7):
  *  1. Batches commit in the order they were started, so a later write of an address always
@@ -27,8 +28,7 @@ const RETRY_MAX_MS = 2000;
 export const FAILED_BATCHES_TO_GIVE_UP = 5;
 
 const EMPTY = new Uint8Array(0);
-/** Ignores a promise's outcome. */
-export const ignore = (): undefined => undefined;
+const ignore = (): undefined => undefined;
 
 /** An entry of the expiry index to put or remove. */
 interface IndexChange {
@@ -49,7 +49,7 @@ export function databaseFailed(directory: string, doing: string, error: unknown)
  * What made an LMDB commit fail: LMDB rejects each write with a generic error whose `commitError`
  * promise rejects with the cause (also handled here, so that it is not an unhandled rejection).
  */
-export async function commitCause(error: unknown): Promise<unknown> {
+async function commitCause(error: unknown): Promise<unknown> {
   const commitError = (error as { commitError?: unknown } | null)?.commitError;
   if (!(commitError instanceof Promise)) return error;
   commitError.catch(ignore);
@@ -62,6 +62,54 @@ export async function commitCause(error: unknown): Promise<unknown> {
     ),
     fallback,
   ]);
+}
+
+/**
+ * The transactions of a bulk restore (see `DiskStore.restore`), committed asynchronously while
+ * recovery decodes what comes next, until someone waits for them.
+ */
+export class BulkWrites {
+  private done: Promise<unknown> | undefined = undefined;
+  private failure: unknown = undefined;
+  private readonly root: RootDatabase<Uint8Array, Uint8Array>;
+  private readonly directory: string;
+
+  constructor(root: RootDatabase<Uint8Array, Uint8Array>, directory: string) {
+    this.root = root;
+    this.directory = directory;
+  }
+
+  /** True while a transaction was not waited for. */
+  get pending(): boolean {
+    return this.done !== undefined;
+  }
+
+  /** Tracks a transaction (the promise of `root.batch`). */
+  add(transaction: Promise<unknown>): void {
+    this.done = Promise.all([
+      this.done,
+      transaction.then(undefined, async (error: unknown) => {
+        this.failure ??= await commitCause(error);
+      }),
+    ]);
+    // LMDB may also reject a promise of the transaction that no call returned (as in `flush`).
+    setImmediate(() => void this.root.committed.then(ignore, ignore));
+  }
+
+  /**
+   * Waits for the transactions tracked so far.
+   *
+   * @throws StatefunError `storage-failed` when one of them failed.
+   */
+  async settled(): Promise<void> {
+    const done = this.done;
+    if (done === undefined) return;
+    await done;
+    if (this.done === done) this.done = undefined;
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure !== undefined) throw databaseFailed(this.directory, "restoring state", failure);
+  }
 }
 
 /** Options of a {@link WriteBehind}. */

@@ -122,6 +122,7 @@ class BulkRestore {
   }
 
   async add(records: readonly StateRecord[]): Promise<void> {
+    if (records.length === 0) return;
     await this.backendStep(() => this.backend.restore(records, { markChanged: false, bulk: true }));
     this.unwaited += records.length;
     if (this.unwaited >= RECORDS_PER_WAIT) await this.written();
