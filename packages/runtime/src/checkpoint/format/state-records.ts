@@ -28,13 +28,14 @@ class RepeatedStrings {
     const start = reader.pos;
     const end = start + length;
     if (end > reader.len) throw new RangeError(`a string of ${length} bytes runs past the record`);
-    const bytes = reader.buf.subarray(start, end);
     reader.pos = end;
+    const buf = reader.buf;
     const last = this.lastBytes;
+    // Compared in place: a view of the bytes per string read would cost an allocation each.
     if (last !== undefined && last.length === length) {
       let same = true;
       for (let i = 0; i < length; i++) {
-        if (last[i] !== bytes[i]) {
+        if (last[i] !== buf[start + i]) {
           same = false;
           break;
         }
@@ -42,8 +43,8 @@ class RepeatedStrings {
       if (same) return this.lastText;
     }
     // A copy: the bytes read may be in a buffer reused for the next read (the disk backend's).
-    this.lastBytes = new Uint8Array(bytes);
-    this.lastText = protobuf.util.utf8.read(reader.buf, start, end);
+    this.lastBytes = new Uint8Array(buf.subarray(start, end));
+    this.lastText = protobuf.util.utf8.read(buf, start, end);
     return this.lastText;
   }
 }
