@@ -294,7 +294,12 @@ export class DiskStore {
           table.load(record, keyGroup, markChanged);
           continue;
         }
-        const key = addressKey(keyGroup, table.typenameKey, record.id);
+        // Written in place by the key encoder, at each call below.
+        const probe = this.probe;
+        probe.table = table;
+        probe.id = record.id;
+        probe.keyGroup = keyGroup;
+        const key = keyOf(probe);
         const hash = addressHash(table.seed, record.id);
         const old = this.written.mayContain(hash) ? this.root.getBinary(key) : undefined;
         const before = old === undefined ? 0 : decodeStateValues(old, this.decoder).length;
@@ -311,10 +316,11 @@ export class DiskStore {
           else this.root.putSync(key, value);
           let first = Infinity;
           for (const stored of record.values) first = Math.min(first, stored.expiresAtMs);
-          if (first === Infinity) {
-            // Nothing to index.
-          } else if (deferred) void this.expiry.put(expiryKey(first, key), EMPTY);
-          else this.expiry.putSync(expiryKey(first, key), EMPTY);
+          if (first !== Infinity) {
+            const index = expiryKey(first, addressKey(keyGroup, table.typenameKey, record.id));
+            if (deferred) void this.expiry.put(index, EMPTY);
+            else this.expiry.putSync(index, EMPTY);
+          }
         }
         this.countedValues(table, before, after);
         if (markChanged) table.markChanged(keyGroup, record.id);
