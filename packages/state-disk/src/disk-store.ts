@@ -567,6 +567,11 @@ export class DiskStore {
     readonly addresses: Record<string, number>;
   }): Promise<void> {
     if (this.closed) return;
+    // A failed restore was reported already (its start failed): the database misses state.
+    const restored = await this.bulk.settled().then(
+      () => true,
+      () => false,
+    );
     await this.writes.flush();
     // A failed batch was reported already; what it held is left unwritten.
     await this.writes.settled();
@@ -574,7 +579,7 @@ export class DiskStore {
     this.writes.close();
     await this.root.close();
     // Something left unwritten (invariant 7): the database misses changes.
-    if (keep === undefined || this.writes.unwritten || this.memoryOnly > 0) return;
+    if (keep === undefined || !restored || this.writes.unwritten || this.memoryOnly > 0) return;
     try {
       keepState(this.options.directory, {
         checkpoint: keep.checkpoint,
