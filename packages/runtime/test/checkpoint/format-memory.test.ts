@@ -168,24 +168,40 @@ test("encoding a large file from memory lets the event loop run every few millis
   const manifest = fullManifest(KEY_GROUPS);
   const contents = [...keyGroups()];
   const global = { egress: [], sinks: [], ingresses: [] };
-  // Turns of the event loop while the file is encoded, and the longest time between two.
-  let turns = 0;
-  let longestGapMs = 0;
-  let last = performance.now();
-  let encoding = true;
-  const tick = (): void => {
-    const now = performance.now();
-    longestGapMs = Math.max(longestGapMs, now - last);
-    last = now;
-    turns++;
-    if (encoding) setImmediate(tick);
+  /** Encodes the file once: turns of the event loop meanwhile, and the longest time between two. */
+  const encodeOnce = async () => {
+    let turns = 0;
+    let longestGapMs = 0;
+    let last = performance.now();
+    let encoding = true;
+    const tick = (): void => {
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+      turns++;
+      if (encoding) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const started = performance.now();
+    await encodeCheckpointBytes(manifest, contents, global);
+    const tookMs = performance.now() - started;
+    encoding = false;
+    return { turns, longestGapMs, tookMs };
   };
-  setImmediate(tick);
-  const started = performance.now();
-  await encodeCheckpointBytes(manifest, contents, global);
-  const tookMs = performance.now() - started;
-  encoding = false;
-  // A whole key group (about 2,300 records) is encoded between two turns, at most.
-  assert.ok(turns >= 10, `${turns} turns of the event loop in ${tookMs.toFixed(0)} ms`);
-  assert.ok(longestGapMs < tookMs / 4, `the event loop waited ${longestGapMs.toFixed(0)} ms`);
+  // A whole key group (about 2,300 records) is encoded between two turns, at most. A garbage
+  // collection or a busy machine can hold up one run: an encoder that does not yield fails all.
+  const runs = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const run = await encodeOnce();
+    runs.push(run);
+    if (run.turns >= 10 && run.longestGapMs < run.tookMs / 4) return;
+  }
+  assert.fail(
+    runs
+      .map(
+        ({ turns, longestGapMs, tookMs }) =>
+          `${turns} turns of the event loop in ${tookMs.toFixed(0)} ms, the longest wait ${longestGapMs.toFixed(0)} ms`,
+      )
+      .join("; "),
+  );
 });
