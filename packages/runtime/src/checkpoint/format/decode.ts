@@ -176,7 +176,11 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
   const globalSections: CheckpointSectionInfo[] = [];
   for (const section of sections) {
     if (section.keyGroup === undefined) globalSections.push(section);
-    else byKeyGroup.set(section.keyGroup, [...(byKeyGroup.get(section.keyGroup) ?? []), section]);
+    else {
+      const owned = byKeyGroup.get(section.keyGroup);
+      if (owned === undefined) byKeyGroup.set(section.keyGroup, [section]);
+      else owned.push(section);
+    }
   }
   const keyGroups = [...byKeyGroup.keys()].sort((a, b) => a - b);
 

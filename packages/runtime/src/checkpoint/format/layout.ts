@@ -52,12 +52,16 @@ export function isComponentKind(kind: SectionKind): boolean {
   return kind === "sink" || kind === "ingress";
 }
 
+/** Section kinds by header byte. */
+const KINDS_BY_CODE: readonly (SectionKind | undefined)[] = (() => {
+  const kinds: (SectionKind | undefined)[] = [];
+  for (const [kind, code] of Object.entries(SECTION_KIND_CODES)) kinds[code] = kind as SectionKind;
+  return kinds;
+})();
+
 /** The section kind of a header byte, or `undefined` for an unknown byte. */
 export function sectionKindOfCode(code: number): SectionKind | undefined {
-  for (const [kind, value] of Object.entries(SECTION_KIND_CODES)) {
-    if (value === code) return kind as SectionKind;
-  }
-  return undefined;
+  return KINDS_BY_CODE[code];
 }
 
 /** Who a section belongs to: a key group, a component, or nobody (the egress section). */

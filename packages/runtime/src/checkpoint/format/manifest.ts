@@ -42,6 +42,31 @@ function count(value: unknown, field: string, fail: ManifestProblem, max = Infin
   return value as number;
 }
 
+/** The name of the section index's entry `i`, for errors. */
+function sectionField(i: number): string {
+  return `sections[${i}]`;
+}
+
+/** {@link count} of a field of the section index's entry `i`, its name built only if it fails. */
+function checkedCount(
+  value: unknown,
+  max: number,
+  fail: ManifestProblem,
+  i: number,
+  field: string,
+): number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max
+    ? (value as number)
+    : count(value, `${sectionField(i)}${field}`, fail, max);
+}
+
+/** Adds `value` to `set`; false when it was there already. */
+function addNew<T>(set: Set<T>, value: T): boolean {
+  if (set.has(value)) return false;
+  set.add(value);
+  return true;
+}
+
 function oneOf<T extends string>(
   value: unknown,
   allowed: readonly T[],
@@ -158,46 +183,55 @@ export function checkSections(
   fail: ManifestProblem,
 ): CheckpointSectionInfo[] {
   if (!Array.isArray(value)) fail(`sections: expected an array, found ${found(value)}`);
+  const entries = value as unknown[];
   const sections: CheckpointSectionInfo[] = [];
-  const seen = new Set<string>();
+  // A file has a section index entry per key group it touches, and merges open files dozens of
+  // times a second: the checks allocate nothing unless one fails (field names are built then).
+  const seenKeyGroups = new Set<number>();
+  const seenOthers = new Set<string>();
   let next = firstOffset;
   const kinds = Object.keys(SECTION_KIND_CODES) as SectionKind[];
-  for (const [i, entry] of (value as unknown[]).entries()) {
-    const field = `sections[${i}]`;
-    if (!isRecord(entry)) fail(`${field}: expected an object, found ${found(entry)}`);
-    const kind = oneOf(entry["kind"], kinds, `${field}.kind`, fail);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (!isRecord(entry)) fail(`${sectionField(i)}: expected an object, found ${found(entry)}`);
+    const kindValue = entry["kind"];
+    const kind = kinds.includes(kindValue as SectionKind)
+      ? (kindValue as SectionKind)
+      : oneOf(kindValue, kinds, `${sectionField(i)}.kind`, fail);
     let keyGroup: number | undefined;
     if (isKeyGroupKind(kind)) {
-      keyGroup = count(entry["keyGroup"], `${field}.keyGroup`, fail, maxKeyGroups - 1);
+      keyGroup = checkedCount(entry["keyGroup"], maxKeyGroups - 1, fail, i, ".keyGroup");
     } else if (entry["keyGroup"] !== undefined) {
-      fail(`${field}.keyGroup: a ${kind} section has no key group`);
+      fail(`${sectionField(i)}.keyGroup: a ${kind} section has no key group`);
     }
     let component: string | undefined;
     if (isComponentKind(kind)) {
       component = entry["component"] as string;
       if (typeof component !== "string") {
-        fail(`${field}.component: expected a string, found ${found(component)}`);
+        fail(`${sectionField(i)}.component: expected a string, found ${found(component)}`);
       }
     } else if (entry["component"] !== undefined) {
-      fail(`${field}.component: a ${kind} section has no component`);
+      fail(`${sectionField(i)}.component: a ${kind} section has no component`);
     }
-    const offset = count(entry["offset"], `${field}.offset`, fail, Number.MAX_SAFE_INTEGER);
-    const length = count(entry["length"], `${field}.length`, fail, Number.MAX_SAFE_INTEGER);
-    const records = count(entry["records"], `${field}.records`, fail, 0xffffffff);
+    const offset = checkedCount(entry["offset"], Number.MAX_SAFE_INTEGER, fail, i, ".offset");
+    const length = checkedCount(entry["length"], Number.MAX_SAFE_INTEGER, fail, i, ".length");
+    const records = checkedCount(entry["records"], 0xffffffff, fail, i, ".records");
     if (offset < next) {
       fail(
-        `${field}.offset: ${offset} overlaps the previous section or the magic (ends at ${next})`,
+        `${sectionField(i)}.offset: ${offset} overlaps the previous section or the magic (ends at ${next})`,
       );
     }
     if (offset + length > endOffset) {
       fail(
-        `${field}: bytes ${offset}..${offset + length} extend past the sections' end ${endOffset}`,
+        `${sectionField(i)}: bytes ${offset}..${offset + length} extend past the sections' end ${endOffset}`,
       );
     }
     // Unambiguous: the kind says which one of key group and component a section has.
-    const key = `${kind}\u0000${keyGroup ?? ""}\u0000${component ?? ""}`;
-    if (seen.has(key)) fail(`${field}: a second ${kind} section for the same owner`);
-    seen.add(key);
+    const fresh =
+      keyGroup === undefined
+        ? addNew(seenOthers, `${kind}\u0000${component ?? ""}`)
+        : addNew(seenKeyGroups, SECTION_KIND_CODES[kind] * (maxKeyGroups + 1) + keyGroup);
+    if (!fresh) fail(`${sectionField(i)}: a second ${kind} section for the same owner`);
     next = offset + length;
     sections.push({ kind, keyGroup, component, offset, length, records });
   }
