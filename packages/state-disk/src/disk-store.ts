@@ -59,7 +59,7 @@ import type { DiskStateTable } from "./disk-table.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
-import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
+import { BulkWrites, WriteBehind, committedBatch, databaseFailed } from "./write-behind.js";
 import {
   addressKey,
   expiryKey,
@@ -168,7 +168,7 @@ export class DiskStore {
       encoding: "binary",
       keyEncoding: "binary",
     });
-    this.bulk = new BulkWrites(this.root, options.directory);
+    this.bulk = new BulkWrites(options.directory);
     this.writes = new WriteBehind({
       root: this.root,
       expiry: this.expiry,
@@ -327,7 +327,7 @@ export class DiskStore {
       }
     };
     try {
-      if (deferred) this.bulk.add(this.root.batch(write));
+      if (deferred) this.bulk.add(committedBatch(this.root, write));
       else if (direct) this.root.transactionSync(write);
       else write();
     } catch (error) {

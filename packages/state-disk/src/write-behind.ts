@@ -65,17 +65,37 @@ async function commitCause(error: unknown): Promise<unknown> {
 }
 
 /**
+ * Runs `write` (puts and removes) as one LMDB transaction, committed asynchronously.
+ *
+ * @returns a promise that resolves once the transaction committed, and rejects with the cause of
+ *   a failed commit.
+ */
+export function committedBatch(
+  root: RootDatabase<Uint8Array, Uint8Array>,
+  write: () => void,
+): Promise<void> {
+  const done = root.batch(write);
+  // LMDB may also reject a promise of the transaction that no call returned, made when its
+  // write starts, on the next turn of the event loop; `done` reports the failure.
+  setImmediate(() => void root.committed.then(ignore, ignore));
+  return done.then(
+    () => undefined,
+    async (error: unknown) => {
+      throw await commitCause(error);
+    },
+  );
+}
+
+/**
  * The transactions of a bulk restore (see `DiskStore.restore`), committed asynchronously while
  * recovery decodes what comes next, until someone waits for them.
  */
 export class BulkWrites {
   private done: Promise<unknown> | undefined = undefined;
   private failure: unknown = undefined;
-  private readonly root: RootDatabase<Uint8Array, Uint8Array>;
   private readonly directory: string;
 
-  constructor(root: RootDatabase<Uint8Array, Uint8Array>, directory: string) {
-    this.root = root;
+  constructor(directory: string) {
     this.directory = directory;
   }
 
@@ -84,16 +104,14 @@ export class BulkWrites {
     return this.done !== undefined;
   }
 
-  /** Tracks a transaction (the promise of `root.batch`). */
-  add(transaction: Promise<unknown>): void {
+  /** Tracks a transaction (the promise of {@link committedBatch}). */
+  add(transaction: Promise<void>): void {
     this.done = Promise.all([
       this.done,
-      transaction.then(undefined, async (error: unknown) => {
-        this.failure ??= await commitCause(error);
+      transaction.then(undefined, (cause: unknown) => {
+        this.failure ??= cause;
       }),
     ]);
-    // LMDB may also reject a promise of the transaction that no call returned (as in `flush`).
-    setImmediate(() => void this.root.committed.then(ignore, ignore));
   }
 
   /**
@@ -209,7 +227,7 @@ export class WriteBehind {
     this.pendingBatches++;
     this.pendingAddresses += batch.length;
     const { root, expiry } = this.options;
-    const done = root.batch(() => {
+    const done = committedBatch(root, () => {
       for (const entry of batch) {
         // Expired values stay until the sweep removes them (it reads them from here).
         if (entry.state === undefined) {
@@ -223,9 +241,6 @@ export class WriteBehind {
         void (put ? expiry.put(key, EMPTY) : expiry.remove(key));
       }
     });
-    // LMDB may also reject a promise of the transaction that no call returned, made when its
-    // write starts, on the next turn of the event loop; `done` reports the failure.
-    setImmediate(() => void root.committed.then(ignore, ignore));
     return done.then(
       () => {
         this.pendingBatches--;
@@ -234,7 +249,7 @@ export class WriteBehind {
         for (const entry of batch) entry.pending--;
         this.options.committed();
       },
-      async (error: unknown) => this.batchFailed(batch, indexChanges, await commitCause(error)),
+      (cause: unknown) => this.batchFailed(batch, indexChanges, cause),
     );
   }
 
