@@ -59,14 +59,8 @@ export class MemoryCapture implements StateChangeCapture {
     if (this.done.has(keyGroup)) return;
     const ids = this.captured.get(keyGroup)?.get(table);
     if (ids === undefined || !ids.has(id)) return;
-    let kept = this.preserved.get(table);
-    if (kept === undefined) {
-      kept = new Map();
-      this.preserved.set(table, kept);
-    }
-    if (kept.has(id)) return;
-    kept.set(id, cells === undefined ? null : copyState(cells));
-    this.preservedCount++;
+    // Changed in place from now on: a copy.
+    this.preserve(table, id, cells, true);
   }
 
   /**
@@ -86,13 +80,23 @@ export class MemoryCapture implements StateChangeCapture {
   ): void {
     if (this.released || this.preservedCount >= limit) return;
     if (markedEpoch !== this.epochs.get(table) || this.done.has(keyGroup)) return;
+    this.preserve(table, id, cells, false);
+  }
+
+  /** Keeps `cells` (or a copy) as the cut's state of `id`, unless kept already. */
+  private preserve(
+    table: CapturedTable,
+    id: string,
+    cells: AddressState | undefined,
+    copy: boolean,
+  ): void {
     let kept = this.preserved.get(table);
     if (kept === undefined) {
       kept = new Map();
       this.preserved.set(table, kept);
     }
     if (kept.has(id)) return;
-    kept.set(id, cells ?? null);
+    kept.set(id, cells === undefined ? null : copy ? copyState(cells) : cells);
     this.preservedCount++;
   }
 
