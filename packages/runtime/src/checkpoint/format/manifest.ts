@@ -35,11 +35,16 @@ function found(value: unknown): string {
   return value === undefined ? "nothing" : JSON.stringify(value);
 }
 
+/** True for an integer from 0 to `max`. */
+function isCount(value: unknown, max: number): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max;
+}
+
 function count(value: unknown, field: string, fail: ManifestProblem, max = Infinity): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max) {
+  if (!isCount(value, max)) {
     fail(`${field}: expected an integer from 0 to ${max}, found ${found(value)}`);
   }
-  return value as number;
+  return value;
 }
 
 /** The name of the section index's entry `i`, for errors. */
@@ -55,9 +60,7 @@ function checkedCount(
   i: number,
   field: string,
 ): number {
-  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max
-    ? (value as number)
-    : count(value, `${sectionField(i)}${field}`, fail, max);
+  return isCount(value, max) ? value : count(value, `${sectionField(i)}${field}`, fail, max);
 }
 
 /** Adds `value` to `set`; false when it was there already. */
