@@ -22,6 +22,14 @@ export class LatencySamples {
     this.values[this.length++] = ms;
   }
 
+  /** The share of samples of at most `ms`, in percent; NaN when empty. */
+  shareAtMost(ms: number): number {
+    if (this.length === 0) return NaN;
+    let within = 0;
+    for (let i = 0; i < this.length; i++) if ((this.values[i] as number) <= ms) within++;
+    return (100 * within) / this.length;
+  }
+
   /** The p-th percentile (0 < p ≤ 100), nearest rank; NaN when empty. */
   percentiles(...ps: readonly number[]): number[] {
     const sorted = this.values.slice(0, this.length).sort();
