@@ -211,8 +211,8 @@ const TARGET_BOUNDS_MS = [5, 25] as const;
 
 /**
  * Cumulative counts of the runtime's own histogram of acknowledged ingress submissions (from the
- * request's arrival to its acknowledgement, so without the client's and the network's share), by
- * upper bound in ms. The targets' bounds are bucket bounds, so the shares within them are exact.
+ * ingress handing the request's message to the runtime to its acknowledgement: without the HTTP
+ * exchange's, the client's and the network's share), by upper bound in ms. The targets' bounds are bucket bounds, so the shares within them are exact.
  */
 async function serverAcknowledgements(): Promise<Map<number, number>> {
   const response = await request(`http://127.0.0.1:${ports.admin}/metrics`);
@@ -350,6 +350,6 @@ report({
     ...(checkpointing === "on"
       ? ["targets: ack p50 < 5 ms, ack p99 < 25 ms (from each request's due time)"]
       : []),
-    "server acks: the runtime's own histogram (arrival to acknowledgement, no client or network)",
+    "server acks: the runtime's own histogram, from submission to acknowledgement (no HTTP, client or network)",
   ],
 });
