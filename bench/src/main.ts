@@ -79,7 +79,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     description:
       "counter over 10,000 addresses, default backlog bound, checkpoints every 1 s to a local directory",
     baseline: "embedded-counter",
-    alternations: 5,
+    alternations: 9,
     mainFigure: "deliveries",
   },
   {
