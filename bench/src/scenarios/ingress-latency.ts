@@ -212,7 +212,8 @@ const TARGET_BOUNDS_MS = [5, 25] as const;
 /**
  * Cumulative counts of the runtime's own histogram of acknowledged ingress submissions (from the
  * ingress handing the request's message to the runtime to its acknowledgement: without the HTTP
- * exchange's, the client's and the network's share), by upper bound in ms. The targets' bounds are bucket bounds, so the shares within them are exact.
+ * exchange's, the client's and the network's share), by upper bound in ms. The targets' bounds
+ * are bucket bounds, so the shares within them are exact.
  */
 async function serverAcknowledgements(): Promise<Map<number, number>> {
   const response = await request(`http://127.0.0.1:${ports.admin}/metrics`);
