@@ -204,8 +204,6 @@ export { ExpirySweeper } from "./state/expiry-sweeper.js";
 export type { SweptTable } from "./state/expiry-sweeper.js";
 export { cellsOf, compact, copyState, findCell } from "./state/address-state.js";
 export type { AddressState } from "./state/address-state.js";
-export { ChangeTracker, MemoryCapture, noteChange, startCapture } from "./state/memory-capture.js";
-export type { CaptureHolder, CapturedTable, TrackedTable } from "./state/memory-capture.js";
 export {
   decodeStateValues,
   StateRecordDecoder,

@@ -7,13 +7,9 @@
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StateBackend } from "@statefun-ts/runtime";
-import {
-  ChangeTracker,
-  DEFAULT_MAX_KEY_GROUPS,
-  startCapture,
-  noopLogger,
-} from "@statefun-ts/runtime";
+import { DEFAULT_MAX_KEY_GROUPS, noopLogger } from "@statefun-ts/runtime";
 import type { Logger } from "@statefun-ts/runtime";
+import { DiskCapture, EntryTracker } from "./disk-capture.js";
 import { DiskStore } from "./disk-store.js";
 import { DiskStateTable } from "./disk-table.js";
 
@@ -65,12 +61,10 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     logger: options.logger ?? noopLogger,
   });
   const tables = new Map<string, DiskStateTable>();
-  let tracking = false;
   function table(typename: string): DiskStateTable {
     let found = tables.get(typename);
     if (found === undefined) {
       found = new DiskStateTable(typename, store);
-      if (tracking) found.tracker = new ChangeTracker(maxKeyGroups);
       tables.set(typename, found);
     }
     return found;
@@ -81,17 +75,15 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     maxKeyGroups,
     table,
     trackChanges() {
-      tracking = true;
-      for (const existing of tables.values()) existing.tracker ??= new ChangeTracker(maxKeyGroups);
+      store.tracker ??= new EntryTracker(maxKeyGroups);
     },
-    captureChanges: (cutMs) => startCapture(store, tables.values(), cutMs),
+    captureChanges: (cutMs) => DiskCapture.start(store, cutMs),
     restore(records, { markChanged, bulk }) {
       store.restore([...records], table, markChanged, bulk);
     },
     resume: (checkpoint) => store.resume(checkpoint, table),
     keyGroupRecords: (keyGroup, nowMs) => store.keyGroupRecords(keyGroup, nowMs),
-    changedSinceCapture: () =>
-      [...tables.values()].some((existing) => existing.tracker?.hasChanges() ?? false),
+    changedSinceCapture: () => store.tracker?.hasChanges() ?? false,
     sweepExpired: (nowMs) => store.sweep(nowMs, table),
     functionTypes() {
       return [...tables.values()]
@@ -128,12 +120,9 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     },
     cachedAddresses: () => store.cacheSize,
     clear() {
-      store.capture?.release();
       store.clear();
-      for (const existing of tables.values()) {
-        existing.addresses = 0;
-        if (existing.tracker !== undefined) existing.tracker = new ChangeTracker(maxKeyGroups);
-      }
+      if (store.tracker !== undefined) store.tracker = new EntryTracker(maxKeyGroups);
+      for (const existing of tables.values()) existing.addresses = 0;
     },
     close: (keep) =>
       store.close(

@@ -16,9 +16,12 @@
  *     overwrites an earlier one in the database (write-behind.ts, its invariant 1).
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
- *     stays bounded however large the state grows. The capture of a checkpoint being written keeps
- *     the state of evicted addresses it still has to write, up to as many as the cache holds.
- *  4. An entry is in its table's `cached` map exactly when it is in a slot of the ring.
+ *     stays bounded however large the state grows. An evicted entry that the change tracker or
+ *     the capture in progress still needs stays, hollow, in its table's `cached` map (see
+ *     disk-capture.ts): without its state, except the state of at most as many addresses as the
+ *     cache holds that the capture still has to write.
+ *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` map and not
+ *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
  *  5. Every address put into the database is added to the address filter first, so an address
  *     the filter rules out is not in the database and its lookup skips the read.
  *  6. An address whose key does not fit LMDB (an id of about 1,950 UTF-8 bytes or more) is kept
@@ -38,7 +41,6 @@ import type {
   AddressState,
   CheckpointRef,
   Logger,
-  MemoryCapture,
   StateRecord,
   StateValueRecord,
 } from "@statefun-ts/runtime";
@@ -56,6 +58,7 @@ import {
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
+import type { CaptureStore, DiskCapture, EntryTracker } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
@@ -88,8 +91,14 @@ export interface CacheEntry {
   referenced: boolean;
   /** The change tracker's epoch in which it was last marked as changed (0: none). */
   markedEpoch: number;
-  /** Its slot in the ring. */
+  /** The cut's state, kept for the capture of epoch `cutEpoch` (see disk-capture.ts). */
+  cut: AddressState | undefined;
+  /** The epoch of the capture `cut` is kept for (0: none). */
+  cutEpoch: number;
+  /** Its slot in the ring; -1 while hollow (evicted but still needed by a checkpoint). */
   slot: number;
+  /** Hollow, with its `state` kept for the capture in progress (otherwise read from the database). */
+  held: boolean;
   /** Its key does not fit LMDB: kept in memory only (invariant 6). */
   readonly memoryOnly: boolean;
 }
@@ -110,10 +119,12 @@ const SWEEP_BATCH = 10_000;
 const EVICT_FRACTION = 64;
 
 /** The database, the cache and the write-behind. */
-export class DiskStore {
+export class DiskStore implements CaptureStore {
   readonly maxKeyGroups: number;
+  /** Set while changes are tracked. */
+  tracker: EntryTracker | undefined = undefined;
   /** The capture of the checkpoint being written, if any. */
-  capture: MemoryCapture | undefined = undefined;
+  capture: DiskCapture | undefined = undefined;
   /** Values stored (values expired but not yet swept count until swept). */
   values = 0;
   private readonly options: DiskStoreOptions;
@@ -139,6 +150,10 @@ export class DiskStore {
   private kept: KeptState | undefined;
   /** Addresses kept in memory only (invariant 6): the database then is never kept. */
   private memoryOnly = 0;
+  /** Hollow entries holding their state (invariant 3). */
+  private heldStates = 0;
+  /** The tables whose entries the cache holds. */
+  private readonly tables = new Set<DiskStateTable>();
   /** The expirations of addresses kept in memory only (invariant 6). */
   private readonly memoryExpiry = new ExpirySweeper();
   private closed = false;
@@ -184,6 +199,11 @@ export class DiskStore {
     });
   }
 
+  /** Registers a table: its entries are the store's. */
+  addTable(table: DiskStateTable): void {
+    this.tables.add(table);
+  }
+
   /** Addresses cached. */
   get cacheSize(): number {
     return this.ring.length - this.free.length;
@@ -197,12 +217,6 @@ export class DiskStore {
   /** Write batches the database failed, in all. */
   get writeFailures(): number {
     return this.writes.failures;
-  }
-
-  /** The newest state of an address, read from the database (without caching it) on a miss. */
-  peek(table: DiskStateTable, id: string, keyGroup: number): AddressState | undefined {
-    const entry = table.cached.get(id);
-    return entry !== undefined ? entry.state : this.committedState(table, id, keyGroup);
   }
 
   /** The state of an address in the database. */
@@ -230,11 +244,32 @@ export class DiskStore {
       : stateFromRecords(decodeStateValues(bytes, this.decoder));
   }
 
+  /** The state of a hollow entry that does not hold it: the database's (invariant 4). */
+  committedStateOf(entry: CacheEntry): AddressState | undefined {
+    return this.committedState(entry.table, entry.id, entry.keyGroup);
+  }
+
+  /** A hollow entry no longer needed by a checkpoint leaves its table. */
+  released(entry: CacheEntry): void {
+    if (entry.slot >= 0) return;
+    this.unhold(entry);
+    entry.table.cached.delete(entry.id);
+  }
+
+  /** Notes that an entry is about to change: for the capture in progress and the tracker. */
+  noteChange(entry: CacheEntry): void {
+    const tracker = this.tracker;
+    if (tracker === undefined || entry.markedEpoch === tracker.epoch) return;
+    this.capture?.beforeChange(entry);
+    tracker.mark(entry);
+  }
+
   /** The cache entry of an address, loading it from the database on a miss. */
   entry(table: DiskStateTable, id: string, keyGroup: number): CacheEntry {
     let entry = table.cached.get(id);
     if (entry !== undefined) {
-      entry.referenced = true;
+      if (entry.slot < 0) this.revive(entry);
+      else entry.referenced = true;
       return entry;
     }
     entry = {
@@ -247,7 +282,10 @@ export class DiskStore {
       indexedAtMs: Infinity,
       referenced: false,
       markedEpoch: 0,
+      cut: undefined,
+      cutEpoch: 0,
       slot: -1,
+      held: false,
       memoryOnly: !keyFits(table.typenameKey, id),
     };
     if (entry.memoryOnly) {
@@ -257,13 +295,37 @@ export class DiskStore {
         "an address id too long for the disk state database: its state is kept in memory only",
       );
     }
+    this.insert(entry);
+    table.cached.set(id, entry);
+    return entry;
+  }
+
+  /** Puts an entry into a slot of the ring. */
+  private insert(entry: CacheEntry): void {
     // Make room before inserting, so that the entry being handed out is never the one evicted.
     if (this.cacheSize >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
     const slot = this.free.pop() ?? this.ring.length;
     this.ring[slot] = entry;
     entry.slot = slot;
-    table.cached.set(id, entry);
-    return entry;
+  }
+
+  /** Brings a hollow entry back into the cache, with its state. */
+  private revive(entry: CacheEntry): void {
+    if (entry.held) {
+      entry.held = false;
+      this.heldStates--;
+    } else {
+      entry.state = this.committedState(entry.table, entry.id, entry.keyGroup);
+    }
+    entry.referenced = false;
+    this.insert(entry);
+  }
+
+  unhold(entry: CacheEntry): void {
+    if (!entry.held) return;
+    entry.held = false;
+    entry.state = undefined;
+    this.heldStates--;
   }
 
   /**
@@ -290,7 +352,13 @@ export class DiskStore {
       for (const record of records) {
         const table = tableOf(record.functionType);
         const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
-        if (!direct || table.cached.has(record.id) || !keyFits(table.typenameKey, record.id)) {
+        // Marked as changed through its entry: the tracker holds entries.
+        if (
+          !direct ||
+          markChanged ||
+          table.cached.has(record.id) ||
+          !keyFits(table.typenameKey, record.id)
+        ) {
           table.load(record, keyGroup, markChanged);
           continue;
         }
@@ -323,7 +391,6 @@ export class DiskStore {
           }
         }
         this.countedValues(table, before, after);
-        if (markChanged) table.markChanged(keyGroup, record.id);
       }
     };
     try {
@@ -401,26 +468,30 @@ export class DiskStore {
         entry.referenced = false;
         continue;
       }
-      // The checkpoint being written may still need its state: hand it over rather than have the
-      // capture read it back from the database.
-      this.capture?.dropped(
-        entry.table,
-        entry.keyGroup,
-        entry.id,
-        entry.state,
-        entry.markedEpoch,
-        this.options.maxCachedAddresses,
-      );
       this.drop(entry);
     }
     if (this.cacheSize > max) this.allPinned = true;
   }
 
-  /** Removes an entry from the cache. */
+  /**
+   * Removes a clean entry from the ring. One that a checkpoint still needs stays in its table,
+   * hollow (invariant 3): the capture in progress may keep its state, which saves reading it back.
+   */
   private drop(entry: CacheEntry): void {
     this.ring[entry.slot] = undefined;
     this.free.push(entry.slot);
-    entry.table.cached.delete(entry.id);
+    entry.slot = -1;
+    const capture = this.capture;
+    if (entry.markedEpoch !== this.tracker?.epoch && capture?.holds(entry) !== true) {
+      entry.table.cached.delete(entry.id);
+      return;
+    }
+    if (capture?.needsState(entry) === true && this.heldStates < this.options.maxCachedAddresses) {
+      entry.held = true;
+      this.heldStates++;
+    } else {
+      entry.state = undefined;
+    }
   }
 
   /**
@@ -540,7 +611,9 @@ export class DiskStore {
       // Its transactions would land after the clear.
       throw new StatefunError("illegal-state", "cleared while a restore is being written");
     }
-    for (const entry of this.ring) entry?.table.cached.clear();
+    this.capture?.release();
+    for (const table of this.tables) table.cached.clear();
+    this.heldStates = 0;
     this.ring = [];
     this.free = [];
     this.hand = 0;

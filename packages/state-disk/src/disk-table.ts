@@ -5,9 +5,6 @@
  */
 import type { StateSpec, TypedValue } from "@statefun-ts/protocol";
 import type {
-  AddressState,
-  CapturedTable,
-  ChangeTracker,
   IdCursor,
   IdPage,
   StateHooks,
@@ -19,7 +16,6 @@ import type {
 import {
   compareIds,
   keyGroupOf,
-  noteChange,
   liveEntries,
   readState,
   removeExpiredValues,
@@ -31,24 +27,21 @@ import { continuationKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 import { tableSeed } from "./address-filter.js";
 
 /** One function type's state. */
-export class DiskStateTable implements StateTable, CapturedTable {
+export class DiskStateTable implements StateTable {
   readonly typename: string;
   readonly typenameKey: Uint8Array;
   /** Seeds the hashes of this table's addresses in the store's address filter. */
   readonly seed: number;
-  /** This table's entries of the store's cache, by id. */
+  /** This table's entries of the store's cache (hollow ones included), by id. */
   readonly cached = new Map<string, CacheEntry>();
-  /** Set while changes are tracked. */
-  tracker: ChangeTracker | undefined = undefined;
   /** Addresses holding state. */
   addresses = 0;
   private readonly store: DiskStore;
   private hookEntry: CacheEntry | undefined = undefined;
-  private hookState: AddressState | undefined = undefined;
   private readonly stateHooks: StateHooks = {
     beforeChange: () => {
       const entry = this.hookEntry as CacheEntry;
-      noteChange(this.store, this, entry.keyGroup, entry.id, this.hookState, entry);
+      this.store.noteChange(entry);
       this.store.markDirty(entry);
     },
     expiresAt: (ms) => this.store.scheduleExpiry(this.hookEntry as CacheEntry, ms),
@@ -59,21 +52,12 @@ export class DiskStateTable implements StateTable, CapturedTable {
     this.typenameKey = typenameBytes(typename);
     this.seed = tableSeed(typename);
     this.store = store;
+    store.addTable(this);
   }
 
   private hooks(entry: CacheEntry): StateHooks {
     this.hookEntry = entry;
-    this.hookState = entry.state;
     return this.stateHooks;
-  }
-
-  cells(id: string, keyGroup: number): AddressState | undefined {
-    // For a capture: an address no longer cached is read without being cached again.
-    return this.store.peek(this, id, keyGroup);
-  }
-
-  markChanged(keyGroup: number, id: string): void {
-    this.tracker?.mark(keyGroup, id);
   }
 
   read(

@@ -3,8 +3,6 @@
  * function type and key group, the ids that changed. A capture takes those sets at the cut (no
  * value copied) and, until a key group is read, preserves the cut's cells of any captured address
  * that changes again — so checkpoint writing runs off the hot path while processing continues.
- * A backend that drops addresses from memory (the disk backend's cache) hands the capture the
- * cells of a captured address it drops, so that writing the checkpoint need not read them back.
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StateRecordSink } from "../checkpoint/model.js";
@@ -30,10 +28,6 @@ export class MemoryCapture implements StateChangeCapture {
   private readonly preserved = new Map<CapturedTable, Map<string, AddressState | null>>();
   /** Key groups already read: their addresses no longer need preserving. */
   private readonly done = new Set<number>();
-  /** The tracker epoch each table's captured changes were marked in. */
-  private readonly epochs: ReadonlyMap<CapturedTable, number>;
-  /** Cells in `preserved`, all tables. */
-  private preservedCount = 0;
   private readonly onRelease: () => void;
   private released = false;
 
@@ -41,12 +35,10 @@ export class MemoryCapture implements StateChangeCapture {
     cutMs: number,
     captured: Map<number, Map<CapturedTable, Set<string>>>,
     onRelease: () => void,
-    epochs: ReadonlyMap<CapturedTable, number>,
   ) {
     this.cutMs = cutMs;
     this.captured = captured;
     this.onRelease = onRelease;
-    this.epochs = epochs;
   }
 
   /** Called before an address's cells change: keeps the cut's version if still needed. */
@@ -59,45 +51,13 @@ export class MemoryCapture implements StateChangeCapture {
     if (this.done.has(keyGroup)) return;
     const ids = this.captured.get(keyGroup)?.get(table);
     if (ids === undefined || !ids.has(id)) return;
-    // Changed in place from now on: a copy.
-    this.preserve(table, id, cells, true);
-  }
-
-  /**
-   * Called when a backend drops an unchanged address from memory, with the epoch of its last mark
-   * (see {@link ChangeTracker.epoch}). An address last marked in the epoch this capture took is
-   * captured and unchanged since the cut: while its key group is still to be written, the capture
-   * keeps `cells` (which the backend no longer changes) instead of reading them back later, unless
-   * it already preserves `limit` addresses' cells: the backend bounds the memory this takes.
-   */
-  dropped(
-    table: CapturedTable,
-    keyGroup: number,
-    id: string,
-    cells: AddressState | undefined,
-    markedEpoch: number,
-    limit: number,
-  ): void {
-    if (this.released || this.preservedCount >= limit) return;
-    if (markedEpoch !== this.epochs.get(table) || this.done.has(keyGroup)) return;
-    this.preserve(table, id, cells, false);
-  }
-
-  /** Keeps `cells` (or a copy) as the cut's state of `id`, unless kept already. */
-  private preserve(
-    table: CapturedTable,
-    id: string,
-    cells: AddressState | undefined,
-    copy: boolean,
-  ): void {
     let kept = this.preserved.get(table);
     if (kept === undefined) {
       kept = new Map();
       this.preserved.set(table, kept);
     }
-    if (kept.has(id)) return;
-    kept.set(id, cells === undefined ? null : copy ? copyState(cells) : cells);
-    this.preservedCount++;
+    // Changed in place from now on: a copy.
+    if (!kept.has(id)) kept.set(id, cells === undefined ? null : copyState(cells));
   }
 
   keyGroups(): number[] {
@@ -116,7 +76,6 @@ export class MemoryCapture implements StateChangeCapture {
         if (kept !== undefined && kept.has(id)) {
           cells = kept.get(id);
           kept.delete(id);
-          this.preservedCount--;
         } else {
           cells = table.cells(id, keyGroup);
         }
@@ -150,9 +109,9 @@ let nextEpoch = 1;
 export class ChangeTracker {
   /**
    * Changes since the last capture (or since the tracker was made) are of this epoch. A backend
-   * notes on an object of the address (the disk backend's cache entry, the memory backend's first
-   * cell) the epoch in which it last marked the address, and skips both marking it and the
-   * capture's copy-on-write check while the epoch is still the same.
+   * notes on an object of the address (the memory backend's first cell) the epoch in which it last
+   * marked the address, and skips both marking it and the capture's copy-on-write check while the
+   * epoch is still the same.
    */
   epoch = nextEpoch++;
   private readonly changed: (Set<string> | undefined)[];
@@ -170,13 +129,8 @@ export class ChangeTracker {
     return this.changed.some((ids) => ids !== undefined && ids.size > 0);
   }
 
-  /**
-   * Moves the changed ids into `into` (key group → table → ids) and forgets them.
-   *
-   * @returns the epoch they were marked in; a new one begins.
-   */
-  drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): number {
-    const drained = this.epoch;
+  /** Moves the changed ids into `into` (key group → table → ids) and forgets them: a new epoch. */
+  drain(table: CapturedTable, into: Map<number, Map<CapturedTable, Set<string>>>): void {
     this.epoch = nextEpoch++;
     for (let keyGroup = 0; keyGroup < this.changed.length; keyGroup++) {
       const ids = this.changed[keyGroup];
@@ -189,7 +143,6 @@ export class ChangeTracker {
       }
       tables.set(table, ids);
     }
-    return drained;
   }
 }
 
@@ -243,18 +196,10 @@ export function startCapture(
     throw new StatefunError("illegal-state", "a state capture is already in progress");
   }
   const captured = new Map<number, Map<CapturedTable, Set<string>>>();
-  const epochs = new Map<CapturedTable, number>();
-  for (const table of tables) {
-    if (table.tracker !== undefined) epochs.set(table, table.tracker.drain(table, captured));
-  }
-  const capture = new MemoryCapture(
-    cutMs,
-    captured,
-    () => {
-      if (holder.capture === capture) holder.capture = undefined;
-    },
-    epochs,
-  );
+  for (const table of tables) table.tracker?.drain(table, captured);
+  const capture = new MemoryCapture(cutMs, captured, () => {
+    if (holder.capture === capture) holder.capture = undefined;
+  });
   holder.capture = capture;
   return capture;
 }
