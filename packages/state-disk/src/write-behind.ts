@@ -155,6 +155,8 @@ export class WriteBehind {
   /** Index changes for the next batch, in order (invariant 3). */
   private indexChanges: IndexChange[] = [];
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** The timer runs out at once. */
+  private flushingSoon = false;
   /** Batches handed to LMDB that have not committed yet. */
   private pendingBatches = 0;
   /** Addresses in those batches. */
@@ -273,16 +275,21 @@ export class WriteBehind {
     }
   }
 
-  /** Starts the timer of the next batch, unless one runs. */
+  /** Starts the timer of the next batch: soon, at once when many are dirty, later after failures. */
   private scheduled(): void {
-    if (this.timer !== undefined) return;
-    // Soon; at once when many are dirty; later after failures.
+    const full = this.failedInARow === 0 && this.dirty.size >= this.options.maxDirtyAddresses;
+    if (this.timer !== undefined) {
+      // A batch due later starts at once when many are dirty (but not one waiting to retry).
+      if (!full || this.flushingSoon) return;
+      clearTimeout(this.timer);
+    }
     const delayMs =
       this.failedInARow > 0
         ? Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (this.failedInARow - 1))
-        : this.dirty.size >= this.options.maxDirtyAddresses
+        : full
           ? 0
           : this.options.flushIntervalMs;
+    this.flushingSoon = delayMs === 0;
     this.timer = setTimeout(() => void this.flush(), delayMs).unref();
   }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
+import { NO_EXPIRATION, TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import { createRuntime, createRuntimeMetrics } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
@@ -61,4 +61,28 @@ test("the disk backend's cache, unwritten changes and failed writes are metrics"
   const cached = valueOf(text, "statefun_state_cached_addresses") ?? NaN;
   assert.ok(cached <= 20, `${cached} addresses cached`);
   await runtime.stop();
+});
+
+test("as many changes as the dirty bound start a batch at once, however long the interval", async () => {
+  const backend = createDiskStateBackend({
+    directory: join(await root(), "db"),
+    flushIntervalMs: 60_000,
+    maxDirtyAddresses: 10,
+  });
+  const spec = { name: "value", typename: stringType.typename, expiration: NO_EXPIRATION };
+  const write = (id: string): void =>
+    backend.table("test/kv").write(id, 0, [{ spec, value: TypedValue.of(stringType, "v") }], 1);
+  const unwritten = (): number | undefined =>
+    backend.figures?.().find((figure) => figure.name === "state_unwritten_addresses")?.value;
+  for (let i = 0; i < 9; i++) write(`id-${i}`);
+  // Below the bound: the batch waits for the interval.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(unwritten(), 9);
+  write("id-9");
+  const deadline = Date.now() + 5_000;
+  while (unwritten() !== 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(unwritten(), 0, "written without waiting for the interval");
+  await backend.close();
 });
