@@ -121,7 +121,6 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     cachedAddresses: () => store.cacheSize,
     clear() {
       store.clear();
-      if (store.tracker !== undefined) store.tracker = new EntryTracker(maxKeyGroups);
       for (const existing of tables.values()) existing.addresses = 0;
     },
     close: (keep) =>

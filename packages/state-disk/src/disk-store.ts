@@ -58,7 +58,8 @@ import {
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
-import type { CaptureStore, DiskCapture, EntryTracker } from "./disk-capture.js";
+import type { CaptureStore, DiskCapture } from "./disk-capture.js";
+import { EntryTracker } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
@@ -612,6 +613,8 @@ export class DiskStore implements CaptureStore {
       throw new StatefunError("illegal-state", "cleared while a restore is being written");
     }
     this.capture?.release();
+    // The tracker's entries are gone with the tables' maps.
+    if (this.tracker !== undefined) this.tracker = new EntryTracker(this.maxKeyGroups);
     for (const table of this.tables) table.cached.clear();
     this.heldStates = 0;
     this.ring = [];
