@@ -98,7 +98,7 @@ export interface CacheEntry {
   cutEpoch: number;
   /** Its slot in the ring; -1 while hollow (evicted but still needed by a checkpoint). */
   slot: number;
-  /** Hollow, with its `state` kept for the capture in progress (otherwise read from the database). */
+  /** Hollow, keeping its `state` for the capture in progress (else read from the database). */
   held: boolean;
   /** Its key does not fit LMDB: kept in memory only (invariant 6). */
   readonly memoryOnly: boolean;

@@ -275,7 +275,7 @@ export class WriteBehind {
     }
   }
 
-  /** Starts the timer of the next batch: soon, at once when many are dirty, later after failures. */
+  /** Starts the next batch's timer: soon, at once when many are dirty, later after failures. */
   private scheduled(): void {
     const full = this.failedInARow === 0 && this.dirty.size >= this.options.maxDirtyAddresses;
     if (this.timer !== undefined) {
