@@ -77,7 +77,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     trackChanges() {
       store.tracker ??= new EntryTracker(maxKeyGroups);
     },
-    captureChanges: (cutMs) => DiskCapture.start(store, cutMs),
+    captureChanges: (cutMs) => DiskCapture.start(store, cutMs, maxKeyGroups),
     restore(records, { markChanged, bulk }) {
       store.restore([...records], table, markChanged, bulk);
     },

@@ -16,14 +16,16 @@
  *     overwrites an earlier one in the database (write-behind.ts, its invariant 1).
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
- *     stays bounded however large the state grows. An evicted entry that the change tracker or
- *     the capture in progress still needs stays, hollow, in its table's `cached` map (see
+ *     stays bounded however large the state grows. An evicted entry that the capture in progress
+ *     still needs stays, hollow, in its table's `cached` map until the capture is released (see
  *     disk-capture.ts): without its state, except the state of at most as many addresses as the
- *     cache holds that the capture still has to write.
+ *     cache holds that the capture still has to write. Of any other evicted entry marked as
+ *     changed, the change tracker keeps only the id.
  *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` map and not
  *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
- *  5. Every address put into the database is added to the address filter first, so an address
- *     the filter rules out is not in the database and its lookup skips the read.
+ *  5. Every address put into the database is added to the address filter first, and so is every
+ *     address whose id the change tracker keeps for an evicted entry: an address the filter rules
+ *     out is neither in the database nor tracked by id, and its lookup skips both.
  *  6. An address whose key does not fit LMDB (an id of about 1,950 UTF-8 bytes or more) is kept
  *     in memory only: its entry is never written, never evicted, and counts as uncommitted; its
  *     expiring values are scheduled in memory instead of the expiry index, and swept as the
@@ -59,7 +61,7 @@ import {
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
-import { EntryTracker } from "./disk-capture.js";
+import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
@@ -92,11 +94,16 @@ export interface CacheEntry {
   referenced: boolean;
   /** The change tracker's epoch in which it was last marked as changed (0: none). */
   markedEpoch: number;
+  /** Its index in the changes of that epoch, per key group (see disk-capture.ts). */
+  changeIndex: number;
   /** The cut's state, kept for the capture of epoch `cutEpoch` (see disk-capture.ts). */
   cut: AddressState | undefined;
   /** The epoch of the capture `cut` is kept for (0: none). */
   cutEpoch: number;
-  /** Its slot in the ring; -1 while hollow (evicted but still needed by a checkpoint). */
+  /**
+   * Its slot in the ring; `HOLLOW` while evicted but kept in its table for a capture, `GONE` once
+   * out of its table.
+   */
   slot: number;
   /** Hollow, keeping its `state` for the capture in progress (else read from the database). */
   held: boolean;
@@ -221,12 +228,17 @@ export class DiskStore implements CaptureStore {
   }
 
   /** The state of an address in the database. */
-  private committedState(
+  committedState(table: DiskStateTable, id: string, keyGroup: number): AddressState | undefined {
+    if (!this.written.mayContain(addressHash(table.seed, id))) return undefined;
+    return this.storedState(table, id, keyGroup);
+  }
+
+  /** The state of an address in the database, which the address filter may hold. */
+  private storedState(
     table: DiskStateTable,
     id: string,
     keyGroup: number,
   ): AddressState | undefined {
-    if (!this.written.mayContain(addressHash(table.seed, id))) return undefined;
     // A false positive of the filter for an address kept in memory only: never in the database.
     if (!keyFits(table.typenameKey, id)) return undefined;
     // It might be in a bulk restore's transaction, not committed yet: its state would be cached
@@ -245,16 +257,27 @@ export class DiskStore implements CaptureStore {
       : stateFromRecords(decodeStateValues(bytes, this.decoder));
   }
 
-  /** The state of a hollow entry that does not hold it: the database's (invariant 4). */
-  committedStateOf(entry: CacheEntry): AddressState | undefined {
-    return this.committedState(entry.table, entry.id, entry.keyGroup);
+  /**
+   * A hollow entry the capture no longer needs leaves its table; the tracker keeps the id of one
+   * marked since.
+   */
+  released(entry: CacheEntry): void {
+    if (entry.slot !== HOLLOW) return;
+    this.unhold(entry);
+    this.remove(entry);
   }
 
-  /** A hollow entry no longer needed by a checkpoint leaves its table. */
-  released(entry: CacheEntry): void {
-    if (entry.slot >= 0) return;
-    this.unhold(entry);
+  /**
+   * Takes an entry out of its table; the tracker keeps the id of a marked one, which the address
+   * filter then holds too (a lookup it rules out needs no search of the tracked ids).
+   */
+  private remove(entry: CacheEntry): void {
+    entry.slot = GONE;
     entry.table.cached.delete(entry.id);
+    if (entry.markedEpoch !== this.tracker?.epoch) return;
+    // With state, it was written, and so added, already.
+    if (entry.state === undefined) this.written.add(addressHash(entry.table.seed, entry.id));
+    this.tracker.evict(entry);
   }
 
   /** Notes that an entry is about to change: for the capture in progress and the tracker. */
@@ -269,23 +292,26 @@ export class DiskStore implements CaptureStore {
   entry(table: DiskStateTable, id: string, keyGroup: number): CacheEntry {
     let entry = table.cached.get(id);
     if (entry !== undefined) {
-      if (entry.slot < 0) this.revive(entry);
+      if (entry.slot === HOLLOW) this.revive(entry);
       else entry.referenced = true;
       return entry;
     }
+    // Neither in the database nor tracked by id (invariant 5) unless the filter may hold it.
+    const known = this.written.mayContain(addressHash(table.seed, id));
     entry = {
       table,
       id,
       keyGroup,
-      state: this.committedState(table, id, keyGroup),
+      state: known ? this.storedState(table, id, keyGroup) : undefined,
       dirty: false,
       pending: 0,
       indexedAtMs: Infinity,
       referenced: false,
       markedEpoch: 0,
+      changeIndex: 0,
       cut: undefined,
       cutEpoch: 0,
-      slot: -1,
+      slot: GONE,
       held: false,
       memoryOnly: !keyFits(table.typenameKey, id),
     };
@@ -298,6 +324,8 @@ export class DiskStore implements CaptureStore {
     }
     this.insert(entry);
     table.cached.set(id, entry);
+    // The address may have changed since the last capture, or be in the capture, by id only.
+    if (known && this.tracker?.adopt(entry) !== true) this.capture?.adopt(entry);
     return entry;
   }
 
@@ -475,19 +503,20 @@ export class DiskStore implements CaptureStore {
   }
 
   /**
-   * Removes a clean entry from the ring. One that a checkpoint still needs stays in its table,
-   * hollow (invariant 3): the capture in progress may keep its state, which saves reading it back.
+   * Removes a clean entry from the ring. One that the capture in progress still needs stays in its
+   * table, hollow (invariant 3), and may keep its state for the capture, which saves reading it
+   * back; of any other one marked as changed, the tracker keeps the id.
    */
   private drop(entry: CacheEntry): void {
     this.ring[entry.slot] = undefined;
     this.free.push(entry.slot);
-    entry.slot = -1;
     const capture = this.capture;
-    if (entry.markedEpoch !== this.tracker?.epoch && capture?.holds(entry) !== true) {
-      entry.table.cached.delete(entry.id);
+    if (capture?.keeps(entry) !== true) {
+      this.remove(entry);
       return;
     }
-    if (capture?.needsState(entry) === true && this.heldStates < this.options.maxCachedAddresses) {
+    entry.slot = HOLLOW;
+    if (capture.needsState(entry) && this.heldStates < this.options.maxCachedAddresses) {
       entry.held = true;
       this.heldStates++;
     } else {
