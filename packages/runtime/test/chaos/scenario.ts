@@ -28,6 +28,12 @@ import { sendAll, startKiller, startReaders, verifyRounds } from "./actors.js";
 /** Longest graceful stop (SIGTERM to exit), in ms: it may wait for a background compaction. */
 const STOP_TIMEOUT_MS = 60_000;
 
+/**
+ * The disk backend's cache holds this fraction of the ids (at least 4), so that addresses are
+ * evicted and reloaded all the time, also while checkpoints capture them.
+ */
+const CACHED_IDS_FRACTION = 4;
+
 /** Where the interpreter runs. */
 export type ChaosVariant = "embedded" | "remote";
 
@@ -196,6 +202,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       options.checkpointInterval,
       "--state-backend",
       options.stateBackend ?? "memory",
+      ...(options.stateBackend === "disk"
+        ? [
+            "--state-cache-addresses",
+            String(Math.max(4, Math.floor(options.ids / CACHED_IDS_FRACTION))),
+          ]
+        : []),
       "--admin-port",
       "0",
       "--admin-host",
