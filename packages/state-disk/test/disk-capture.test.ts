@@ -37,9 +37,21 @@ function write(backend: DiskStateBackend, id: string, text: string): void {
   backend.table(TYPE).write(id, 0, [{ spec: VALUE, value: TypedValue.of(stringType, text) }], 1);
 }
 
-/** Reads every address through the cache, so that each is reloaded and others are evicted. */
-function readAll(backend: DiskStateBackend): void {
+/** A backend with every id written as `text`, and the writes in the database. */
+async function openWritten(text: string): Promise<DiskStateBackend> {
+  const backend = await open();
+  for (const id of IDS) write(backend, id, text);
+  await backend.whenWritten();
+  return backend;
+}
+
+/**
+ * Reads every address through the cache, so that each is reloaded and others are evicted, and
+ * waits for the writes.
+ */
+async function readAll(backend: DiskStateBackend): Promise<void> {
   for (const id of IDS) backend.table(TYPE).read(id, 0, [VALUE], 1);
+  await backend.whenWritten();
 }
 
 /** What a capture writes: id → the text of its value. */
@@ -67,9 +79,7 @@ function entries(backend: DiskStateBackend): number {
 }
 
 test("a capture writes the cut's state of addresses evicted, reloaded and changed since", async () => {
-  const backend = await open();
-  for (const id of IDS) write(backend, id, "cut");
-  await backend.whenWritten();
+  const backend = await openWritten("cut");
   // Evicted while marked as changed: out of the table, their ids tracked.
   assert.ok(backend.cachedAddresses() <= MAX_CACHED);
   assert.equal(entries(backend), backend.cachedAddresses());
@@ -77,7 +87,7 @@ test("a capture writes the cut's state of addresses evicted, reloaded and change
   const capture = backend.captureChanges(1);
   for (let round = 0; round < 3; round++) {
     // Every address reloaded, half of them changed (the second time in this epoch too).
-    readAll(backend);
+    await readAll(backend);
     IDS.forEach((id, i) => {
       if (i % 2 === 0) write(backend, id, `after ${round}`);
     });
@@ -86,8 +96,7 @@ test("a capture writes the cut's state of addresses evicted, reloaded and change
   assert.deepEqual(captured(capture), new Map(IDS.map((id) => [id, "cut"])));
   capture.release();
   // Released: nothing is hollow any more.
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   assert.equal(entries(backend), backend.cachedAddresses());
 
   const next = backend.captureChanges(2);
@@ -96,8 +105,7 @@ test("a capture writes the cut's state of addresses evicted, reloaded and change
     new Map(IDS.filter((_, i) => i % 2 === 0).map((id) => [id, "after 2"])),
   );
   next.release();
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   assert.equal(backend.changedSinceCapture?.(), false);
   assert.equal(entries(backend), backend.cachedAddresses());
   assert.ok(entries(backend) <= MAX_CACHED);
@@ -105,13 +113,10 @@ test("a capture writes the cut's state of addresses evicted, reloaded and change
 });
 
 test("an abandoned capture's addresses, changed since or not, go into the next capture", async () => {
-  const backend = await open();
-  for (const id of IDS) write(backend, id, "first");
-  await backend.whenWritten();
+  const backend = await openWritten("first");
   const abandoned = backend.captureChanges(1);
   write(backend, "id-1", "second");
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   // One key group written before the checkpoint failed: it is written again all the same.
   captured(abandoned);
   abandoned.abandon();
@@ -123,25 +128,20 @@ test("an abandoned capture's addresses, changed since or not, go into the next c
     new Map(IDS.map((id) => [id, id === "id-1" ? "second" : "first"])),
   );
   next.release();
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   assert.equal(entries(backend), backend.cachedAddresses());
   await backend.close();
 });
 
 test("an abandoned capture keeps the cut of addresses it had not written yet", async () => {
-  const backend = await open();
-  for (const id of IDS) write(backend, id, "first");
-  await backend.whenWritten();
+  const backend = await openWritten("first");
   const abandoned = backend.captureChanges(1);
   abandoned.abandon();
   write(backend, "id-2", "second");
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   const next = backend.captureChanges(2);
   write(backend, "id-3", "after the cut");
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   assert.deepEqual(
     captured(next),
     new Map(IDS.map((id) => [id, id === "id-2" ? "second" : "first"])),
@@ -151,15 +151,12 @@ test("an abandoned capture keeps the cut of addresses it had not written yet", a
 });
 
 test("a capture writes addresses it holds by id only from the database", async () => {
-  const backend = await open();
-  for (const id of IDS) write(backend, id, "cut");
-  await backend.whenWritten();
+  const backend = await openWritten("cut");
   const capture = backend.captureChanges(1);
   assert.deepEqual(captured(capture), new Map(IDS.map((id) => [id, "cut"])));
   // Changed after its key group was written: for the next capture only.
   write(backend, "id-5", "after");
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   capture.release();
   const next = backend.captureChanges(2);
   assert.deepEqual(captured(next), new Map([["id-5", "after"]]));
@@ -173,8 +170,7 @@ test("an address deleted, evicted and written again is captured once, with its n
   backend.table(TYPE).write("ghost", 0, [{ spec: VALUE, value: undefined }], 1);
   for (const id of IDS) write(backend, id, "v");
   await backend.whenWritten();
-  readAll(backend);
-  await backend.whenWritten();
+  await readAll(backend);
   assert.equal(entries(backend), backend.cachedAddresses(), "the ghost's entry evicted");
   write(backend, "ghost", "back");
   const capture = backend.captureChanges(1);
