@@ -381,7 +381,7 @@ export class DiskStore implements CaptureStore {
       for (const record of records) {
         const table = tableOf(record.functionType);
         const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
-        // Marked as changed through its entry: the tracker holds entries.
+        // One to mark as changed goes through its entry, which the tracker marks.
         if (
           !direct ||
           markChanged ||
