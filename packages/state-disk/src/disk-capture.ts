@@ -23,7 +23,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { AddressState, StateChangeCapture, StateRecordSink } from "@statefun-ts/runtime";
 import { copyState } from "@statefun-ts/runtime";
-import type { CacheEntry } from "./disk-store.js";
+import type { CacheEntry } from "./cache-ring.js";
 import type { DiskStateTable } from "./disk-table.js";
 
 /** Epochs start at 1: an entry never marked (or no longer) has epoch 0. */

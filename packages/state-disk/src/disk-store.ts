@@ -3,10 +3,7 @@
  * front of the database, write-behind in batches (write-behind.ts), and an expiry index in a
  * second database, changed in the same batches.
  *
- * The cache evicts by CLOCK (second chance), an approximation of least-recently-used: entries sit
- * in a ring of slots, a hit only sets the entry's `referenced` bit, and eviction sweeps a hand
- * around the ring, sparing (and clearing) referenced entries. A hit thus costs one map lookup by
- * id in the entry's table, with no reordering.
+ * The cache evicts by CLOCK, an approximation of least-recently-used (cache-ring.ts).
  *
  * Invariants:
  *  1. The cache holds the newest state of every address it holds; an entry that is dirty (changed
@@ -39,27 +36,21 @@ import { rmSync } from "node:fs";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import { open } from "lmdb";
-import type {
-  AddressState,
-  CheckpointRef,
-  Logger,
-  StateRecord,
-  StateValueRecord,
-} from "@statefun-ts/runtime";
+import type { AddressState, CheckpointRef, Logger, StateRecord } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
   ExpirySweeper,
   StateValuesEncoder,
-  bytesEqualAt,
   countOf,
   decodeStateValues,
   errorFields,
   keyGroupOf,
-  liveEntries,
-  recordValueOf,
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
+import type { CacheEntry } from "./cache-ring.js";
+import { CacheRing } from "./cache-ring.js";
+import { keyGroupRecords } from "./key-group-records.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
 import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
@@ -69,47 +60,12 @@ import { BulkWrites, WriteBehind, committedBatch, databaseFailed } from "./write
 import {
   addressKey,
   expiryKey,
-  idOfKey,
   keyFits,
   keyOf,
   parseAddressKey,
   parseExpiryKey,
   stateKeyEncoder,
 } from "./keys.js";
-
-/** The cached state of one address. */
-export interface CacheEntry {
-  readonly table: DiskStateTable;
-  readonly id: string;
-  readonly keyGroup: number;
-  /** The newest state (`undefined`: none). */
-  state: AddressState | undefined;
-  /** Changed since it was last handed to a batch. */
-  dirty: boolean;
-  /** Batches holding it that have not committed yet. */
-  pending: number;
-  /** When its expiry index entry is due (`Infinity`: none known). */
-  indexedAtMs: number;
-  /** Used since the eviction hand last passed it. */
-  referenced: boolean;
-  /** The change tracker's epoch in which it was last marked as changed (0: none). */
-  markedEpoch: number;
-  /** Its index in the changes of that epoch, per key group (see disk-capture.ts). */
-  changeIndex: number;
-  /** The cut's state, kept for the capture of epoch `cutEpoch` (see disk-capture.ts). */
-  cut: AddressState | undefined;
-  /** The epoch of the capture `cut` is kept for (0: none). */
-  cutEpoch: number;
-  /**
-   * Its slot in the ring; `HOLLOW` while evicted but kept in its table for a capture, `GONE` once
-   * out of its table.
-   */
-  slot: number;
-  /** Hollow, keeping its `state` for the capture in progress (else read from the database). */
-  held: boolean;
-  /** Its key does not fit LMDB: kept in memory only (invariant 6). */
-  readonly memoryOnly: boolean;
-}
 
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
@@ -138,10 +94,8 @@ export class DiskStore implements CaptureStore {
   private readonly options: DiskStoreOptions;
   private readonly root: RootDatabase<Uint8Array, Uint8Array>;
   private readonly expiry: Database<Uint8Array, Uint8Array>;
-  /** The cache's slots; `undefined` for a free one. */
-  private ring: (CacheEntry | undefined)[] = [];
-  private free: number[] = [];
-  private hand = 0;
+  /** The cached entries. */
+  private readonly ring = new CacheRing();
   /** True when the last sweep found nothing to evict: wait for a commit before sweeping again. */
   private allPinned = false;
   private readonly decoder = new StateRecordDecoder();
@@ -214,7 +168,7 @@ export class DiskStore implements CaptureStore {
 
   /** Addresses cached. */
   get cacheSize(): number {
-    return this.ring.length - this.free.length;
+    return this.ring.size;
   }
 
   /** Changed addresses not written to the database yet (an address may count twice). */
@@ -333,9 +287,7 @@ export class DiskStore implements CaptureStore {
   private insert(entry: CacheEntry): void {
     // Make room before inserting, so that the entry being handed out is never the one evicted.
     if (this.cacheSize >= this.options.maxCachedAddresses && !this.allPinned) this.evict();
-    const slot = this.free.pop() ?? this.ring.length;
-    this.ring[slot] = entry;
-    entry.slot = slot;
+    this.ring.add(entry);
   }
 
   /** Brings a hollow entry back into the cache, with its state. */
@@ -487,18 +439,9 @@ export class DiskStore implements CaptureStore {
    */
   private evict(): void {
     const max = this.options.maxCachedAddresses;
-    const target = max - Math.max(1, Math.floor(max / EVICT_FRACTION));
-    // Twice round: the first pass may only clear referenced bits.
-    for (let steps = 2 * this.ring.length; steps > 0 && this.cacheSize > target; steps--) {
-      if (this.hand >= this.ring.length) this.hand = 0;
-      const entry = this.ring[this.hand++];
-      if (entry === undefined || entry.dirty || entry.pending > 0 || entry.memoryOnly) continue;
-      if (entry.referenced) {
-        entry.referenced = false;
-        continue;
-      }
-      this.drop(entry);
-    }
+    this.ring.sweep(max - Math.max(1, Math.floor(max / EVICT_FRACTION)), (entry) =>
+      this.drop(entry),
+    );
     if (this.cacheSize > max) this.allPinned = true;
   }
 
@@ -508,8 +451,7 @@ export class DiskStore implements CaptureStore {
    * back; of any other one marked as changed, the tracker keeps the id.
    */
   private drop(entry: CacheEntry): void {
-    this.ring[entry.slot] = undefined;
-    this.free.push(entry.slot);
+    this.ring.delete(entry);
     const capture = this.capture;
     if (capture?.keeps(entry) !== true) {
       this.remove(entry);
@@ -529,42 +471,7 @@ export class DiskStore implements CaptureStore {
    * with cached entries not yet committed in their place. Nothing is cached by the read.
    */
   keyGroupRecords(keyGroup: number, nowMs: number): StateRecord[] {
-    const live = (values: readonly StateValueRecord[]): StateValueRecord[] =>
-      values.filter((value) => value.expiresAtMs > nowMs);
-    const fresh = new Map<string, CacheEntry>();
-    for (const entry of this.uncommitted()) {
-      if (entry.keyGroup === keyGroup) fresh.set(`${entry.table.typename}\u0000${entry.id}`, entry);
-    }
-    const records: StateRecord[] = [];
-    const add = (functionType: string, id: string, values: StateValueRecord[]): void => {
-      if (values.length > 0) records.push({ functionType, id, values });
-    };
-    const start = Uint8Array.of(keyGroup >>> 8, keyGroup & 0xff);
-    const end = Uint8Array.of((keyGroup + 1) >>> 8, (keyGroup + 1) & 0xff);
-    let typenameKey: Uint8Array = new Uint8Array(0);
-    let typename = "";
-    for (const { key, value } of this.root.getRange({ start, end })) {
-      // The main database also names the expiry database, by a key without the zero byte.
-      const zero = key.indexOf(0, 2);
-      if (zero < 0) continue;
-      // Keys of one function type follow each other: its name is decoded once.
-      if (zero - 2 !== typenameKey.length || !bytesEqualAt(key, 2, typenameKey)) {
-        typenameKey = key.slice(2, zero);
-        typename = parseAddressKey(key).typename;
-      }
-      const id = idOfKey(key, typenameKey.length);
-      if (fresh.has(`${typename}\u0000${id}`)) continue;
-      // Copies: the values must outlive the read buffer.
-      const values = decodeStateValues(value, this.decoder).map((stored) => ({
-        ...stored,
-        value: stored.value.slice(),
-      }));
-      add(typename, id, live(values));
-    }
-    for (const entry of fresh.values()) {
-      add(entry.table.typename, entry.id, liveEntries(entry.state, nowMs).map(recordValueOf));
-    }
-    return records;
+    return keyGroupRecords(this.root, this.decoder, this.ring.uncommitted(), keyGroup, nowMs);
   }
 
   /** Keys in `[start, end)` in the database (committed state), in key order. */
@@ -574,13 +481,7 @@ export class DiskStore implements CaptureStore {
 
   /** Cached entries not yet committed to the database, or never (they may be missing from it). */
   uncommitted(): CacheEntry[] {
-    const entries: CacheEntry[] = [];
-    for (const entry of this.ring) {
-      if (entry !== undefined && (entry.dirty || entry.pending > 0 || entry.memoryOnly)) {
-        entries.push(entry);
-      }
-    }
-    return entries;
+    return this.ring.uncommitted();
   }
 
   /**
@@ -646,9 +547,7 @@ export class DiskStore implements CaptureStore {
     if (this.tracker !== undefined) this.tracker = new EntryTracker(this.maxKeyGroups);
     for (const table of this.tables) table.cached.clear();
     this.heldStates = 0;
-    this.ring = [];
-    this.free = [];
-    this.hand = 0;
+    this.ring.clear();
     this.allPinned = false;
     this.writes.clear();
     this.values = 0;

@@ -22,7 +22,8 @@ import {
   stateFromRecords,
   writeState,
 } from "@statefun-ts/runtime";
-import type { CacheEntry, DiskStore } from "./disk-store.js";
+import type { CacheEntry } from "./cache-ring.js";
+import type { DiskStore } from "./disk-store.js";
 import { continuationKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 import { tableSeed } from "./address-filter.js";
 

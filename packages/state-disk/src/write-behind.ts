@@ -18,7 +18,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import type { Logger } from "@statefun-ts/runtime";
 import { StateValuesEncoder, errorFields } from "@statefun-ts/runtime";
-import type { CacheEntry } from "./disk-store.js";
+import type { CacheEntry } from "./cache-ring.js";
 import { keyOf } from "./keys.js";
 
 /** Delay before writing again after a failed batch, doubling with each failure in a row. */
