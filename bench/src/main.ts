@@ -125,6 +125,15 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     },
   ]),
   {
+    name: "ingress-latency-floor",
+    module: "scenarios/ingress-latency-floor.js",
+    args: [],
+    longArgs: ["--duration-ms", "60000"],
+    description:
+      "the same load acknowledged by bare synchronized appends to the disk: what the disk allows durable acknowledgements",
+    baseline: "ingress-latency-floor",
+  },
+  {
     name: "ingress-latency-volatile",
     module: "scenarios/ingress-latency.js",
     args: ["--checkpointing", "off"],

@@ -74,6 +74,11 @@ const NAMED_RATIOS: readonly RatioDefinition[] = [
     numerator: ["ingress-latency", name] as const,
     denominator: ["ingress-latency-volatile", name] as const,
   })),
+  ...(["ack p50", "ack p99"] as const).map((name) => ({
+    label: `${name}, durable ÷ disk floor`,
+    numerator: ["ingress-latency", name] as const,
+    denominator: ["ingress-latency-floor", name] as const,
+  })),
   // Disk state backend candidates (issue 5): lmdb against each other store, figure by figure.
   ...(["lmdb-writemap", "classic-level", "classic-level-tuned", "better-sqlite3"] as const).flatMap(
     (other) =>

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Pool, request } from "undici";
 import { LatencySamples, cpuMicros } from "../latency.js";
 import { machineBusyMicros } from "../machine.js";
+import { openLoop } from "../open-loop.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
 import { choiceArg, numberArg } from "./args.js";
@@ -167,25 +168,6 @@ async function put(dueAt: number, measured: boolean): Promise<void> {
   }
 }
 
-/** Sends `rate` requests per second for `forMs`, each when due; resolves when all are answered. */
-async function openLoop(forMs: number, measured: boolean): Promise<number> {
-  const intervalMs = 1000 / rate;
-  const start = performance.now();
-  const count = Math.floor((forMs / 1000) * rate);
-  const inflight: Promise<void>[] = [];
-  let sent = 0;
-  while (sent < count) {
-    const now = performance.now();
-    while (sent < count && start + sent * intervalMs <= now) {
-      inflight.push(put(start + sent * intervalMs, measured));
-      sent++;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(inflight);
-  return count / ((performance.now() - start) / 1000);
-}
-
 /** The runtime's checkpoint figures, from the admin API. */
 interface CheckpointFigures {
   readonly completed: number;
@@ -270,7 +252,7 @@ async function drained(): Promise<void> {
 
 const consumer = Promise.all(Array.from({ length: readers }, readGreetings));
 progress(scenario, `warming up ${warmupMs} ms at ${rate} req/s`);
-await openLoop(warmupMs, false);
+await openLoop(rate, warmupMs, (dueAt) => put(dueAt, false));
 const checkpointsBefore = (await checkpointFigures()).completed;
 const serverBefore = await serverAcknowledgements();
 const cpuBefore = cpuMicros();
@@ -278,7 +260,7 @@ const serverCpuBefore = serverCpuMicros();
 const busyBefore = machineBusyMicros() ?? NaN;
 const readBefore = greetingsRead;
 progress(scenario, `measuring ${durationMs} ms at ${rate} req/s`);
-const achieved = await openLoop(durationMs, true);
+const achieved = await openLoop(rate, durationMs, (dueAt) => put(dueAt, true));
 const clientCpu = (cpuMicros() - cpuBefore) / 1e6;
 const serverCpu = (serverCpuMicros() - serverCpuBefore) / 1e6;
 const otherCpu = ((machineBusyMicros() ?? NaN) - busyBefore) / 1e6 - clientCpu - serverCpu;
