@@ -64,14 +64,24 @@ async function writeFile(
   return bytes;
 }
 
+/**
+ * Levels of chain files, by file: {@link mergeRun} looks at the whole chain after every
+ * checkpoint, and parsing each name each time showed in profiles of group commit.
+ */
+const levels = new WeakMap<ChainFile, number | undefined>();
+
 /** The level of an incremental chain file (0 for one checkpoint), `undefined` for a base. */
 function levelOf(file: ChainFile): number | undefined {
+  if (levels.has(file)) return levels.get(file);
   const span = file.full ? undefined : changeSpanOf(file.name);
-  if (span === undefined) return undefined;
-  let level = 0;
-  for (let n = span.last - span.first + 1; n >= MERGE_FAN_IN; n = Math.floor(n / MERGE_FAN_IN)) {
-    level++;
+  let level: number | undefined;
+  if (span !== undefined) {
+    level = 0;
+    for (let n = span.last - span.first + 1; n >= MERGE_FAN_IN; n = Math.floor(n / MERGE_FAN_IN)) {
+      level++;
+    }
   }
+  levels.set(file, level);
   return level;
 }
 
