@@ -326,6 +326,8 @@ export class CheckpointCoordinator {
     const waiters = this.waiters.filter((w) => w.requiredId <= id);
     this.waiters = this.waiters.filter((w) => w.requiredId > id);
     const name = checkpointName(id);
+    // A full capture holds every address's state: its checkpoint starts a new chain.
+    const full = this.chain.length === 0 || cut.state.full === true;
     const manifest: CheckpointManifest = {
       formatVersion: 1,
       id,
@@ -333,8 +335,8 @@ export class CheckpointCoordinator {
       createdAtMs: cut.cutMs,
       maxKeyGroups: this.maxKeyGroups,
       mode: this.options.mode,
-      full: this.chain.length === 0,
-      chain: this.chain.map((file) => file.name),
+      full,
+      chain: full ? [] : this.chain.map((file) => file.name),
       info: cut.info(),
     };
     let bytes = 0;
@@ -411,7 +413,14 @@ export class CheckpointCoordinator {
   ): void {
     this.sources.egress.release(id);
     this.retained.push({ id, name, chain: manifest.chain });
-    this.chain.push({ name, bytes, stateBytes, full: manifest.full });
+    const file = { name, bytes, stateBytes, full: manifest.full };
+    if (manifest.full) {
+      // A new chain: the old one's files go once no retained checkpoint needs them.
+      for (const old of this.chain) this.replaced.add(old.name);
+      this.chain = [file];
+    } else {
+      this.chain.push(file);
+    }
     const stats = this.stats;
     stats.completed++;
     stats.lastCompletedId = id;
@@ -474,7 +483,11 @@ export class CheckpointCoordinator {
         name,
       );
       const index = this.chain.indexOf(run[0] as ChainFile);
-      if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) return;
+      if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) {
+        // A full checkpoint started a new chain meanwhile: nothing will refer to the file.
+        this.replaced.add(name);
+        return;
+      }
       this.chain.splice(index, run.length, { name, bytes, stateBytes: bytes, full: false });
       for (const file of run) this.replaced.add(file.name);
       this.stats.chainLength = this.chain.length;
@@ -502,7 +515,11 @@ export class CheckpointCoordinator {
         this.maxKeyGroups,
       );
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
-      if (index === -1) return;
+      if (index === -1) {
+        // A full checkpoint started a new chain meanwhile: nothing will refer to the base.
+        this.replaced.add(name);
+        return;
+      }
       for (const file of this.chain.slice(0, index + 1)) this.replaced.add(file.name);
       this.chain = [{ name, bytes, stateBytes: bytes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;

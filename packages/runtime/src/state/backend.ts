@@ -49,6 +49,11 @@ export interface StateTable {
  * changes afterwards, so the records read here are exactly the state at the cut.
  */
 export interface StateChangeCapture {
+  /**
+   * True when the capture holds every address's state, not only the changes (a backend that
+   * stopped tracking changes one by one): its checkpoint then starts a new chain.
+   */
+  readonly full?: boolean;
   /** Key groups with changes since the previous capture, in increasing order. */
   keyGroups(): number[];
   /**

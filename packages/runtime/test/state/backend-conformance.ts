@@ -258,6 +258,8 @@ export async function checkBackendConformance(
               .keyGroups()
               .flatMap((keyGroup) => capturedRecords(capture, keyGroup));
             capture.release();
+            // A full capture holds every address: its checkpoint starts a new chain.
+            if (capture.full === true) chain.length = 0;
             chain.push(records);
             // Undo the post-cut writes: the records bring back every address the capture holds;
             // "plain" is then set back to its value at the cut, or deleted, everywhere.
