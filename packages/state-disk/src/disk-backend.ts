@@ -9,7 +9,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { StateBackend } from "@statefun-ts/runtime";
 import { DEFAULT_MAX_KEY_GROUPS, noopLogger } from "@statefun-ts/runtime";
 import type { Logger } from "@statefun-ts/runtime";
-import { DiskCapture, EntryTracker } from "./disk-capture.js";
+import { DiskCapture } from "./disk-capture.js";
 import { DiskStore } from "./disk-store.js";
 import { DiskStateTable } from "./disk-table.js";
 
@@ -28,6 +28,13 @@ export interface DiskStateBackendOptions {
   readonly maxDirtyAddresses?: number;
   /** Longest time a change waits before it is written, in ms. Default: 20. */
   readonly flushIntervalMs?: number;
+  /**
+   * Changed addresses out of the cache whose ids are kept between checkpoints, at least (about 50
+   * bytes each). Beyond this and a quarter of all addresses (as while checkpoints cannot be
+   * written), changes are no longer tracked one by one and the next checkpoint writes the whole
+   * state, starting a new chain. Default: 1000000.
+   */
+  readonly maxTrackedChanges?: number;
   readonly logger?: Logger;
 }
 
@@ -58,6 +65,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     maxCachedAddresses: positive("maxCachedAddresses", options.maxCachedAddresses ?? 100_000),
     maxDirtyAddresses: positive("maxDirtyAddresses", options.maxDirtyAddresses ?? 20_000),
     flushIntervalMs: positive("flushIntervalMs", options.flushIntervalMs ?? 20),
+    maxTrackedChanges: positive("maxTrackedChanges", options.maxTrackedChanges ?? 1_000_000),
     logger: options.logger ?? noopLogger,
   });
   const tables = new Map<string, DiskStateTable>();
@@ -75,7 +83,7 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     maxKeyGroups,
     table,
     trackChanges() {
-      store.tracker ??= new EntryTracker(maxKeyGroups);
+      store.startTracking();
     },
     captureChanges: (cutMs) => DiskCapture.start(store, cutMs, maxKeyGroups),
     restore(records, { markChanged, bulk }) {

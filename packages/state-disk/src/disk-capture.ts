@@ -11,6 +11,11 @@
  * itself, and an entry of the capture that the cache evicts stays in its table, hollow (see
  * disk-store.ts), so that the address keeps that one entry until the capture is released.
  *
+ * Ids of evicted entries are bounded: once more addresses changed out of the cache than the
+ * store allows (see `DiskStore`), the tracker forgets them and counts everything as changed, and
+ * the next capture is a full one: every address's state at the cut, read from the database with
+ * the cache's entries in their place, for a checkpoint that starts a new chain.
+ *
  * Invariants:
  *  1. An address is in an epoch's changes at most once: as an entry, pushed when its
  *     `markedEpoch` changes to the epoch, or as an id, which replaces the entry when the cache
@@ -19,6 +24,9 @@
  *     either is unchanged since the cut (its `state` is the cut's) or holds the cut's state in
  *     `cut` (with `cutEpoch` the capture's epoch). An id of its epoch whose key group is still to
  *     be written is not cached: its state in the database is the cut's.
+ *  3. While a full capture is in progress, every entry that changes after the cut, in a key group
+ *     still to be written, holds the cut's state in `cut` and is in the capture's changes; any
+ *     other address's state, in the database or (uncommitted) in its entry, is the cut's.
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import type { AddressState, StateChangeCapture, StateRecordSink } from "@statefun-ts/runtime";
@@ -52,6 +60,11 @@ class EpochChanges {
 
   get isEmpty(): boolean {
     return this.evictedIds === 0 && this.entries.every((entries) => entries === undefined);
+  }
+
+  /** Ids of evicted entries held. */
+  get evictedCount(): number {
+    return this.evictedIds;
   }
 
   add(entry: CacheEntry): void {
@@ -95,53 +108,91 @@ class EpochChanges {
   }
 }
 
+/** How many ids of evicted entries a tracker may hold, asked when it holds more than it last allowed. */
+export type TrackedIdsAllowance = () => number;
+
 /** The addresses changed since the last capture. */
 export class EntryTracker {
   /** Changes since the last capture are of this epoch. */
   epoch = nextEpoch++;
+  /** True when everything counts as changed: the next capture is a full one. */
+  full = false;
   private changes: EpochChanges;
   private readonly maxKeyGroups: number;
+  private readonly allowance: TrackedIdsAllowance;
+  /** Ids of evicted entries held without asking {@link allowance} again. */
+  private allowed: number;
+  /** Told when the tracker starts counting everything as changed. */
+  private readonly onFull: (ids: number) => void;
 
-  constructor(maxKeyGroups: number) {
+  constructor(
+    maxKeyGroups: number,
+    allowance: TrackedIdsAllowance = () => Infinity,
+    onFull: (ids: number) => void = () => {},
+  ) {
     this.maxKeyGroups = maxKeyGroups;
     this.changes = new EpochChanges(maxKeyGroups);
+    this.allowance = allowance;
+    this.allowed = allowance();
+    this.onFull = onFull;
   }
 
   /** Marks an entry as changed in this epoch (once: invariant 1). */
   mark(entry: CacheEntry): void {
     if (entry.markedEpoch === this.epoch) return;
     entry.markedEpoch = this.epoch;
-    this.changes.add(entry);
+    if (!this.full) this.changes.add(entry);
   }
 
   /** Keeps only the id of a marked entry the cache evicts. */
   evict(entry: CacheEntry): void {
+    if (this.full) return;
     this.changes.evict(entry);
+    this.bounded();
   }
 
   /** Marks the new entry of an address whose evicted entry was marked: true if it was. */
   adopt(entry: CacheEntry): boolean {
-    if (!this.changes.adopt(entry)) return false;
+    if (this.full || !this.changes.adopt(entry)) return false;
     entry.markedEpoch = this.epoch;
     return true;
   }
 
   /** Marks an address with no entry as changed in this epoch (its entry was evicted). */
   markId(table: DiskStateTable, keyGroup: number, id: string): void {
+    if (this.full) return;
     this.changes.addId(table, keyGroup, id);
+    this.bounded();
+  }
+
+  /** Counts everything as changed from now on, until the next capture (which is then full). */
+  markAll(): void {
+    if (this.full) return;
+    this.full = true;
+    this.onFull(this.changes.evictedCount);
+    this.changes = new EpochChanges(this.maxKeyGroups);
   }
 
   /** True when an address changed since the last capture. */
   hasChanges(): boolean {
-    return !this.changes.isEmpty;
+    return this.full || !this.changes.isEmpty;
   }
 
   /** Takes this epoch's changes; a new epoch begins. */
-  drain(): { readonly epoch: number; readonly changes: EpochChanges } {
-    const drained = { epoch: this.epoch, changes: this.changes };
+  drain(): { readonly epoch: number; readonly changes: EpochChanges; readonly full: boolean } {
+    const drained = { epoch: this.epoch, changes: this.changes, full: this.full };
     this.epoch = nextEpoch++;
     this.changes = new EpochChanges(this.maxKeyGroups);
+    this.full = false;
     return drained;
+  }
+
+  /** Counts everything as changed once more ids are held than allowed. */
+  private bounded(): void {
+    const ids = this.changes.evictedCount;
+    if (ids <= this.allowed) return;
+    this.allowed = this.allowance();
+    if (ids > this.allowed) this.markAll();
   }
 }
 
@@ -155,6 +206,13 @@ export interface CaptureStore {
   released(entry: CacheEntry): void;
   /** Lets a hollow entry's state go: it is read from the database when needed again. */
   unhold(entry: CacheEntry): void;
+  /** Cached entries not committed to the database (yet, or ever). */
+  uncommitted(): CacheEntry[];
+  /** Calls `each` with every address's state in one key group in the database. */
+  storedStates(
+    keyGroup: number,
+    each: (typename: string, id: string, state: AddressState | undefined) => void,
+  ): void;
 }
 
 /** A capture in progress. */
@@ -163,17 +221,38 @@ export class DiskCapture implements StateChangeCapture {
   readonly epoch: number;
   private readonly cutMs: number;
   private readonly store: CaptureStore;
+  /**
+   * True for a full capture: every address's state, for a checkpoint that starts a new chain
+   * (invariant 3).
+   */
+  readonly full: boolean;
   private readonly changes: EpochChanges;
   /** Key groups written (1) or still to write (0). */
   private readonly done: Uint8Array;
+  /** Of a full capture: entries changed since the cut that hold its state, per key group. */
+  private readonly changedSinceCut: (CacheEntry[] | undefined)[] = [];
+  /** Of a full capture: entries not committed at the cut, per key group. */
+  private readonly uncommittedAtCut: (CacheEntry[] | undefined)[] = [];
   private released = false;
 
-  private constructor(store: CaptureStore, cutMs: number, epoch: number, changes: EpochChanges) {
+  private constructor(
+    store: CaptureStore,
+    cutMs: number,
+    epoch: number,
+    changes: EpochChanges,
+    full: boolean,
+  ) {
     this.store = store;
     this.cutMs = cutMs;
     this.epoch = epoch;
     this.changes = changes;
+    this.full = full;
     this.done = new Uint8Array(changes.entries.length);
+    if (full) {
+      for (const entry of store.uncommitted()) {
+        (this.uncommittedAtCut[entry.keyGroup] ??= []).push(entry);
+      }
+    }
   }
 
   /**
@@ -189,8 +268,8 @@ export class DiskCapture implements StateChangeCapture {
     const drained = store.tracker?.drain();
     const capture =
       drained === undefined
-        ? new DiskCapture(store, cutMs, -1, new EpochChanges(maxKeyGroups))
-        : new DiskCapture(store, cutMs, drained.epoch, drained.changes);
+        ? new DiskCapture(store, cutMs, -1, new EpochChanges(maxKeyGroups), false)
+        : new DiskCapture(store, cutMs, drained.epoch, drained.changes, drained.full);
     store.capture = capture;
     return capture;
   }
@@ -200,12 +279,18 @@ export class DiskCapture implements StateChangeCapture {
    * entries again): one of its epoch, unchanged since the cut or holding the cut's state.
    */
   keeps(entry: CacheEntry): boolean {
-    return !this.released && (entry.markedEpoch === this.epoch || entry.cutEpoch === this.epoch);
+    if (this.released) return false;
+    return entry.cutEpoch === this.epoch || (!this.full && entry.markedEpoch === this.epoch);
   }
 
   /** True while the capture has still to write this entry's current state (the cut's). */
   needsState(entry: CacheEntry): boolean {
-    return !this.released && entry.markedEpoch === this.epoch && this.done[entry.keyGroup] === 0;
+    return (
+      !this.released &&
+      !this.full &&
+      entry.markedEpoch === this.epoch &&
+      this.done[entry.keyGroup] === 0
+    );
   }
 
   /**
@@ -213,7 +298,12 @@ export class DiskCapture implements StateChangeCapture {
    * group is still to be written, the capture's entry: true if it was (invariant 2).
    */
   adopt(entry: CacheEntry): boolean {
-    if (this.released || this.done[entry.keyGroup] !== 0 || !this.changes.adopt(entry)) {
+    if (
+      this.released ||
+      this.full ||
+      this.done[entry.keyGroup] !== 0 ||
+      !this.changes.adopt(entry)
+    ) {
       return false;
     }
     entry.markedEpoch = this.epoch;
@@ -222,16 +312,18 @@ export class DiskCapture implements StateChangeCapture {
 
   /**
    * Called before an entry's state changes (once per epoch, before it is marked): keeps a copy of
-   * the cut's state if the capture still needs it (invariant 2).
+   * the cut's state if the capture still needs it (invariants 2 and 3).
    */
   beforeChange(entry: CacheEntry): void {
-    if (entry.markedEpoch !== this.epoch || this.done[entry.keyGroup] !== 0) return;
-    if (entry.cutEpoch === this.epoch) return;
+    if (this.released || this.done[entry.keyGroup] !== 0 || entry.cutEpoch === this.epoch) return;
+    if (!this.full && entry.markedEpoch !== this.epoch) return;
     entry.cut = entry.state === undefined ? undefined : copyState(entry.state);
     entry.cutEpoch = this.epoch;
+    if (this.full) (this.changedSinceCut[entry.keyGroup] ??= []).push(entry);
   }
 
   keyGroups(): number[] {
+    if (this.full) return Array.from({ length: this.done.length }, (_, keyGroup) => keyGroup);
     const groups: number[] = [];
     for (let keyGroup = 0; keyGroup < this.changes.entries.length; keyGroup++) {
       const ids = this.changes.evicted[keyGroup];
@@ -248,6 +340,11 @@ export class DiskCapture implements StateChangeCapture {
   write(keyGroup: number, sink: StateRecordSink): void {
     if (this.released) throw new StatefunError("illegal-state", "the state capture was released");
     if (this.done[keyGroup] !== 0) return;
+    if (this.full) {
+      this.writeAll(keyGroup, sink);
+      this.done[keyGroup] = 1;
+      return;
+    }
     this.done[keyGroup] = 1;
     for (const entry of this.changes.entries[keyGroup] ?? []) {
       if (entry === undefined) continue;
@@ -281,18 +378,56 @@ export class DiskCapture implements StateChangeCapture {
     }
   }
 
+  /**
+   * Of a full capture: every address's state in one key group at the cut, the database's with
+   * the entries that were not committed at the cut, or changed since, in their place.
+   */
+  private writeAll(keyGroup: number, sink: StateRecordSink): void {
+    const inPlace = new Map<string, Map<string, AddressState | undefined>>();
+    const put = (entry: CacheEntry, state: AddressState | undefined): void => {
+      let states = inPlace.get(entry.table.typename);
+      if (states === undefined) {
+        states = new Map();
+        inPlace.set(entry.table.typename, states);
+      }
+      states.set(entry.id, state);
+    };
+    for (const entry of this.uncommittedAtCut[keyGroup] ?? []) {
+      // Evicted since (committed first), and unchanged: the database has its state.
+      if (entry.cutEpoch === this.epoch) put(entry, entry.cut);
+      else if (entry.slot >= 0) put(entry, entry.state);
+    }
+    for (const entry of this.changedSinceCut[keyGroup] ?? []) put(entry, entry.cut);
+    this.store.storedStates(keyGroup, (typename, id, state) => {
+      if (state !== undefined && inPlace.get(typename)?.has(id) !== true) {
+        sink.addAddress(typename, id, state, this.cutMs);
+      }
+    });
+    for (const [typename, states] of inPlace) {
+      for (const [id, state] of states) {
+        if (state !== undefined) sink.addAddress(typename, id, state, this.cutMs);
+      }
+    }
+    // Written: the key group's entries no longer need the cut's state, nor to stay hollow.
+    for (const entry of this.changedSinceCut[keyGroup] ?? []) this.letGo(entry);
+    this.changedSinceCut[keyGroup] = undefined;
+    this.uncommittedAtCut[keyGroup] = undefined;
+  }
+
+  /** Drops what the capture kept of an entry: its cut state, and the entry itself if hollow. */
+  private letGo(entry: CacheEntry): void {
+    if (entry.cutEpoch === this.epoch) {
+      entry.cut = undefined;
+      entry.cutEpoch = 0;
+    }
+    if (entry.slot === HOLLOW) this.store.released(entry);
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const entries of this.changes.entries) {
-      for (const entry of entries ?? []) {
-        if (entry === undefined) continue;
-        if (entry.cutEpoch === this.epoch) {
-          entry.cut = undefined;
-          entry.cutEpoch = 0;
-        }
-        if (entry.slot === HOLLOW) this.store.released(entry);
-      }
+    for (const entries of [...this.changes.entries, ...this.changedSinceCut]) {
+      for (const entry of entries ?? []) if (entry !== undefined) this.letGo(entry);
     }
     if (this.store.capture === this) this.store.capture = undefined;
   }
@@ -301,7 +436,8 @@ export class DiskCapture implements StateChangeCapture {
     if (this.released) return;
     // Changed again: the next capture writes them.
     const tracker = this.store.tracker;
-    if (tracker !== undefined) {
+    if (tracker !== undefined && this.full) tracker.markAll();
+    else if (tracker !== undefined) {
       for (const entries of this.changes.entries) {
         for (const entry of entries ?? []) {
           if (entry?.markedEpoch === this.epoch) tracker.mark(entry);

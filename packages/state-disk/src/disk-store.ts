@@ -50,7 +50,7 @@ import {
 import type { DiskStateTable } from "./disk-table.js";
 import type { CacheEntry } from "./cache-ring.js";
 import { CacheRing } from "./cache-ring.js";
-import { keyGroupRecords } from "./key-group-records.js";
+import { eachStored, keyGroupRecords } from "./key-group-records.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
 import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
@@ -74,6 +74,11 @@ export interface DiskStoreOptions {
   readonly maxCachedAddresses: number;
   readonly maxDirtyAddresses: number;
   readonly flushIntervalMs: number;
+  /**
+   * Ids of changed addresses out of the cache that the change tracker keeps, at least; beyond
+   * this and a quarter of all addresses, the next checkpoint is a full one.
+   */
+  readonly maxTrackedChanges: number;
   readonly logger: Logger;
 }
 
@@ -232,6 +237,42 @@ export class DiskStore implements CaptureStore {
     // With state, it was written, and so added, already.
     if (entry.state === undefined) this.written.add(addressHash(entry.table.seed, entry.id));
     this.tracker.evict(entry);
+  }
+
+  /**
+   * Starts tracking changes. The tracker keeps the ids of changed addresses evicted from the cache
+   * up to {@link DiskStoreOptions.maxTrackedChanges} or a quarter of all addresses, whichever is
+   * more; beyond that it counts everything as changed and the next capture is full, so that what
+   * tracking holds stays bounded however long checkpoints cannot be written.
+   */
+  startTracking(): void {
+    this.tracker ??= this.newTracker();
+  }
+
+  private newTracker(): EntryTracker {
+    return new EntryTracker(
+      this.maxKeyGroups,
+      () => {
+        let addresses = 0;
+        for (const table of this.tables) addresses += table.addresses;
+        return Math.max(this.options.maxTrackedChanges, Math.floor(addresses / 4));
+      },
+      (ids) =>
+        this.options.logger.warn(
+          { trackedIds: ids },
+          "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
+        ),
+    );
+  }
+
+  /** Every address's state in one key group in the database. */
+  storedStates(
+    keyGroup: number,
+    each: (typename: string, id: string, state: AddressState | undefined) => void,
+  ): void {
+    eachStored(this.root, keyGroup, (typename, id, value) =>
+      each(typename, id, stateFromRecords(decodeStateValues(value, this.decoder))),
+    );
   }
 
   /** Notes that an entry is about to change: for the capture in progress and the tracker. */
@@ -544,7 +585,7 @@ export class DiskStore implements CaptureStore {
     }
     this.capture?.release();
     // The tracker's entries are gone with the tables' maps.
-    if (this.tracker !== undefined) this.tracker = new EntryTracker(this.maxKeyGroups);
+    if (this.tracker !== undefined) this.tracker = this.newTracker();
     for (const table of this.tables) table.cached.clear();
     this.heldStates = 0;
     this.ring.clear();

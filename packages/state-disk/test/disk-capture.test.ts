@@ -3,7 +3,8 @@
  * entries the cache evicts leave their table (the tracker keeps their ids), except those the
  * capture in progress needs, which stay hollow until it is released; a capture writes the cut's
  * state of every captured address however often it was evicted, reloaded and changed since; an
- * abandoned capture's addresses go into the next one.
+ * abandoned capture's addresses go into the next one. Past the ids the tracker may keep, a capture
+ * is full: every address's state at the cut.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -22,24 +23,26 @@ const VALUE: StateSpec = { name: "v", typename: stringType.typename, expiration:
 const IDS = Array.from({ length: 12 }, (_, i) => `id-${i}`);
 const MAX_CACHED = 4;
 
-async function open(): Promise<DiskStateBackend> {
+async function open(maxTrackedChanges?: number): Promise<DiskStateBackend> {
   const backend = createDiskStateBackend({
     directory: join(await root(), "db"),
     maxKeyGroups: 1,
     maxCachedAddresses: MAX_CACHED,
     flushIntervalMs: 1,
+    ...(maxTrackedChanges === undefined ? {} : { maxTrackedChanges }),
   });
   backend.trackChanges();
   return backend;
 }
 
-function write(backend: DiskStateBackend, id: string, text: string): void {
-  backend.table(TYPE).write(id, 0, [{ spec: VALUE, value: TypedValue.of(stringType, text) }], 1);
+function write(backend: DiskStateBackend, id: string, text: string | undefined): void {
+  const value = text === undefined ? undefined : TypedValue.of(stringType, text);
+  backend.table(TYPE).write(id, 0, [{ spec: VALUE, value }], 1);
 }
 
 /** A backend with every id written as `text`, and the writes in the database. */
-async function openWritten(text: string): Promise<DiskStateBackend> {
-  const backend = await open();
+async function openWritten(text: string, maxTrackedChanges?: number): Promise<DiskStateBackend> {
+  const backend = await open(maxTrackedChanges);
   for (const id of IDS) write(backend, id, text);
   await backend.whenWritten();
   return backend;
@@ -179,5 +182,68 @@ test("an address deleted, evicted and written again is captured once, with its n
     new Map([...IDS.map((id): [string, string] => [id, "v"]), ["ghost", "back"]]),
   );
   capture.release();
+  await backend.close();
+});
+
+test("past the tracked ids allowed, the next capture is full: every address as of the cut", async () => {
+  // 12 addresses, 8 of them evicted while marked: more than max(2, 12 / 4) ids.
+  const backend = await openWritten("cut", 2);
+  const full = backend.captureChanges(1);
+  assert.equal(full.full, true);
+  // After the cut: a deletion, a change and a new address, all of them in the database, and
+  // every address evicted and reloaded.
+  write(backend, "id-0", undefined);
+  write(backend, "id-1", "after");
+  write(backend, "new", "after");
+  await backend.whenWritten();
+  await readAll(backend);
+  assert.deepEqual(captured(full), new Map(IDS.map((id) => [id, "cut"])));
+  full.release();
+  await readAll(backend);
+  assert.equal(entries(backend), backend.cachedAddresses());
+
+  // Three changes are within what is allowed: an incremental capture again.
+  const next = backend.captureChanges(2);
+  assert.notEqual(next.full, true);
+  assert.deepEqual(
+    captured(next),
+    new Map<string, string | undefined>([
+      ["id-0", undefined],
+      ["id-1", "after"],
+      ["new", "after"],
+    ]),
+  );
+  next.release();
+  await backend.close();
+});
+
+test("an abandoned full capture makes the next one full, with the changes since", async () => {
+  const backend = await openWritten("first", 2);
+  const abandoned = backend.captureChanges(1);
+  assert.equal(abandoned.full, true);
+  write(backend, "id-2", "second");
+  abandoned.abandon();
+  await readAll(backend);
+  const next = backend.captureChanges(2);
+  assert.equal(next.full, true);
+  assert.deepEqual(
+    captured(next),
+    new Map(IDS.map((id) => [id, id === "id-2" ? "second" : "first"])),
+  );
+  next.release();
+  await backend.close();
+});
+
+test("a full capture writes changes made before the cut that the database does not hold yet", async () => {
+  const backend = await openWritten("cut", 2);
+  write(backend, "id-3", "late");
+  write(backend, "id-4", undefined);
+  // Read before the write-behind wrote them: the database still has "cut" for both.
+  const full = backend.captureChanges(1);
+  assert.equal(full.full, true);
+  const expected = new Map(IDS.map((id) => [id, id === "id-3" ? "late" : "cut"]));
+  expected.delete("id-4");
+  assert.deepEqual(captured(full), expected);
+  full.release();
   await backend.close();
 });
