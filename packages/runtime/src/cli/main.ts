@@ -129,6 +129,12 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
     )
     .addOption(
       new Option(
+        "--state-max-tracked-changes <n>",
+        `changed addresses out of the disk backend's cache tracked by id between checkpoints; past it and a quarter of all addresses, the next checkpoint writes the whole state (default 1000000; env ${CLI_ENV.stateMaxTrackedChanges})`,
+      ),
+    )
+    .addOption(
+      new Option(
         "--max-backlog <n>",
         `queued messages at which ingress waits (default 100000; env ${CLI_ENV.maxBacklog})`,
       ),

@@ -1,6 +1,7 @@
 /**
- * The state backend options of `statefun run`: `--state-backend memory|disk` and the disk
- * backend's cache size, their `STATEFUN_*` variables, and opening the backend. The disk backend
+ * The state backend options of `statefun run`: `--state-backend memory|disk`, the disk
+ * backend's cache size and bound on tracked changes, their `STATEFUN_*` variables, and opening
+ * the backend. The disk backend
  * lives in its own package (`@statefun-ts/state-disk`, on LMDB), imported only when chosen.
  */
 import { mkdir } from "node:fs/promises";
@@ -26,6 +27,7 @@ export const DISK_BACKEND_FOLDER = "db";
 export const STATE_BACKEND_ENV = {
   stateBackend: "STATEFUN_STATE_BACKEND",
   stateCacheAddresses: "STATEFUN_STATE_CACHE_ADDRESSES",
+  stateMaxTrackedChanges: "STATEFUN_STATE_MAX_TRACKED_CHANGES",
 } as const;
 
 /** The flags as given on the command line; `undefined` when absent. */
@@ -34,6 +36,8 @@ export interface StateBackendFlags {
   readonly stateBackend?: string | undefined;
   /** `--state-cache-addresses <n>`. */
   readonly stateCacheAddresses?: string | undefined;
+  /** `--state-max-tracked-changes <n>`. */
+  readonly stateMaxTrackedChanges?: string | undefined;
 }
 
 /** The resolved state backend options. */
@@ -42,6 +46,11 @@ export interface ResolvedStateBackendFlags {
   readonly stateBackend: StateBackendKind;
   /** Addresses the disk backend caches in memory. Default 100000. */
   readonly stateCacheAddresses: number;
+  /**
+   * Changed addresses out of the disk backend's cache tracked by id between checkpoints, at
+   * least; past it (and a quarter of all addresses) the next checkpoint is full. Default 1000000.
+   */
+  readonly stateMaxTrackedChanges: number;
 }
 
 /** Validates the state backend flags (problems are collected, not thrown). */
@@ -65,7 +74,22 @@ export function resolveStateBackendFlags(
     Number.MAX_SAFE_INTEGER,
     "an integer ≥ 1 (addresses)",
   );
-  return { stateBackend: kind ?? "memory", stateCacheAddresses: cache ?? 100_000 };
+  const tracked = problems.integer(
+    pick(
+      "--state-max-tracked-changes",
+      flags.stateMaxTrackedChanges,
+      env,
+      STATE_BACKEND_ENV.stateMaxTrackedChanges,
+    ),
+    1,
+    Number.MAX_SAFE_INTEGER,
+    "an integer ≥ 1 (addresses)",
+  );
+  return {
+    stateBackend: kind ?? "memory",
+    stateCacheAddresses: cache ?? 100_000,
+    stateMaxTrackedChanges: tracked ?? 1_000_000,
+  };
 }
 
 interface DiskModule {
@@ -73,6 +97,7 @@ interface DiskModule {
     directory: string;
     maxKeyGroups?: number;
     maxCachedAddresses?: number;
+    maxTrackedChanges?: number;
     logger?: Logger;
   }): StateBackend;
 }
@@ -110,6 +135,7 @@ export async function openStateBackend(
   return loaded.createDiskStateBackend({
     directory: join(stateDir, DISK_BACKEND_FOLDER),
     maxCachedAddresses: options.stateCacheAddresses,
+    maxTrackedChanges: options.stateMaxTrackedChanges,
     logger: logger.child({ component: "state" }),
   });
 }

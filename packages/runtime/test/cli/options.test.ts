@@ -53,6 +53,7 @@ describe("resolveCliOptions", () => {
       maxBacklog: 100_000,
       stateBackend: "memory",
       stateCacheAddresses: 100_000,
+      stateMaxTrackedChanges: 1_000_000,
       ...defaultCheckpoints("/srv/app/.statefun"),
     });
   });
@@ -69,6 +70,7 @@ describe("resolveCliOptions", () => {
         STATEFUN_MAX_BACKLOG: "50",
         STATEFUN_STATE_BACKEND: "disk",
         STATEFUN_STATE_CACHE_ADDRESSES: "5000",
+        STATEFUN_STATE_MAX_TRACKED_CHANGES: "2000",
       },
     );
     assert.deepEqual(resolved, {
@@ -80,6 +82,7 @@ describe("resolveCliOptions", () => {
       maxBacklog: 50,
       stateBackend: "disk",
       stateCacheAddresses: 5000,
+      stateMaxTrackedChanges: 2000,
       ...defaultCheckpoints("/srv/app/data/state"),
     });
   });
@@ -203,7 +206,7 @@ describe("resolveCliOptions", () => {
       );
     });
 
-    it("an unknown state backend or a bad cache size", () => {
+    it("an unknown state backend, a bad cache size or a bad bound on tracked changes", () => {
       invalid(
         { stateBackend: "rocksdb" },
         {},
@@ -213,6 +216,11 @@ describe("resolveCliOptions", () => {
         {},
         { STATEFUN_STATE_CACHE_ADDRESSES: "0" },
         'environment variable STATEFUN_STATE_CACHE_ADDRESSES: expected an integer ≥ 1 (addresses), found "0"',
+      );
+      invalid(
+        { stateMaxTrackedChanges: "1.5" },
+        {},
+        '--state-max-tracked-changes: expected an integer ≥ 1 (addresses), found "1.5"',
       );
       assert.equal(
         resolve({ stateBackend: "memory" }, { STATEFUN_STATE_BACKEND: "disk" }).stateBackend,
