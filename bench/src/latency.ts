@@ -1,6 +1,7 @@
 /**
  * Latency samples and their percentiles (nearest-rank), in ms.
  */
+import type { Figure } from "./result.js";
 
 /** Collects latency samples in a growable typed array (no per-sample allocation). */
 export class LatencySamples {
@@ -45,4 +46,12 @@ export class LatencySamples {
 export function cpuMicros(): number {
   const { user, system } = process.cpuUsage();
   return user + system;
+}
+
+/** The figures of `samples`, named after `what` (`ack p50`, ...): p50, p90, p99, p99.9 and max. */
+export function latencyFigures(what: string, samples: LatencySamples): Figure[] {
+  const names = ["p50", "p90", "p99", "p99.9", "max"];
+  return samples
+    .percentiles(50, 90, 99, 99.9, 100)
+    .map((value, i) => ({ name: `${what} ${names[i] as string}`, value, unit: "ms" }));
 }

@@ -11,7 +11,7 @@ import { constants, mkdtempSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LatencySamples } from "../latency.js";
+import { LatencySamples, latencyFigures } from "../latency.js";
 import { openLoop } from "../open-loop.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
@@ -75,36 +75,18 @@ measuring = false;
 await handle.close();
 rmSync(dir, { recursive: true, force: true });
 
-const [p50, p90, p99, p999, max] = acknowledgements.percentiles(50, 90, 99, 99.9, 100) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-];
-const [appendP50, appendP99, appendMax] = appends.percentiles(50, 99, 100) as [
-  number,
-  number,
-  number,
-];
 report({
   scenario,
   figures: [
     { name: "requests/s", value: achieved, unit: "req/s" },
-    { name: "ack p50", value: p50, unit: "ms" },
-    { name: "ack p90", value: p90, unit: "ms" },
-    { name: "ack p99", value: p99, unit: "ms" },
-    { name: "ack p99.9", value: p999, unit: "ms" },
-    { name: "ack max", value: max, unit: "ms" },
+    ...latencyFigures("ack", acknowledgements),
     ...[5, 25].map((ms) => ({
       name: `acks within ${ms} ms`,
       value: acknowledgements.shareAtMost(ms),
       unit: "%",
     })),
     { name: "appends/s", value: appends.count / (durationMs / 1000), unit: "1/s" },
-    { name: "append p50", value: appendP50, unit: "ms" },
-    { name: "append p99", value: appendP99, unit: "ms" },
-    { name: "append max", value: appendMax, unit: "ms" },
+    ...latencyFigures("append", appends),
   ],
   notes: [
     `${acknowledgements.count} requests, open loop at ${rate} req/s, each acknowledged by the next synchronized append`,

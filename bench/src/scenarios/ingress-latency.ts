@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool, request } from "undici";
-import { LatencySamples, cpuMicros } from "../latency.js";
+import { LatencySamples, cpuMicros, latencyFigures } from "../latency.js";
 import { machineBusyMicros } from "../machine.js";
 import { openLoop } from "../open-loop.js";
 import { progress } from "../progress.js";
@@ -287,22 +287,11 @@ if (greetingsRead !== acknowledged) {
   );
 }
 
-const [p50, p90, p99, p999, max] = samples.percentiles(50, 90, 99, 99.9, 100) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-];
 report({
   scenario,
   figures: [
     { name: "requests/s", value: achieved, unit: "req/s" },
-    { name: "ack p50", value: p50, unit: "ms" },
-    { name: "ack p90", value: p90, unit: "ms" },
-    { name: "ack p99", value: p99, unit: "ms" },
-    { name: "ack p99.9", value: p999, unit: "ms" },
-    { name: "ack max", value: max, unit: "ms" },
+    ...latencyFigures("ack", samples),
     ...TARGET_BOUNDS_MS.flatMap((ms) => [
       { name: `acks within ${ms} ms`, value: samples.shareAtMost(ms), unit: "%" },
       {
