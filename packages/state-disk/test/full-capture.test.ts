@@ -8,43 +8,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import type { CheckpointStorage, Runtime } from "@statefun-ts/runtime";
-import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
-import { createStatefulFunctions } from "@statefun-ts/sdk";
+import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
+import { breakable, kvFunctions, put, valueOf } from "./kv-runtime.js";
 import { tempDirs } from "./temp-dirs.js";
 
-const KV = "test/kv";
 const IDS = Array.from({ length: 100 }, (_, i) => `id-${i}`);
 const root = tempDirs("statefun-full-capture-");
 
-/** Sets the value to the message, or deletes it for an empty message. */
-const functions = createStatefulFunctions().bind({
-  typename: KV,
-  state: { value: stringType },
-  fn(ctx, message) {
-    const text = message.asString();
-    ctx.storage.value = text === "" ? undefined : text;
-  },
-});
-
-/** A storage whose writes fail while it is broken. */
-function breakable(storage: CheckpointStorage): CheckpointStorage & { broken: boolean } {
-  const wrapped = {
-    ...storage,
-    broken: false,
-    async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
-      if (wrapped.broken) throw new Error("the storage fails");
-      await storage.write(name, chunks);
-    },
-  };
-  return wrapped;
-}
-
 async function start(db: string, storage: CheckpointStorage): Promise<Runtime> {
   const runtime = createRuntime({
-    functions: [functions],
+    functions: [kvFunctions],
     stateBackend: createDiskStateBackend({
       directory: db,
       maxCachedAddresses: 10,
@@ -55,16 +30,6 @@ async function start(db: string, storage: CheckpointStorage): Promise<Runtime> {
   });
   await runtime.start();
   return runtime;
-}
-
-async function put(runtime: Runtime, ids: readonly string[], value: string): Promise<void> {
-  for (const id of ids) await runtime.submit(addressOf(KV, id), TypedValue.of(stringType, value));
-  await runtime.whenIdle();
-}
-
-function valueOf(runtime: Runtime, id: string): string | undefined {
-  const [stored] = runtime.backend.table(KV).entries(id, keyGroupOf(id), Date.now());
-  return stored?.value.as(stringType);
 }
 
 test("past the changes tracked while checkpoints fail, the next checkpoint is full and recovery is exact", async () => {

@@ -10,43 +10,18 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TypedValue, addressOf, stringType } from "@statefun-ts/protocol";
 import type { CheckpointStorage, Runtime } from "@statefun-ts/runtime";
-import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
-import { createStatefulFunctions } from "@statefun-ts/sdk";
+import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
+import { KV, breakable, kvFunctions, put, valueOf } from "./kv-runtime.js";
 import { tempDirs } from "./temp-dirs.js";
 
-const KV = "test/kv";
 const IDS = Array.from({ length: 300 }, (_, i) => `id-${i}`);
 const root = tempDirs("statefun-kept-");
-
-const functions = createStatefulFunctions().bind({
-  typename: KV,
-  state: { value: stringType },
-  fn(ctx, message) {
-    ctx.storage.value = message.asString();
-  },
-});
 
 async function directories(): Promise<{ db: string; checkpoints: string }> {
   const dir = await root();
   return { db: join(dir, "db"), checkpoints: join(dir, "checkpoints") };
-}
-
-/** A storage whose writes can be made to fail, as when the disk or the network fails. */
-function breakable(storage: CheckpointStorage): CheckpointStorage & { break(): void } {
-  let broken = false;
-  return {
-    ...storage,
-    break() {
-      broken = true;
-    },
-    async write(name, chunks) {
-      if (broken) throw new Error("the storage fails");
-      await storage.write(name, chunks);
-    },
-  };
 }
 
 async function start(
@@ -55,7 +30,7 @@ async function start(
   checkpointing = true,
 ): Promise<Runtime> {
   const runtime = createRuntime({
-    functions: [functions],
+    functions: [kvFunctions],
     stateBackend: createDiskStateBackend({ directory: dirs.db, maxCachedAddresses: 50 }),
     ...(checkpointing
       ? {
@@ -70,16 +45,6 @@ async function start(
   });
   await runtime.start();
   return runtime;
-}
-
-async function put(runtime: Runtime, ids: readonly string[], value: string): Promise<void> {
-  for (const id of ids) await runtime.submit(addressOf(KV, id), TypedValue.of(stringType, value));
-  await runtime.whenIdle();
-}
-
-function valueOf(runtime: Runtime, id: string): string | undefined {
-  const [stored] = runtime.backend.table(KV).entries(id, keyGroupOf(id), Date.now());
-  return stored?.value.as(stringType);
 }
 
 function addressesOf(runtime: Runtime): number {
@@ -113,7 +78,7 @@ test("a clean stop keeps the database; the next start from its checkpoint uses i
   await put(third, ["id-1"], "three");
   await third.whenDurable();
   await put(third, ["id-2"], "lost");
-  storage.break();
+  storage.broken = true;
   await third.stop();
   assert.equal(existsSync(join(dirs.db, "kept.json")), false, "the last checkpoint failed");
 
