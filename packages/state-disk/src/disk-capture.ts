@@ -29,7 +29,12 @@
  *     other address's state, in the database or (uncommitted) in its entry, is the cut's.
  */
 import { StatefunError } from "@statefun-ts/protocol";
-import type { AddressState, StateChangeCapture, StateRecordSink } from "@statefun-ts/runtime";
+import type {
+  AddressState,
+  Logger,
+  StateChangeCapture,
+  StateRecordSink,
+} from "@statefun-ts/runtime";
 import { copyState } from "@statefun-ts/runtime";
 import type { CacheEntry } from "./cache-ring.js";
 import type { DiskStateTable } from "./disk-table.js";
@@ -124,6 +129,28 @@ export class EntryTracker {
   private allowed: number;
   /** Told when the tracker starts counting everything as changed. */
   private readonly onFull: (ids: number) => void;
+
+  /**
+   * A tracker that keeps the ids of changed addresses evicted from the cache up to
+   * `maxTrackedChanges` or a quarter of all addresses, whichever is more; beyond that it counts
+   * everything as changed (logged as a warning) and the next capture is full, so that what
+   * tracking holds stays bounded however long checkpoints cannot be written.
+   */
+  static bounded(
+    maxKeyGroups: number,
+    options: { readonly maxTrackedChanges: number; readonly logger: Logger },
+    addresses: () => number,
+  ): EntryTracker {
+    return new EntryTracker(
+      maxKeyGroups,
+      () => Math.max(options.maxTrackedChanges, Math.floor(addresses() / 4)),
+      (ids) =>
+        options.logger.warn(
+          { trackedIds: ids },
+          "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
+        ),
+    );
+  }
 
   constructor(
     maxKeyGroups: number,

@@ -44,19 +44,20 @@ import {
   countOf,
   decodeStateValues,
   errorFields,
-  keyGroupOf,
   stateFromRecords,
 } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
 import type { CacheEntry } from "./cache-ring.js";
 import { CacheRing } from "./cache-ring.js";
 import { eachStored, keyGroupRecords } from "./key-group-records.js";
+import type { DirectWrites } from "./direct-writes.js";
+import { restoreRecords } from "./direct-writes.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
 import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, takeKeptState } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
-import { BulkWrites, WriteBehind, committedBatch, databaseFailed } from "./write-behind.js";
+import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
 import {
   addressKey,
   expiryKey,
@@ -111,6 +112,8 @@ export class DiskStore implements CaptureStore {
   private readonly writes: WriteBehind;
   /** Transactions of a bulk restore, not yet waited for. */
   private readonly bulk: BulkWrites;
+  /** What restored records are written straight into. */
+  private readonly direct: DirectWrites;
   /** Addresses that may be in the database: a lookup of any other skips the read. */
   private written = new AddressFilter();
   /** What a clean stop kept of the database, until recovery says whether it resumes from it. */
@@ -151,6 +154,19 @@ export class DiskStore implements CaptureStore {
       keyEncoding: "binary",
     });
     this.bulk = new BulkWrites(options.directory);
+    this.direct = {
+      root: this.root,
+      expiry: this.expiry,
+      written: () => this.written,
+      probe: this.probe,
+      decoder: this.decoder,
+      encoder: this.encoder,
+      directory: options.directory,
+      maxKeyGroups: options.maxKeyGroups,
+      idle: () => this.writes.idle,
+      bulk: this.bulk,
+      counted: (table, before, after) => this.countedValues(table, before, after),
+    };
     this.writes = new WriteBehind({
       root: this.root,
       expiry: this.expiry,
@@ -250,19 +266,11 @@ export class DiskStore implements CaptureStore {
   }
 
   private newTracker(): EntryTracker {
-    return new EntryTracker(
-      this.maxKeyGroups,
-      () => {
-        let addresses = 0;
-        for (const table of this.tables) addresses += table.addresses;
-        return Math.max(this.options.maxTrackedChanges, Math.floor(addresses / 4));
-      },
-      (ids) =>
-        this.options.logger.warn(
-          { trackedIds: ids },
-          "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
-        ),
-    );
+    return EntryTracker.bounded(this.maxKeyGroups, this.options, () => {
+      let addresses = 0;
+      for (const table of this.tables) addresses += table.addresses;
+      return addresses;
+    });
   }
 
   /** Every address's state in one key group in the database. */
@@ -350,78 +358,14 @@ export class DiskStore implements CaptureStore {
     this.heldStates--;
   }
 
-  /**
-   * Writes restored records straight to the database in one transaction, without going through
-   * the cache: a restore writes every address once, and caching them would only churn the cache.
-   * An address that is cached (its cached state must change too), and every record while writes
-   * are pending (a direct write must not be overtaken by an older batch), is loaded through the
-   * cache instead.
-   *
-   * With `bulk`, the transaction commits asynchronously, on LMDB's own thread, while the caller
-   * decodes the next records: nothing reads the state, nor restores these addresses again, until
-   * {@link flush} has waited for it (see `StateBackend.restore`). An address written earlier is
-   * then read as committed.
-   */
+  /** Restores records, straight into the database where it can (see {@link restoreRecords}). */
   restore(
     records: readonly StateRecord[],
     tableOf: (typename: string) => DiskStateTable,
     markChanged: boolean,
     bulk = false,
   ): void {
-    const direct = this.writes.idle;
-    const deferred = bulk && direct;
-    const write = (): void => {
-      for (const record of records) {
-        const table = tableOf(record.functionType);
-        const keyGroup = keyGroupOf(record.id, this.maxKeyGroups);
-        // One to mark as changed goes through its entry, which the tracker marks.
-        if (
-          !direct ||
-          markChanged ||
-          table.cached.has(record.id) ||
-          !keyFits(table.typenameKey, record.id)
-        ) {
-          table.load(record, keyGroup, markChanged);
-          continue;
-        }
-        // Written in place by the key encoder, at each call below.
-        const probe = this.probe;
-        probe.table = table;
-        probe.id = record.id;
-        probe.keyGroup = keyGroup;
-        const key = keyOf(probe);
-        const hash = addressHash(table.seed, record.id);
-        const old = this.written.mayContain(hash) ? this.root.getBinary(key) : undefined;
-        const before = old === undefined ? 0 : decodeStateValues(old, this.decoder).length;
-        const after = record.values.length;
-        if (after === 0) {
-          if (old === undefined) {
-            // Nothing to remove.
-          } else if (deferred) void this.root.remove(key);
-          else this.root.removeSync(key);
-        } else {
-          this.written.add(hash);
-          const value = record.encodedValues ?? this.encoder.records(record.values);
-          if (deferred) void this.root.put(key, value);
-          else this.root.putSync(key, value);
-          let first = Infinity;
-          for (const stored of record.values) first = Math.min(first, stored.expiresAtMs);
-          if (first !== Infinity) {
-            const index = expiryKey(first, addressKey(keyGroup, table.typenameKey, record.id));
-            if (deferred) void this.expiry.put(index, EMPTY);
-            else this.expiry.putSync(index, EMPTY);
-          }
-        }
-        this.countedValues(table, before, after);
-      }
-    };
-    try {
-      if (deferred) this.bulk.add(committedBatch(this.root, write));
-      else if (direct) this.root.transactionSync(write);
-      else write();
-    } catch (error) {
-      throw databaseFailed(this.options.directory, "restoring state", error);
-    }
+    restoreRecords(this.direct, records, tableOf, markChanged, bulk);
   }
 
   /** Counts a change of an address's state from `before` to `after`. */
