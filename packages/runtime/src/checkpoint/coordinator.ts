@@ -24,16 +24,10 @@ import { errorFields } from "../observability/logger.js";
 import { compactChain, mergeIncremental, mergeRun, shouldCompact } from "./compaction.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
+import { CheckpointRetention } from "./retention.js";
 import { encodeCheckpoint } from "./format/index.js";
 import type { CheckpointManifest } from "./model.js";
-import {
-  CHECKPOINT_PREFIX,
-  baseName,
-  changeSpanOf,
-  checkpointName,
-  isCompactionOutput,
-  mergedName,
-} from "./names.js";
+import { baseName, changeSpanOf, checkpointName, mergedName } from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
 import type { CheckpointAttempt, CheckpointOutcome, CheckpointStats } from "./stats.js";
 import { writeWithinTimeout } from "./timed-write.js";
@@ -104,7 +98,6 @@ export class CheckpointCoordinator {
   private state: "created" | "running" | "stopped" = "created";
   private nextId = 1;
   private chain: ChainFile[] = [];
-  private retained: RetainedCheckpoint[] = [];
   private waiters: Waiter[] = [];
   private inProgress: Promise<void> | undefined;
   private compaction: Promise<void> | undefined;
@@ -122,10 +115,8 @@ export class CheckpointCoordinator {
    * record: only then can an empty cut be skipped (otherwise the cut records that they are gone).
    */
   private lastQuiet = false;
-  /** Files compaction took out of the chain, deleted once no retained checkpoint needs them. */
-  private readonly replaced = new Set<string>();
-  /** Files being read (by a savepoint) that must not be deleted meanwhile. */
-  private readonly pinned = new Map<string, number>();
+  /** The retained checkpoints, and the deletion of files none of them needs. */
+  private readonly retention: CheckpointRetention;
   private readonly attemptListeners = new Set<(attempt: CheckpointAttempt) => void>();
 
   constructor(
@@ -140,6 +131,7 @@ export class CheckpointCoordinator {
     this.clock = clock;
     this.logger = logger;
     this.maxKeyGroups = maxKeyGroups;
+    this.retention = new CheckpointRetention(options.retained, options.storage, logger);
   }
 
   /** Continues after a recovery: ids go on from the restored one, and so does its chain. */
@@ -147,7 +139,7 @@ export class CheckpointCoordinator {
     this.expect("created", "resume");
     this.nextId = point.lastId + 1;
     this.chain = [...point.chain];
-    this.retained = [...point.retained];
+    this.retention.resume(point.retained);
     this.stats.lastCompletedId = point.lastId;
     this.stats.chainLength = this.chain.length;
     this.lastQuiet = point.quiet;
@@ -164,7 +156,7 @@ export class CheckpointCoordinator {
     this.schedule();
     if (this.chain.length > 0) {
       // In the compaction slot, so that no compaction writes a file while orphans are sought.
-      this.compaction = this.deleteOrphans().finally(() => {
+      this.compaction = this.retention.deleteOrphans(this.chain).finally(() => {
         this.compaction = undefined;
         this.maybeCompact();
       });
@@ -242,21 +234,12 @@ export class CheckpointCoordinator {
    * keeping them from being deleted meanwhile.
    */
   async withLatestFiles<T>(read: (id: number, files: readonly string[]) => Promise<T>): Promise<T> {
-    const latest = this.retained.at(-1);
+    const latest = this.retention.latest;
     if (latest === undefined) {
       throw new StatefunError("illegal-state", "no checkpoint has completed yet");
     }
     const files = [...latest.chain, latest.name];
-    for (const name of files) this.pinned.set(name, (this.pinned.get(name) ?? 0) + 1);
-    try {
-      return await read(latest.id, files);
-    } finally {
-      for (const name of files) {
-        const count = (this.pinned.get(name) ?? 1) - 1;
-        if (count === 0) this.pinned.delete(name);
-        else this.pinned.set(name, count);
-      }
-    }
+    return this.retention.pinning(files, () => read(latest.id, files));
   }
 
   /** Stops scheduling; waits for the checkpoint and compaction in progress. Waiters are rejected. */
@@ -412,11 +395,11 @@ export class CheckpointCoordinator {
     durationMs: number,
   ): void {
     this.sources.egress.release(id);
-    this.retained.push({ id, name, chain: manifest.chain });
+    this.retention.add({ id, name, chain: manifest.chain });
     const file = { name, bytes, stateBytes, full: manifest.full };
     if (manifest.full) {
       // A new chain: the old one's files go once no retained checkpoint needs them.
-      for (const old of this.chain) this.replaced.add(old.name);
+      for (const old of this.chain) this.retention.replace(old.name);
       this.chain = [file];
     } else {
       this.chain.push(file);
@@ -441,7 +424,7 @@ export class CheckpointCoordinator {
       },
       "checkpoint completed",
     );
-    void this.deleteUnneeded();
+    void this.retention.deleteUnneeded(this.chain);
     this.maybeCompact();
   }
 
@@ -485,11 +468,11 @@ export class CheckpointCoordinator {
       const index = this.chain.indexOf(run[0] as ChainFile);
       if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the file.
-        this.replaced.add(name);
+        this.retention.replace(name);
         return;
       }
       this.chain.splice(index, run.length, { name, bytes, stateBytes: bytes, full: false });
-      for (const file of run) this.replaced.add(file.name);
+      for (const file of run) this.retention.replace(file.name);
       this.stats.chainLength = this.chain.length;
       this.stats.merges++;
       this.logger.debug(
@@ -517,10 +500,10 @@ export class CheckpointCoordinator {
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
       if (index === -1) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the base.
-        this.replaced.add(name);
+        this.retention.replace(name);
         return;
       }
-      for (const file of this.chain.slice(0, index + 1)) this.replaced.add(file.name);
+      for (const file of this.chain.slice(0, index + 1)) this.retention.replace(file.name);
       this.chain = [{ name, bytes, stateBytes: bytes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
@@ -533,66 +516,6 @@ export class CheckpointCoordinator {
         { checkpoint: id, ...errorFields(error) },
         "writing a full base failed; the chain keeps growing",
       );
-    }
-  }
-
-  /**
-   * Deletes merged files and bases that no checkpoint refers to: written by a compaction that a
-   * crash ended before a checkpoint built on them. Checkpoint files themselves are left alone.
-   */
-  private async deleteOrphans(): Promise<void> {
-    const needed = this.neededFiles();
-    try {
-      for (const name of await this.options.storage.list(CHECKPOINT_PREFIX)) {
-        if (needed.has(name) || !isCompactionOutput(name)) continue;
-        await this.options.storage.delete(name);
-        this.logger.debug({ file: name }, "deleted a checkpoint file no checkpoint refers to");
-      }
-    } catch (error) {
-      this.logger.warn(
-        { ...errorFields(error) },
-        "could not clean up unreferenced checkpoint files",
-      );
-    }
-  }
-
-  /** Files the current chain, a retained checkpoint (with its chain) or a savepoint being taken needs. */
-  private neededFiles(): Set<string> {
-    const needed = new Set<string>([...this.chain.map((file) => file.name), ...this.pinned.keys()]);
-    for (const kept of this.retained) {
-      needed.add(kept.name);
-      for (const name of kept.chain) needed.add(name);
-    }
-    return needed;
-  }
-
-  /**
-   * Deletes checkpoint files that neither a retained checkpoint, the current chain nor a savepoint
-   * in progress needs: those of checkpoints dropped from retention, and those compaction took out
-   * of the chain.
-   */
-  private async deleteUnneeded(): Promise<void> {
-    const dropped = this.retained.slice(
-      0,
-      Math.max(0, this.retained.length - this.options.retained),
-    );
-    this.retained = this.retained.slice(dropped.length);
-    const candidates = new Set<string>(this.replaced);
-    for (const gone of dropped) {
-      candidates.add(gone.name);
-      for (const name of gone.chain) candidates.add(name);
-    }
-    if (candidates.size === 0) return;
-    const needed = this.neededFiles();
-    for (const name of candidates) {
-      if (needed.has(name)) continue;
-      this.replaced.delete(name);
-      await this.options.storage.delete(name).catch((error: unknown) => {
-        this.logger.warn(
-          { file: name, ...errorFields(error) },
-          "could not delete an old checkpoint file",
-        );
-      });
     }
   }
 }
