@@ -43,10 +43,10 @@ export function statsOf(fn: FunctionTypeRuntime): FunctionTypeStats {
   let backlog = 0;
   let blocked = 0;
   const limit = fn.invoker.maxBacklogPerAddress;
-  for (const slot of fn.slots.values()) {
+  fn.forEachSlot((slot) => {
     backlog += slot.queued;
     if (limit > 0 && slot.queued >= limit) blocked++;
-  }
+  });
   return {
     typename: fn.typename,
     kind: fn.invoker.kind,

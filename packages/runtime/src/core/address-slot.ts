@@ -1,15 +1,22 @@
 /**
  * The mailbox of one address and the per-function-type bookkeeping around it. A slot exists while
  * its address has queued or in-flight messages, and is dropped when it goes idle, so that memory
- * follows the number of busy addresses, not the number of addresses ever seen.
+ * follows the number of busy addresses, not the number of addresses ever seen. Its entry in its
+ * type's map stays, vacant, for the address's next slot, until the type has more vacant entries
+ * than slots (and more than {@link VACANT_ENTRIES_KEPT}), when the vacant ones are dropped together:
+ * an address that goes idle and busy again takes no map insert and delete each time.
  */
 import type { Address, InvocationInput, StateSpec } from "@statefun-ts/protocol";
 import type { StateTable } from "../state/backend.js";
 import type { FunctionInvoker } from "./function-invoker.js";
+import { keyGroupOf } from "./key-group.js";
+
+/** Vacant slot entries a function type keeps at least, before it drops them. */
+export const VACANT_ENTRIES_KEPT = 1024;
 
 /** Lifecycle of a slot. */
 export const SlotStatus = {
-  /** Nothing queued, nothing in flight (a slot in this state is removed from its map). */
+  /** Nothing queued, nothing in flight (a slot in this state leaves its map). */
   IDLE: 0,
   /** In the dispatcher's ready queue. */
   READY: 1,
@@ -49,7 +56,10 @@ export class FunctionTypeRuntime {
   /** Registered state specs, in registration order. Grows by negotiation; never shrinks. */
   readonly specs: StateSpec[];
   readonly specsByName = new Map<string, StateSpec>();
-  readonly slots = new Map<string, AddressSlot>();
+  /** Slots of busy addresses, and vacant (`null`) entries of addresses that went idle since. */
+  private slots = new Map<string, AddressSlot | null>();
+  /** Vacant entries in {@link slots}. */
+  private vacant = 0;
   /**
    * False until a request of this type got a valid reply. Until then one address at a time is
    * invoked (the "probe"), so that a start or restore does not send a storm of requests that all
@@ -85,6 +95,47 @@ export class FunctionTypeRuntime {
   register(spec: StateSpec): void {
     this.specs.push(spec);
     this.specsByName.set(spec.name, spec);
+  }
+
+  /** The slot of a busy address, if it has one. */
+  slotOf(id: string): AddressSlot | undefined {
+    return this.slots.get(id) ?? undefined;
+  }
+
+  /** The slot of an address, made (again) if it has none; `maxKeyGroups` places a new one. */
+  openSlot(id: string, maxKeyGroups: number): AddressSlot {
+    let slot = this.slots.get(id);
+    if (slot == null) {
+      if (slot === null) this.vacant--;
+      slot = new AddressSlot(this, id, keyGroupOf(id, maxKeyGroups));
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  /**
+   * Drops the slot of an address that went idle, leaving its entry vacant; once there are more
+   * vacant entries than slots (and more than {@link VACANT_ENTRIES_KEPT}), drops the vacant ones in
+   * one pass, rather than a map delete each (which, address after address, kept rehashing the map).
+   */
+  closeSlot(id: string): void {
+    this.slots.set(id, null);
+    this.vacant++;
+    if (this.vacant <= Math.max(VACANT_ENTRIES_KEPT, this.slots.size - this.vacant)) return;
+    const busy = new Map<string, AddressSlot | null>();
+    for (const [key, slot] of this.slots) if (slot !== null) busy.set(key, slot);
+    this.slots = busy;
+    this.vacant = 0;
+  }
+
+  /** Calls `each` with the slot of every busy address. */
+  forEachSlot(each: (slot: AddressSlot) => void): void {
+    for (const slot of this.slots.values()) if (slot !== null) each(slot);
+  }
+
+  /** Entries of the map of slots, vacant ones included: at most about twice the busy addresses. */
+  get slotEntries(): number {
+    return this.slots.size;
   }
 }
 

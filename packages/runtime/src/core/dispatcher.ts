@@ -21,7 +21,8 @@ import { StatefunError, formatAddress, isStatefunError } from "@statefun-ts/prot
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
 import type { StateBackend } from "../state/backend.js";
-import { AddressSlot, FunctionTypeRuntime, SlotStatus } from "./address-slot.js";
+import type { AddressSlot } from "./address-slot.js";
+import { FunctionTypeRuntime, SlotStatus } from "./address-slot.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import type { PendingDelayedMessage } from "./delayed-messages.js";
 import { DelayedMessages } from "./delayed-messages.js";
@@ -29,7 +30,6 @@ import type { EgressRouter } from "./egress.js";
 import type { EffectsEnvironment } from "./effects.js";
 import { applyEffects, unwritableText, validateEffects } from "./effects.js";
 import type { FunctionProvider, InvokeOutcome } from "./function-invoker.js";
-import { keyGroupOf } from "./key-group.js";
 import type { StateSchemaRegistry } from "./schema-registry.js";
 
 /** Retry policy for failed batches. */
@@ -195,11 +195,7 @@ export class Dispatcher implements EffectsEnvironment {
     caller: Address | undefined,
     value: TypedValue,
   ): void {
-    let slot = fn.slots.get(id);
-    if (slot === undefined) {
-      slot = new AddressSlot(fn, id, keyGroupOf(id, this.options.backend.maxKeyGroups));
-      fn.slots.set(id, slot);
-    }
+    const slot = fn.openSlot(id, this.options.backend.maxKeyGroups);
     slot.push({ caller, argument: value });
     this.queuedTotal++;
     fn.counters.in++;
@@ -242,7 +238,7 @@ export class Dispatcher implements EffectsEnvironment {
     if (this.queuedTotal >= this.options.maxBacklog) return false;
     const perAddress = fn.invoker.maxBacklogPerAddress;
     if (perAddress <= 0) return true;
-    const slot = fn.slots.get(id);
+    const slot = fn.slotOf(id);
     return slot === undefined || slot.queued < perAddress;
   }
 
@@ -417,7 +413,7 @@ export class Dispatcher implements EffectsEnvironment {
       this.makeReady(slot);
     } else {
       slot.status = SlotStatus.IDLE;
-      slot.fn.slots.delete(slot.id);
+      slot.fn.closeSlot(slot.id);
     }
   }
 
@@ -528,12 +524,12 @@ export class Dispatcher implements EffectsEnvironment {
   pendingMessages(): { address: Address; keyGroup: number; messages: InvocationInput[] }[] {
     const result: { address: Address; keyGroup: number; messages: InvocationInput[] }[] = [];
     for (const fn of this.functionTypes()) {
-      for (const slot of fn.slots.values()) {
+      fn.forEachSlot((slot) => {
         const messages =
           slot.inflight === undefined ? slot.peekAll() : [...slot.inflight, ...slot.peekAll()];
         if (messages.length > 0)
           result.push({ address: slot.address, keyGroup: slot.keyGroup, messages });
-      }
+      });
     }
     return result;
   }
