@@ -113,10 +113,22 @@ class EpochChanges {
   }
 }
 
-/** How many ids of evicted entries a tracker may hold, asked when it holds more than it last allowed. */
-export type TrackedIdsAllowance = () => number;
+/** What bounds the ids of evicted entries a tracker holds. */
+export interface TrackedIdsBound {
+  /** Ids held at least, however few addresses there are. */
+  readonly maxTrackedChanges: number;
+  /** Told once the tracker starts counting everything as changed. */
+  readonly logger: Logger;
+  /** All addresses now: a quarter of them may be held, when that is more. */
+  addresses(): number;
+}
 
-/** The addresses changed since the last capture. */
+/**
+ * The addresses changed since the last capture. The ids of changed addresses evicted from the
+ * cache are kept up to `maxTrackedChanges` or a quarter of all addresses, whichever is more;
+ * beyond that the tracker counts everything as changed (logged as a warning) and the next capture
+ * is full, so that what tracking holds stays bounded however long checkpoints cannot be written.
+ */
 export class EntryTracker {
   /** Changes since the last capture are of this epoch. */
   epoch = nextEpoch++;
@@ -124,44 +136,15 @@ export class EntryTracker {
   full = false;
   private changes: EpochChanges;
   private readonly maxKeyGroups: number;
-  private readonly allowance: TrackedIdsAllowance;
-  /** Ids of evicted entries held without asking {@link allowance} again. */
+  private readonly bound: TrackedIdsBound;
+  /** Ids of evicted entries held without looking at the bound again. */
   private allowed: number;
-  /** Told when the tracker starts counting everything as changed. */
-  private readonly onFull: (ids: number) => void;
 
-  /**
-   * A tracker that keeps the ids of changed addresses evicted from the cache up to
-   * `maxTrackedChanges` or a quarter of all addresses, whichever is more; beyond that it counts
-   * everything as changed (logged as a warning) and the next capture is full, so that what
-   * tracking holds stays bounded however long checkpoints cannot be written.
-   */
-  static bounded(
-    maxKeyGroups: number,
-    options: { readonly maxTrackedChanges: number; readonly logger: Logger },
-    addresses: () => number,
-  ): EntryTracker {
-    return new EntryTracker(
-      maxKeyGroups,
-      () => Math.max(options.maxTrackedChanges, Math.floor(addresses() / 4)),
-      (ids) =>
-        options.logger.warn(
-          { trackedIds: ids },
-          "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
-        ),
-    );
-  }
-
-  constructor(
-    maxKeyGroups: number,
-    allowance: TrackedIdsAllowance = () => Infinity,
-    onFull: (ids: number) => void = () => {},
-  ) {
+  constructor(maxKeyGroups: number, bound: TrackedIdsBound) {
     this.maxKeyGroups = maxKeyGroups;
     this.changes = new EpochChanges(maxKeyGroups);
-    this.allowance = allowance;
-    this.allowed = allowance();
-    this.onFull = onFull;
+    this.bound = bound;
+    this.allowed = this.allowance();
   }
 
   /** Marks an entry as changed in this epoch (once: invariant 1). */
@@ -196,7 +179,10 @@ export class EntryTracker {
   markAll(): void {
     if (this.full) return;
     this.full = true;
-    this.onFull(this.changes.evictedCount);
+    this.bound.logger.warn(
+      { trackedIds: this.changes.evictedCount },
+      "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
+    );
     this.changes = new EpochChanges(this.maxKeyGroups);
   }
 
@@ -220,6 +206,10 @@ export class EntryTracker {
     if (ids <= this.allowed) return;
     this.allowed = this.allowance();
     if (ids > this.allowed) this.markAll();
+  }
+
+  private allowance(): number {
+    return Math.max(this.bound.maxTrackedChanges, Math.floor(this.bound.addresses() / 4));
   }
 }
 

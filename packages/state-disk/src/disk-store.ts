@@ -255,21 +255,21 @@ export class DiskStore implements CaptureStore {
     this.tracker.evict(entry);
   }
 
-  /**
-   * Starts tracking changes. The tracker keeps the ids of changed addresses evicted from the cache
-   * up to {@link DiskStoreOptions.maxTrackedChanges} or a quarter of all addresses, whichever is
-   * more; beyond that it counts everything as changed and the next capture is full, so that what
-   * tracking holds stays bounded however long checkpoints cannot be written.
-   */
+  /** Starts tracking changes, within the bound on tracked ids (see {@link EntryTracker}). */
   startTracking(): void {
     this.tracker ??= this.newTracker();
   }
 
   private newTracker(): EntryTracker {
-    return EntryTracker.bounded(this.maxKeyGroups, this.options, () => {
-      let addresses = 0;
-      for (const table of this.tables) addresses += table.addresses;
-      return addresses;
+    const { maxTrackedChanges, logger } = this.options;
+    return new EntryTracker(this.maxKeyGroups, {
+      maxTrackedChanges,
+      logger,
+      addresses: () => {
+        let addresses = 0;
+        for (const table of this.tables) addresses += table.addresses;
+        return addresses;
+      },
     });
   }
 
