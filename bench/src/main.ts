@@ -9,6 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { executableNodeArgs } from "./executable.js";
 import { describeMachine } from "./machine.js";
 import type { ScenarioResult } from "./result.js";
 import { ratioLines } from "./ratios.js";
@@ -158,7 +159,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     name: "recovery",
     module: "scenarios/recovery.js",
     // The young generation the `statefun` executable runs with.
-    nodeArgs: ["--max-semi-space-size=128"],
+    nodeArgs: executableNodeArgs(),
     args: [],
     longArgs: ["--addresses", "3000000"],
     description:
@@ -168,7 +169,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
   {
     name: "disk-state",
     module: "scenarios/disk-state.js",
-    nodeArgs: ["--max-old-space-size=512", "--max-semi-space-size=128"],
+    nodeArgs: ["--max-old-space-size=512", ...executableNodeArgs()],
     args: ["--addresses", "1000000"],
     longArgs: ["--addresses", "10000000"],
     description:

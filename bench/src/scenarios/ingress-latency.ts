@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool, request } from "undici";
+import { STATEFUN_BIN, executableNodeArgs } from "../executable.js";
 import { LatencySamples, cpuMicros, latencyFigures } from "../latency.js";
 import { machineBusyMicros } from "../machine.js";
 import { openLoop } from "../open-loop.js";
@@ -38,7 +39,6 @@ const readers = numberArg("readers", 32);
 const DRAIN_DEADLINE_MS = 30_000;
 const TOPIC = "greetings";
 
-const BIN = fileURLToPath(new URL("../../../../packages/runtime/bin/statefun.js", import.meta.url));
 const GREETER = fileURLToPath(
   new URL("../../../../examples/greeter/dist/src/functions.js", import.meta.url),
 );
@@ -67,8 +67,8 @@ const server = spawn(
   process.execPath,
   [
     // As the executable's shebang runs it.
-    "--max-semi-space-size=128",
-    BIN,
+    ...executableNodeArgs(),
+    STATEFUN_BIN,
     "run",
     moduleFile,
     "--state-dir",
