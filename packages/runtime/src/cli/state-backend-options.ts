@@ -1,8 +1,8 @@
 /**
  * The state backend options of `statefun run`: `--state-backend memory|disk`, the disk
  * backend's cache size and bound on tracked changes, their `STATEFUN_*` variables, and opening
- * the backend. The disk backend
- * lives in its own package (`@statefun-ts/state-disk`, on LMDB), imported only when chosen.
+ * the backend. The disk backend lives in its own package (`@statefun-ts/state-disk`, on LMDB),
+ * imported only when chosen.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
