@@ -2,7 +2,7 @@
  * The disk store's cache of decoded address state: its entries, and the ring of slots they sit
  * in. The cache evicts by CLOCK (second chance), an approximation of least-recently-used: a hit
  * only sets the entry's `referenced` bit, and eviction sweeps a hand around the ring, sparing (and
- * clearing) referenced entries. A hit thus costs one map lookup by id in the entry's table, with
+ * clearing) referenced entries. A hit thus costs one lookup by id in its table's index, with
  * no reordering.
  */
 import type { AddressState } from "@statefun-ts/runtime";
@@ -12,6 +12,8 @@ import type { DiskStateTable } from "./disk-table.js";
 export interface CacheEntry {
   readonly table: DiskStateTable;
   readonly id: string;
+  /** The address hash of its table's seed and its id (address-filter.ts). */
+  readonly hash: number;
   readonly keyGroup: number;
   /** The newest state (`undefined`: none). */
   state: AddressState | undefined;

@@ -60,17 +60,18 @@ export function restoreRecords(
     for (const record of records) {
       const table = tableOf(record.functionType);
       const keyGroup = keyGroupOf(record.id, target.maxKeyGroups);
+      const hash = addressHash(table.seed, record.id);
       // One to mark as changed goes through its entry, which the tracker marks.
       if (
         !direct ||
         markChanged ||
-        table.cached.has(record.id) ||
+        table.cached.get(hash, record.id) !== undefined ||
         !keyFits(table.typenameKey, record.id)
       ) {
         table.load(record, keyGroup, markChanged);
         continue;
       }
-      const { before, after } = writeRecord(target, table, keyGroup, record, deferred);
+      const { before, after } = writeRecord(target, table, keyGroup, hash, record, deferred);
       target.counted(table, before, after);
     }
   };
@@ -91,6 +92,7 @@ function writeRecord(
   target: DirectWrites,
   table: DiskStateTable,
   keyGroup: number,
+  hash: number,
   record: StateRecord,
   deferred: boolean,
 ): { before: number; after: number } {
@@ -100,7 +102,6 @@ function writeRecord(
   probe.id = record.id;
   probe.keyGroup = keyGroup;
   const key = keyOf(probe);
-  const hash = addressHash(table.seed, record.id);
   const old = written.mayContain(hash) ? root.getBinary(key) : undefined;
   const before = old === undefined ? 0 : decodeStateValues(old, target.decoder).length;
   const after = record.values.length;

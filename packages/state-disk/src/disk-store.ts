@@ -14,11 +14,11 @@
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
  *     stays bounded however large the state grows. An evicted entry that the capture in progress
- *     still needs stays, hollow, in its table's `cached` map until the capture is released (see
+ *     still needs stays, hollow, in its table's `cached` index until the capture is released (see
  *     disk-capture.ts): without its state, except the state of at most as many addresses as the
  *     cache holds that the capture still has to write. Of any other evicted entry marked as
  *     changed, the change tracker keeps only the id.
- *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` map and not
+ *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` index and not
  *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
  *  5. Every address put into the database is added to the address filter first, and so is every
  *     address whose id the change tracker keeps for an evicted entry: an address the filter rules
@@ -174,7 +174,7 @@ export class DiskStore implements CaptureStore {
       maxDirtyAddresses: options.maxDirtyAddresses,
       flushIntervalMs: options.flushIntervalMs,
       logger: options.logger,
-      writing: (entry) => this.written.add(addressHash(entry.table.seed, entry.id)),
+      writing: (entry) => this.written.add(entry.hash),
       committed: () => {
         this.allPinned = false;
         if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
@@ -248,10 +248,10 @@ export class DiskStore implements CaptureStore {
    */
   private remove(entry: CacheEntry): void {
     entry.slot = GONE;
-    entry.table.cached.delete(entry.id);
+    entry.table.cached.delete(entry);
     if (entry.markedEpoch !== this.tracker?.epoch) return;
     // With state, it was written, and so added, already.
-    if (entry.state === undefined) this.written.add(addressHash(entry.table.seed, entry.id));
+    if (entry.state === undefined) this.written.add(entry.hash);
     this.tracker.evict(entry);
   }
 
@@ -293,17 +293,19 @@ export class DiskStore implements CaptureStore {
 
   /** The cache entry of an address, loading it from the database on a miss. */
   entry(table: DiskStateTable, id: string, keyGroup: number): CacheEntry {
-    let entry = table.cached.get(id);
+    const hash = addressHash(table.seed, id);
+    let entry = table.cached.get(hash, id);
     if (entry !== undefined) {
       if (entry.slot === HOLLOW) this.revive(entry);
       else entry.referenced = true;
       return entry;
     }
     // Neither in the database nor tracked by id (invariant 5) unless the filter may hold it.
-    const known = this.written.mayContain(addressHash(table.seed, id));
+    const known = this.written.mayContain(hash);
     entry = {
       table,
       id,
+      hash,
       keyGroup,
       state: known ? this.storedState(table, id, keyGroup) : undefined,
       dirty: false,
@@ -326,7 +328,7 @@ export class DiskStore implements CaptureStore {
       );
     }
     this.insert(entry);
-    table.cached.set(id, entry);
+    table.cached.add(entry);
     // The address may have changed since the last capture, or be in the capture, by id only.
     if (known && this.tracker?.adopt(entry) !== true) this.capture?.adopt(entry);
     return entry;

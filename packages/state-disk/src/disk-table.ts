@@ -26,6 +26,7 @@ import type { CacheEntry } from "./cache-ring.js";
 import type { DiskStore } from "./disk-store.js";
 import { continuationKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 import { tableSeed } from "./address-filter.js";
+import { IdIndex } from "./id-index.js";
 
 /** One function type's state. */
 export class DiskStateTable implements StateTable {
@@ -34,7 +35,7 @@ export class DiskStateTable implements StateTable {
   /** Seeds the hashes of this table's addresses in the store's address filter. */
   readonly seed: number;
   /** This table's entries of the store's cache (hollow ones included), by id. */
-  readonly cached = new Map<string, CacheEntry>();
+  readonly cached = new IdIndex<CacheEntry>();
   /** Addresses holding state. */
   addresses = 0;
   private readonly store: DiskStore;
