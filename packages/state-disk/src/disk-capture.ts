@@ -217,18 +217,24 @@ export class EntryTracker {
 export interface CaptureStore {
   tracker: EntryTracker | undefined;
   capture: DiskCapture | undefined;
-  /** The state of an address in the database. */
-  committedState(table: DiskStateTable, id: string, keyGroup: number): AddressState | undefined;
+  /**
+   * The values of an address in the database as stored (see `StateValuesEncoder`): a view valid
+   * until the next read.
+   */
+  storedBytes(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined;
   /** Called when a hollow entry is no longer needed by the capture. */
   released(entry: CacheEntry): void;
   /** Lets a hollow entry's state go: it is read from the database when needed again. */
   unhold(entry: CacheEntry): void;
   /** Cached entries not committed to the database (yet, or ever). */
   uncommitted(): CacheEntry[];
-  /** Calls `each` with every address's state in one key group in the database. */
-  storedStates(
+  /**
+   * Calls `each` with every address in one key group of the database and its values as stored (a
+   * view valid during the call only).
+   */
+  storedRecords(
     keyGroup: number,
-    each: (typename: string, id: string, state: AddressState | undefined) => void,
+    each: (typename: string, id: string, stored: Uint8Array) => void,
   ): void;
 }
 
@@ -379,20 +385,26 @@ export class DiskCapture implements StateChangeCapture {
         state = entry.state;
         this.store.unhold(entry);
       } else {
-        state = this.store.committedState(entry.table, entry.id, keyGroup);
+        this.writeStored(entry.table, entry.id, keyGroup, sink);
+        continue;
       }
       sink.addAddress(entry.table.typename, entry.id, state, this.cutMs);
     }
     for (const [table, ids] of this.changes.evicted[keyGroup] ?? []) {
-      for (const id of ids) {
-        sink.addAddress(
-          table.typename,
-          id,
-          this.store.committedState(table, id, keyGroup),
-          this.cutMs,
-        );
-      }
+      for (const id of ids) this.writeStored(table, id, keyGroup, sink);
     }
+  }
+
+  /** Writes an address's state as the database holds it (the cut's, invariant 2). */
+  private writeStored(
+    table: DiskStateTable,
+    id: string,
+    keyGroup: number,
+    sink: StateRecordSink,
+  ): void {
+    const stored = this.store.storedBytes(table, id, keyGroup);
+    if (stored === undefined) sink.addAddress(table.typename, id, undefined, this.cutMs);
+    else sink.addStoredAddress(table.typename, id, stored, this.cutMs);
   }
 
   /**
@@ -415,9 +427,9 @@ export class DiskCapture implements StateChangeCapture {
       else if (entry.slot >= 0) put(entry, entry.state);
     }
     for (const entry of this.changedSinceCut[keyGroup] ?? []) put(entry, entry.cut);
-    this.store.storedStates(keyGroup, (typename, id, state) => {
-      if (state !== undefined && inPlace.get(typename)?.has(id) !== true) {
-        sink.addAddress(typename, id, state, this.cutMs);
+    this.store.storedRecords(keyGroup, (typename, id, stored) => {
+      if (stored.length > 0 && inPlace.get(typename)?.has(id) !== true) {
+        sink.addStoredAddress(typename, id, stored, this.cutMs);
       }
     });
     for (const [typename, states] of inPlace) {

@@ -214,7 +214,19 @@ export class DiskStore implements CaptureStore {
     id: string,
     keyGroup: number,
   ): AddressState | undefined {
-    // A false positive of the filter for an address kept in memory only: never in the database.
+    // Decoded (values copied) before the next read.
+    const bytes = this.storedBytes(table, id, keyGroup);
+    return bytes === undefined
+      ? undefined
+      : stateFromRecords(decodeStateValues(bytes, this.decoder));
+  }
+
+  /**
+   * The values of an address as the database stores them (see `StateValuesEncoder`): a view into
+   * LMDB's read buffer, valid until the next read.
+   */
+  storedBytes(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined {
+    // An address kept in memory only is never in the database.
     if (!keyFits(table.typenameKey, id)) return undefined;
     // It might be in a bulk restore's transaction, not committed yet: its state would be cached
     // as it was before.
@@ -225,11 +237,10 @@ export class DiskStore implements CaptureStore {
     probe.table = table;
     probe.id = id;
     probe.keyGroup = keyGroup;
-    // A view into LMDB's read buffer, decoded (values copied) before the next read.
     const bytes = this.root.getBinaryFast(keyOf(probe));
-    return bytes === undefined
-      ? undefined
-      : stateFromRecords(decodeStateValues(bytes, this.decoder));
+    // lmdb-js reuses one buffer for every read, its `length` property set to the value's size:
+    // copies that go by the typed array's own length (`set`) need a view of that size.
+    return bytes?.subarray(0, bytes.length);
   }
 
   /**
@@ -273,14 +284,15 @@ export class DiskStore implements CaptureStore {
     });
   }
 
-  /** Every address's state in one key group in the database. */
-  storedStates(
+  /**
+   * Calls `each` with every address in one key group of the database and its values as stored (a
+   * view valid during the call only).
+   */
+  storedRecords(
     keyGroup: number,
-    each: (typename: string, id: string, state: AddressState | undefined) => void,
+    each: (typename: string, id: string, stored: Uint8Array) => void,
   ): void {
-    eachStored(this.root, keyGroup, (typename, id, value) =>
-      each(typename, id, stateFromRecords(decodeStateValues(value, this.decoder))),
-    );
+    eachStored(this.root, keyGroup, each);
   }
 
   /** Notes that an entry is about to change: for the capture in progress and the tracker. */

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import type { StateSpec } from "@statefun-ts/protocol";
 import { NO_EXPIRATION, TypedValue, stringType } from "@statefun-ts/protocol";
 import type { StateChangeCapture, StateRecordSink, StateValueSource } from "@statefun-ts/runtime";
+import { decodeStateValues } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
 import type { DiskStateBackend } from "../src/index.js";
 import type { DiskStateTable } from "../src/disk-table.js";
@@ -60,16 +61,18 @@ async function readAll(backend: DiskStateBackend): Promise<void> {
 /** What a capture writes: id → the text of its value. */
 function captured(capture: StateChangeCapture): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
+  const put = (id: string, value: TypedValue | undefined): void => {
+    assert.ok(!out.has(id), `${id} written once`);
+    out.set(id, value?.as(stringType));
+  };
   const sink: StateRecordSink = {
     addAddress(_type, id, values) {
-      assert.ok(!out.has(id), `${id} written once`);
       const value = (Array.isArray(values) ? values[0] : values) as StateValueSource | undefined;
-      out.set(
-        id,
-        value === undefined
-          ? undefined
-          : TypedValue.fromBytes(value.typename, value.encoded()).as(stringType),
-      );
+      put(id, value && TypedValue.fromBytes(value.typename, value.encoded()));
+    },
+    addStoredAddress(_type, id, stored) {
+      const [value] = decodeStateValues(stored);
+      put(id, value && TypedValue.fromBytes(value.typename, value.value.slice()));
     },
   };
   for (const keyGroup of capture.keyGroups()) capture.write(keyGroup, sink);

@@ -75,6 +75,12 @@ export interface StateRecordSink {
     values: StateValueSource | readonly StateValueSource[] | undefined,
     nowMs: number,
   ): void;
+  /**
+   * Adds the record of one address from its values as a `StateValuesEncoder` stored them (for
+   * backends that keep state as bytes), with the values live at `nowMs`, as {@link addAddress}.
+   * The bytes are copied: the caller may reuse them once this returns.
+   */
+  addStoredAddress(functionType: string, id: string, stored: Uint8Array, nowMs: number): void;
 }
 
 /** A message not yet applied: queued in a mailbox or the input of an invocation in flight. */

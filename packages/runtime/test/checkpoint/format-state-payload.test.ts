@@ -1,7 +1,7 @@
 /**
  * The state section writer: the bytes it writes are those of the generated code for the same
- * records, whether the records come as objects or as a backend's values; values expired at the
- * cut are left out; what the format cannot hold is refused with the record's index; and one
+ * records, whether the records come as objects, as a backend's values or as a backend's values
+ * stored as bytes; values expired at the cut are left out; what the format cannot hold is refused with the record's index; and one
  * address's values encode on their own as the disk backend stores them.
  */
 import assert from "node:assert/strict";
@@ -62,14 +62,16 @@ test("state records are written byte for byte as the generated code writes them"
     fc.property(
       fc.array(stateRecord, { maxLength: 6 }),
       fc.array(stateRecord, { maxLength: 6 }),
+      fc.array(stateRecord, { maxLength: 6 }),
       cut,
-      (given, kept, cutMs) => {
+      (given, kept, stored, cutMs) => {
         // A backend's values: the ones expired at the cut are left out of the records.
-        const live = kept.map((record) => ({
-          ...record,
-          values: record.values.filter((value) => value.expiresAtMs > cutMs),
-        }));
-        const expected = generatedPayload([...given, ...live]);
+        const live = (records: readonly StateRecord[]): StateRecord[] =>
+          records.map((record) => ({
+            ...record,
+            values: record.values.filter((value) => value.expiresAtMs > cutMs),
+          }));
+        const expected = generatedPayload([...given, ...live(kept), ...live(stored)]);
         const writer = new StatePayloadWriter(noProblem);
         writer.addRecords(given);
         for (const record of kept) {
@@ -78,7 +80,14 @@ test("state records are written byte for byte as the generated code writes them"
           const handed = values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
           writer.addAddress(record.functionType, record.id, handed, cutMs);
         }
-        assert.equal(writer.count, given.length + kept.length);
+        // Values kept as bytes (the disk backend's), overwritten once handed over: copied.
+        const encoder = new StateValuesEncoder();
+        for (const record of stored) {
+          const bytes = encoder.records(record.values);
+          writer.addStoredAddress(record.functionType, record.id, bytes, cutMs);
+          bytes.fill(0xff);
+        }
+        assert.equal(writer.count, given.length + kept.length + stored.length);
         assert.deepEqual(Buffer.from(writer.finish()), expected);
       },
     ),

@@ -6,6 +6,7 @@
  * from record to record. The bytes are those of the generated code for `StateRecord`, which a
  * property test checks; the disk backend stores an address's values with the same encoding.
  */
+import protobuf from "protobufjs/minimal.js";
 import type { StateRecord, StateRecordSink, StateValueRecord, StateValueSource } from "../model.js";
 import {
   FieldCache,
@@ -18,6 +19,7 @@ import {
   writeVarint,
 } from "./payload-bytes.js";
 import type { IndexedProblem } from "./payload-bytes.js";
+import { StateRecordDecoder, scanStateRecord } from "./state-records.js";
 
 /** Field tags (field number << 3 | wire type) of `StateRecord` and `StateValue`. */
 const TAG_FUNCTION_TYPE = 10;
@@ -27,6 +29,9 @@ const TAG_NAME = 10;
 const TAG_TYPENAME = 18;
 const TAG_VALUE = 26;
 const TAG_EXPIRES_AT = 32;
+
+/** Stored values have no function type or id field, whose bytes a scan would read from this. */
+const NO_KEYS = Buffer.alloc(0);
 
 const functionTypeFields = new FieldCache(TAG_FUNCTION_TYPE);
 const nameFields = new FieldCache(TAG_NAME);
@@ -52,6 +57,8 @@ export class StatePayloadWriter implements StateRecordSink {
   private readonly values: Uint8Array[] = [];
   private readonly expiries: number[] = [];
   private pending = 0;
+  /** Decodes stored values that have to be filtered (see {@link addStoredAddress}). */
+  private storedDecoder: StateRecordDecoder | undefined = undefined;
 
   /** With `shared`, the payload starts on the module's scratch buffer (see `PayloadBuffer`). */
   constructor(fail: IndexedProblem, shared = true) {
@@ -95,6 +102,27 @@ export class StatePayloadWriter implements StateRecordSink {
       } else {
         this.addSourceValue(values as StateValueSource, 0, nowMs);
       }
+    }
+    this.write(functionType, id);
+  }
+
+  /**
+   * Adds the record of one address from its values as a `StateValuesEncoder` stored them (see
+   * state-values.ts), copying the bytes as they are when no value has expired at `nowMs`, else
+   * decoding them to leave the expired ones out, as {@link addAddress} does. `stored` may be
+   * reused once this returns.
+   */
+  addStoredAddress(functionType: string, id: string, stored: Uint8Array, nowMs: number): void {
+    const scanned = scanStateRecord(protobuf.Reader.create(stored), stored.length, NO_KEYS);
+    if (scanned.earliestExpiryMs > nowMs) {
+      this.write(functionType, id, stored);
+      return;
+    }
+    this.storedDecoder ??= new StateRecordDecoder();
+    const values = this.storedDecoder.decode(protobuf.Reader.create(stored), stored.length).values;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as StateValueRecord;
+      if (value.expiresAtMs > nowMs) this.addRecordValue(value, i);
     }
     this.write(functionType, id);
   }
@@ -153,8 +181,11 @@ export class StatePayloadWriter implements StateRecordSink {
     this.expiries[at] = expiresAtMs;
   }
 
-  /** Writes the record of the values pushed since the last one. */
-  private write(functionType: string, id: string): void {
+  /**
+   * Writes the record of the values pushed since the last one, followed by `stored`: values
+   * already encoded as the record's fields.
+   */
+  private write(functionType: string, id: string, stored?: Uint8Array): void {
     const pending = this.pending;
     this.pending = 0;
     const typeField =
@@ -173,6 +204,7 @@ export class StatePayloadWriter implements StateRecordSink {
       const valueLength = this.valueLength(v);
       recordLength += 1 + varintLength(valueLength) + valueLength;
     }
+    if (stored !== undefined) recordLength += stored.length;
     const out = this.out.reserve(5 + recordLength);
     let at = writeVarint(out, this.out.used, recordLength);
     at = copyInto(out, at, typeField);
@@ -202,6 +234,7 @@ export class StatePayloadWriter implements StateRecordSink {
         at = writeInt64(out, at, expiresAtMs);
       }
     }
+    if (stored !== undefined) at = copyInto(out, at, stored);
     this.out.used = at;
     this.count++;
   }
