@@ -11,8 +11,11 @@
  *
  * Slots hold a tag (the hash, with 0 taken as 1: 0 marks an empty slot) and the item. Tags decide
  * the home slot, so backward shifts can find every item's home; items with equal tags are told
- * apart by their ids.
+ * apart by their ids. The table grows at half full, and shrinks only once it has stayed under an
+ * eighth full for as many deletions as it has slots: a cache that empties and fills again does
+ * not make it reallocate each time.
  */
+
 /** What the index holds: an item with its id and that id's hash. */
 export interface Indexed {
   readonly id: string;
@@ -33,6 +36,13 @@ export class IdIndex<T extends Indexed> {
   private tags = new Uint32Array(MIN_CAPACITY);
   private items: (T | undefined)[] = new Array<T | undefined>(MIN_CAPACITY).fill(undefined);
   private mask = MIN_CAPACITY - 1;
+  /** Deletions since the table last was a quarter full or resized, while under an eighth full. */
+  private sparseDeletions = 0;
+
+  /** Slots the table has (a power of two), held or empty. */
+  get capacity(): number {
+    return this.tags.length;
+  }
 
   /** The item with this id, whose address hash is `hash`. */
   get(hash: number, id: string): T | undefined {
@@ -54,6 +64,7 @@ export class IdIndex<T extends Indexed> {
     if (2 * (this.size + 1) > this.tags.length) this.resize(2 * this.tags.length);
     this.place(item);
     this.size++;
+    if (4 * this.size > this.tags.length) this.sparseDeletions = 0;
   }
 
   /** Removes this item (compared by identity); false if the index does not hold it. */
@@ -81,7 +92,8 @@ export class IdIndex<T extends Indexed> {
     items[i] = undefined;
     this.size--;
     if (this.tags.length > MIN_CAPACITY && 8 * this.size < this.tags.length) {
-      this.resize(this.tags.length / 2);
+      this.sparseDeletions++;
+      if (this.sparseDeletions > this.tags.length) this.resize(this.tags.length / 2);
     }
     return true;
   }
@@ -92,6 +104,7 @@ export class IdIndex<T extends Indexed> {
     this.tags = new Uint32Array(MIN_CAPACITY);
     this.items = new Array<T | undefined>(MIN_CAPACITY).fill(undefined);
     this.mask = MIN_CAPACITY - 1;
+    this.sparseDeletions = 0;
   }
 
   private place(item: T): void {
@@ -105,6 +118,7 @@ export class IdIndex<T extends Indexed> {
 
   private resize(capacity: number): void {
     const old = this.items;
+    this.sparseDeletions = 0;
     this.tags = new Uint32Array(capacity);
     this.items = new Array<T | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;

@@ -1,8 +1,8 @@
 /**
  * The cache's index by id answers as a `Map` keyed by id does, for any sequence of additions and
  * deletions: with hashes drawn from a few values (long runs of equal and neighbouring tags, which
- * deletions must shift back across the table's end) and with real address hashes, through growth
- * and shrinking.
+ * deletions must shift back across the table's end) and with real address hashes, through growth;
+ * it shrinks only once left sparse, not each time it empties.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -58,16 +58,42 @@ test("answers as a map, with colliding and neighbouring hashes", () => {
   );
 });
 
-test("answers as a map through growth and shrinking, with address hashes", () => {
+test("answers as a map through growth, with address hashes", () => {
   const seed = tableSeed("example/user");
   const keys = 20_000;
   const hashes = Array.from({ length: keys }, (_, key) => addressHash(seed, `id-${key}`));
   const ops: Op[] = [];
-  // Grow to 20,000 items, delete down to a few, grow again: several resizes either way.
+  // Grow to 20,000 items, delete down to a few, grow again.
   for (let key = 0; key < keys; key++) ops.push({ add: true, key });
   for (let key = 0; key < keys - 100; key++) ops.push({ add: false, key: (key * 7919) % keys });
   for (let key = 0; key < keys; key += 2) ops.push({ add: true, key });
   check(ops, (key) => hashes[key] as number, keys);
+});
+
+test("a table that empties and fills again keeps its size; one left sparse shrinks", () => {
+  const seed = tableSeed("example/user");
+  const items = Array.from({ length: 10_000 }, (_, key) => ({
+    id: `id-${key}`,
+    hash: addressHash(seed, `id-${key}`),
+  }));
+  const index = new IdIndex<Item>();
+  for (const item of items) index.add(item);
+  const full = index.capacity;
+  assert.ok(full >= 2 * items.length, `at most half full (${full} slots)`);
+  for (let round = 0; round < 20; round++) {
+    for (const item of items) index.delete(item);
+    for (const item of items) index.add(item);
+    assert.equal(index.capacity, full, `round ${round}`);
+  }
+  for (const item of items) index.delete(item);
+  const one = items[0] as Item;
+  for (let i = 0; i < 10 * full; i++) {
+    index.add(one);
+    index.delete(one);
+  }
+  assert.equal(index.capacity, 1024, "back to its least size");
+  for (const item of items) index.add(item);
+  assert.ok(items.every((item) => index.get(item.hash, item.id) === item));
 });
 
 test("a deleted item is gone and leaves the others found; clear empties it", () => {
