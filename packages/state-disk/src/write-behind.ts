@@ -151,7 +151,8 @@ export class WriteBehind {
   failures = 0;
   private readonly options: WriteBehindOptions;
   private readonly encoder = new StateValuesEncoder();
-  private readonly dirty = new Set<CacheEntry>();
+  /** Entries changed since the last batch (each once: an entry is added as its `dirty` is set). */
+  private dirty: CacheEntry[] = [];
   /** Index changes for the next batch, in order (invariant 3). */
   private indexChanges: IndexChange[] = [];
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -173,12 +174,12 @@ export class WriteBehind {
 
   /** True when nothing is dirty and no batch is in flight. */
   get idle(): boolean {
-    return this.dirty.size === 0 && this.pendingBatches === 0;
+    return this.dirty.length === 0 && this.pendingBatches === 0;
   }
 
   /** Changed addresses not written to the database yet (an address may count twice). */
   get unwrittenAddresses(): number {
-    return this.dirty.size + this.pendingAddresses;
+    return this.dirty.length + this.pendingAddresses;
   }
 
   /** True when a change is not in the database (yet, or because its batch failed). */
@@ -193,7 +194,7 @@ export class WriteBehind {
   markDirty(entry: CacheEntry): void {
     if (entry.dirty || entry.memoryOnly) return;
     entry.dirty = true;
-    this.dirty.add(entry);
+    this.dirty.push(entry);
     this.scheduled();
   }
 
@@ -215,11 +216,11 @@ export class WriteBehind {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if ((this.dirty.size === 0 && this.indexChanges.length === 0) || this.closed) {
+    if ((this.dirty.length === 0 && this.indexChanges.length === 0) || this.closed) {
       return this.settled();
     }
-    const batch = [...this.dirty];
-    this.dirty.clear();
+    const batch = this.dirty;
+    this.dirty = [];
     const indexChanges = this.indexChanges;
     this.indexChanges = [];
     for (const entry of batch) {
@@ -262,7 +263,7 @@ export class WriteBehind {
 
   /** Forgets what is waiting for a batch (the database is being cleared). */
   clear(): void {
-    this.dirty.clear();
+    this.dirty = [];
     this.indexChanges = [];
   }
 
@@ -277,7 +278,7 @@ export class WriteBehind {
 
   /** Starts the next batch's timer: soon, at once when many are dirty, later after failures. */
   private scheduled(): void {
-    const full = this.failedInARow === 0 && this.dirty.size >= this.options.maxDirtyAddresses;
+    const full = this.failedInARow === 0 && this.dirty.length >= this.options.maxDirtyAddresses;
     if (this.timer !== undefined) {
       // A batch due later starts at once when many are dirty (but not one waiting to retry).
       if (!full || this.flushingSoon) return;
@@ -308,7 +309,7 @@ export class WriteBehind {
       entry.pending--;
       if (!entry.dirty) {
         entry.dirty = true;
-        this.dirty.add(entry);
+        this.dirty.push(entry);
       }
     }
     this.options.logger.error(
