@@ -31,13 +31,17 @@ function tagOf(hash: number): number {
 
 /** Items by id; see the file's comment. */
 export class IdIndex<T extends Indexed> {
-  /** Items held. */
-  size = 0;
+  private count = 0;
   private tags = new Uint32Array(MIN_CAPACITY);
   private items: (T | undefined)[] = new Array<T | undefined>(MIN_CAPACITY).fill(undefined);
   private mask = MIN_CAPACITY - 1;
   /** Deletions since the table last was a quarter full or resized, while under an eighth full. */
   private sparseDeletions = 0;
+
+  /** Items held. */
+  get size(): number {
+    return this.count;
+  }
 
   /** Slots the table has (a power of two), held or empty. */
   get capacity(): number {
@@ -61,10 +65,10 @@ export class IdIndex<T extends Indexed> {
 
   /** Adds an item; its id must not be in the index. */
   add(item: T): void {
-    if (2 * (this.size + 1) > this.tags.length) this.resize(2 * this.tags.length);
+    if (2 * (this.count + 1) > this.tags.length) this.resize(2 * this.tags.length);
     this.place(item);
-    this.size++;
-    if (4 * this.size > this.tags.length) this.sparseDeletions = 0;
+    this.count++;
+    if (4 * this.count > this.tags.length) this.sparseDeletions = 0;
   }
 
   /** Removes this item (compared by identity); false if the index does not hold it. */
@@ -90,8 +94,8 @@ export class IdIndex<T extends Indexed> {
     }
     tags[i] = 0;
     items[i] = undefined;
-    this.size--;
-    if (this.tags.length > MIN_CAPACITY && 8 * this.size < this.tags.length) {
+    this.count--;
+    if (this.tags.length > MIN_CAPACITY && 8 * this.count < this.tags.length) {
       this.sparseDeletions++;
       if (this.sparseDeletions > this.tags.length) this.resize(this.tags.length / 2);
     }
@@ -100,7 +104,7 @@ export class IdIndex<T extends Indexed> {
 
   /** Removes every item. */
   clear(): void {
-    this.size = 0;
+    this.count = 0;
     this.tags = new Uint32Array(MIN_CAPACITY);
     this.items = new Array<T | undefined>(MIN_CAPACITY).fill(undefined);
     this.mask = MIN_CAPACITY - 1;
