@@ -122,11 +122,11 @@ test("a lease is taken over once expired, or at once when its process is gone fr
 
 test("a held lease is renewed every third of its time to live", async () => {
   const store = await storage();
-  const lease = await acquireWriterLease(store, options({ ttlMs: 300 }));
+  const lease = await acquireWriterLease(store, options({ ttlMs: 1500 }));
   const first = (await leaseOf(store))?.renewedAtMs as number;
   const renewedAtMs = async () => (await leaseOf(store))?.renewedAtMs as number;
-  await waitFor(async () => (await renewedAtMs()) > first, "a renewal", 2000);
-  await waitFor(async () => (await renewedAtMs()) > first + 150, "renewals", 2000);
+  await waitFor(async () => (await renewedAtMs()) > first, "a renewal", 10_000);
+  await waitFor(async () => (await renewedAtMs()) > first + 150, "renewals", 10_000);
   assert.equal(lease.lost, undefined);
   await lease.release();
 });
@@ -136,12 +136,12 @@ test("a lease taken over is lost: the holder is told and its guarded storage wri
   const lost: StatefunError[] = [];
   const lease = await acquireWriterLease(
     store,
-    options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
+    options({ ttlMs: 1500, onLost: (error) => lost.push(error) }),
   );
   const guarded = guardedByLease(store, () => lease.refusal());
   await guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]);
   await heldBy(store, { host: "there", pid: 7, agoMs: 0 });
-  await waitFor(() => lost.length === 1, "the loss", 2000);
+  await waitFor(() => lost.length === 1, "the loss", 10_000);
   assert.equal(lease.lost, lost[0]);
   assert.match(
     lost[0]?.message ?? "",
@@ -179,7 +179,7 @@ test("a holder whose last renewal is older than the time to live writes nothing 
     return true;
   });
   // A renewal finds the lease still its own: writing goes on.
-  await waitFor(() => lease.refusal() === undefined, "a renewal", 2000);
+  await waitFor(() => lease.refusal() === undefined, "a renewal", 10_000);
   await guarded.write("checkpoints/chk-1.sfc", [new Uint8Array([1])]);
   assert.equal(lease.lost, undefined);
   await lease.release();
@@ -196,7 +196,7 @@ async function lostLease(
     options({ ttlMs: 300, onLost: (error) => lost.push(error) }),
   );
   fail();
-  await waitFor(() => lost.length === 1, "the loss", 3000);
+  await waitFor(() => lost.length === 1, "the loss", 10_000);
   return { lease, lost: lost[0] as StatefunError };
 }
 
@@ -223,7 +223,7 @@ test("a release the storage does not answer gives up after the time to live", as
   const lease = await acquireWriterLease(store, options({ ttlMs: 300 }, lines));
   // The storage stops answering while a renewal is on its way.
   store.stall();
-  await waitFor(() => store.waiting === 1, "a renewal waiting for the storage", 2000);
+  await waitFor(() => store.waiting === 1, "a renewal waiting for the storage", 10_000);
   const started = performance.now();
   await lease.release();
   assert.ok(performance.now() - started >= 250, "it waited for the storage first");

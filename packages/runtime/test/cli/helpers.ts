@@ -133,7 +133,7 @@ export function startCli(
     logs,
     stderr: () => stderr,
     exited,
-    async logLine(msg, timeoutMs = 10_000) {
+    async logLine(msg, timeoutMs = 30_000) {
       const find = () => logs.find((line) => line.msg === msg);
       await waitFor(
         () => {
@@ -149,7 +149,7 @@ export function startCli(
       );
       return find() as Record<string, unknown>;
     },
-    async exit(timeoutMs = 10_000) {
+    async exit(timeoutMs = 30_000) {
       try {
         await waitFor(() => done, "statefun to exit", timeoutMs);
       } catch (error) {
