@@ -202,12 +202,6 @@ export class DiskStore implements CaptureStore {
     return this.writes.failures;
   }
 
-  /** The state of an address in the database. */
-  committedState(table: DiskStateTable, id: string, keyGroup: number): AddressState | undefined {
-    if (!this.written.mayContain(addressHash(table.seed, id))) return undefined;
-    return this.storedState(table, id, keyGroup);
-  }
-
   /** The state of an address in the database, which the address filter may hold. */
   private storedState(
     table: DiskStateTable,
@@ -215,7 +209,7 @@ export class DiskStore implements CaptureStore {
     keyGroup: number,
   ): AddressState | undefined {
     // Decoded (values copied) before the next read.
-    const bytes = this.storedBytes(table, id, keyGroup);
+    const bytes = this.read(table, id, keyGroup);
     return bytes === undefined
       ? undefined
       : stateFromRecords(decodeStateValues(bytes, this.decoder));
@@ -226,6 +220,14 @@ export class DiskStore implements CaptureStore {
    * LMDB's read buffer, valid until the next read.
    */
   storedBytes(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined {
+    const bytes = this.read(table, id, keyGroup);
+    // lmdb-js reuses one buffer for every read, its `length` property set to the value's size:
+    // copies that go by the typed array's own length (`set`) need a view of that size.
+    return bytes?.subarray(0, bytes.length);
+  }
+
+  /** An address's stored values in LMDB's reused read buffer (see {@link storedBytes}). */
+  private read(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined {
     // An address kept in memory only is never in the database.
     if (!keyFits(table.typenameKey, id)) return undefined;
     // It might be in a bulk restore's transaction, not committed yet: its state would be cached
@@ -237,10 +239,7 @@ export class DiskStore implements CaptureStore {
     probe.table = table;
     probe.id = id;
     probe.keyGroup = keyGroup;
-    const bytes = this.root.getBinaryFast(keyOf(probe));
-    // lmdb-js reuses one buffer for every read, its `length` property set to the value's size:
-    // copies that go by the typed array's own length (`set`) need a view of that size.
-    return bytes?.subarray(0, bytes.length);
+    return this.root.getBinaryFast(keyOf(probe));
   }
 
   /**
@@ -359,7 +358,9 @@ export class DiskStore implements CaptureStore {
       entry.held = false;
       this.heldStates--;
     } else {
-      entry.state = this.committedState(entry.table, entry.id, entry.keyGroup);
+      entry.state = this.written.mayContain(entry.hash)
+        ? this.storedState(entry.table, entry.id, entry.keyGroup)
+        : undefined;
     }
     entry.referenced = false;
     this.insert(entry);
