@@ -298,8 +298,13 @@ describe("s3 checkpoint storage", () => {
     await runtime.start();
     const held = await readLease(storage);
     assert.equal(held.pid, process.pid);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const renewed = await readLease(storage);
+    // Renewed every third of its time to live; a stalled machine may take longer to show it.
+    let renewed = held;
+    const deadline = Date.now() + 10_000;
+    while (renewed.renewedAtMs <= held.renewedAtMs && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      renewed = await readLease(storage);
+    }
     assert.ok(renewed.renewedAtMs > held.renewedAtMs, "renewed on the server");
     await runtime.stop();
     assert.deepEqual(await storage.list(LEASE_OBJECT), []);
