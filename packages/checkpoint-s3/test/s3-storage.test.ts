@@ -56,12 +56,14 @@ storageConformance("s3 (s3rver)", () => Promise.resolve(createS3CheckpointStorag
 async function readLease(
   storage: ReturnType<typeof createS3CheckpointStorage>,
 ): Promise<{ pid: number; renewedAtMs: number }> {
-  for (let attempt = 1; ; attempt++) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
     const text = Buffer.from(await storage.read(LEASE_OBJECT)).toString("utf8");
     try {
       return JSON.parse(text) as { pid: number; renewedAtMs: number };
     } catch (error) {
-      if (attempt === 5) throw error;
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 }
