@@ -296,7 +296,7 @@ describe("s3 checkpoint storage", () => {
     await storage.write(LEASE_OBJECT, [
       Buffer.from(JSON.stringify({ ...foreign, renewedAtMs: Date.now() - 60_000 })),
     ]);
-    const runtime = createRuntime({ checkpointing: { storage, leaseTtlMs: 600 } });
+    const runtime = createRuntime({ checkpointing: { storage, leaseTtlMs: 3000 } });
     await runtime.start();
     const held = await readLease(storage);
     assert.equal(held.pid, process.pid);
