@@ -106,15 +106,31 @@ function parseLease(bytes: Uint8Array): LeaseRecord | undefined {
   return undefined;
 }
 
-/** The lease object's record, or `undefined` when there is none (or it is unreadable). */
+/** Reads of a lease object that does not parse before it counts as no lease. */
+const UNREADABLE_READS = 5;
+/** The wait between those reads, in ms. */
+const UNREADABLE_RETRY_MS = 50;
+
+/**
+ * The lease object's record, or `undefined` when there is none. One that does not parse is read
+ * again a few times first: some S3-compatible servers answer a write before the object is fully
+ * written, and a read then sees it truncated for a moment. One that stays unreadable counts as no
+ * lease.
+ */
 async function readLease(storage: CheckpointStorage): Promise<LeaseRecord | undefined> {
-  if (!(await storage.list(LEASE_OBJECT)).includes(LEASE_OBJECT)) return undefined;
-  try {
-    return parseLease(await storage.read(LEASE_OBJECT));
-  } catch (error) {
-    // Deleted between the listing and the read: no lease.
-    if (isStatefunError(error, "storage-failed")) return undefined;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    if (!(await storage.list(LEASE_OBJECT)).includes(LEASE_OBJECT)) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = await storage.read(LEASE_OBJECT);
+    } catch (error) {
+      // Deleted between the listing and the read: no lease.
+      if (isStatefunError(error, "storage-failed")) return undefined;
+      throw error;
+    }
+    const lease = parseLease(bytes);
+    if (lease !== undefined || attempt === UNREADABLE_READS) return lease;
+    await new Promise((resolve) => setTimeout(resolve, UNREADABLE_RETRY_MS));
   }
 }
 

@@ -131,6 +131,53 @@ test("a held lease is renewed every third of its time to live", async () => {
   await lease.release();
 });
 
+/**
+ * `store`, whose next `truncated` reads of the lease see the first half of it, as on an
+ * S3-compatible server that answers a write before the object is fully written.
+ */
+function halfWritten(store: CheckpointStorage): CheckpointStorage & { truncated: number } {
+  const wrapped = {
+    ...store,
+    truncated: 0,
+    async read(
+      name: string,
+      range?: { readonly offset: number; readonly length: number },
+    ): Promise<Uint8Array> {
+      const bytes = await store.read(name, range);
+      if (name !== LEASE_OBJECT || wrapped.truncated === 0) return bytes;
+      wrapped.truncated -= 1;
+      return bytes.subarray(0, bytes.length >> 1);
+    },
+  };
+  return wrapped;
+}
+
+test("a lease read while a write is still landing is read again, not taken for gone", async () => {
+  const inner = await storage();
+  const store = halfWritten(inner);
+  const lost: StatefunError[] = [];
+  const lease = await acquireWriterLease(
+    store,
+    options({ ttlMs: 600, onLost: (error) => lost.push(error) }),
+  );
+  // A renewal that first reads it half-written renews it all the same.
+  const first = (await leaseOf(inner))?.renewedAtMs as number;
+  store.truncated = 2;
+  await waitFor(
+    async () => ((await leaseOf(inner))?.renewedAtMs as number) > first,
+    "a renewal",
+    10_000,
+  );
+  assert.equal(store.truncated, 0);
+  assert.deepEqual(lost, []);
+  // So does the release: the lease is deleted.
+  store.truncated = 2;
+  await lease.release();
+  assert.equal(store.truncated, 0);
+  assert.equal(await leaseOf(inner), undefined);
+  assert.deepEqual(lost, []);
+});
+
 test("a lease taken over is lost: the holder is told and its guarded storage writes nothing", async () => {
   const store = await storage();
   const lost: StatefunError[] = [];
