@@ -32,10 +32,8 @@
  *     (write-behind.ts, its invariant 2). The database is kept across a stop only when nothing is
  *     left unwritten.
  */
-import { rmSync } from "node:fs";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
-import { open } from "lmdb";
 import type { AddressState, CheckpointRef, Logger, StateRecord } from "@statefun-ts/runtime";
 import {
   StateRecordDecoder,
@@ -55,18 +53,10 @@ import { restoreRecords } from "./direct-writes.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
 import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
-import { keepState, takeKeptState } from "./kept-state.js";
+import { keepState, openWorkingCopy } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
 import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
-import {
-  addressKey,
-  expiryKey,
-  keyFits,
-  keyOf,
-  parseAddressKey,
-  parseExpiryKey,
-  stateKeyEncoder,
-} from "./keys.js";
+import { addressKey, expiryKey, keyFits, keyOf, parseAddressKey, parseExpiryKey } from "./keys.js";
 
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
@@ -132,27 +122,11 @@ export class DiskStore implements CaptureStore {
     this.options = options;
     this.maxKeyGroups = options.maxKeyGroups;
     this.probe = { table: undefined as unknown as DiskStateTable, id: "", keyGroup: 0 };
-    // The database is a working copy: durability comes from checkpoints, so it skips fsync and
-    // starts empty (after a crash, recovery rebuilds it from the latest checkpoint), unless a
-    // clean stop kept it (see kept-state.ts).
-    this.kept = takeKeptState(options.directory);
-    if (this.kept?.maxKeyGroups !== options.maxKeyGroups) {
-      this.kept = undefined;
-      rmSync(options.directory, { recursive: true, force: true });
-    }
-    this.root = open<Uint8Array, Uint8Array>({
-      path: options.directory,
-      maxDbs: 2,
-      noSync: true,
-      compression: false,
-      encoding: "binary",
-      keyEncoder: stateKeyEncoder,
-    });
-    this.expiry = this.root.openDB<Uint8Array, Uint8Array>({
-      name: "expiry",
-      encoding: "binary",
-      keyEncoding: "binary",
-    });
+    ({
+      root: this.root,
+      expiry: this.expiry,
+      kept: this.kept,
+    } = openWorkingCopy(options.directory, options.maxKeyGroups));
     this.bulk = new BulkWrites(options.directory);
     this.direct = {
       root: this.root,

@@ -21,7 +21,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { Database, RootDatabase } from "lmdb";
+import { open } from "lmdb";
 import type { CheckpointRef } from "@statefun-ts/runtime";
+import { stateKeyEncoder } from "./keys.js";
 
 /** What the backend kept in memory about the database. */
 export interface KeptState {
@@ -116,4 +119,41 @@ export function keepState(directory: string, kept: KeptState): void {
   fsyncPath(temporary);
   renameSync(temporary, join(directory, MARKER));
   fsyncPath(directory);
+}
+
+/** The databases of a {@link openWorkingCopy}. */
+export interface WorkingCopy {
+  /** Address state, by address key (keys.ts). */
+  readonly root: RootDatabase<Uint8Array, Uint8Array>;
+  /** The expiry index: keys only. */
+  readonly expiry: Database<Uint8Array, Uint8Array>;
+  /** What a clean stop kept of it, if anything: otherwise it starts empty. */
+  readonly kept: KeptState | undefined;
+}
+
+/**
+ * Opens the database in `directory` as a working copy: durability comes from checkpoints, so it
+ * skips fsync and starts empty (after a crash, recovery rebuilds it from the latest checkpoint),
+ * unless a clean stop kept it with the same number of key groups.
+ */
+export function openWorkingCopy(directory: string, maxKeyGroups: number): WorkingCopy {
+  let kept = takeKeptState(directory);
+  if (kept?.maxKeyGroups !== maxKeyGroups) {
+    kept = undefined;
+    rmSync(directory, { recursive: true, force: true });
+  }
+  const root = open<Uint8Array, Uint8Array>({
+    path: directory,
+    maxDbs: 2,
+    noSync: true,
+    compression: false,
+    encoding: "binary",
+    keyEncoder: stateKeyEncoder,
+  });
+  const expiry = root.openDB<Uint8Array, Uint8Array>({
+    name: "expiry",
+    encoding: "binary",
+    keyEncoding: "binary",
+  });
+  return { root, expiry, kept };
 }
