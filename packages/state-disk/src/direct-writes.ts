@@ -60,14 +60,12 @@ export function restoreRecords(
     for (const record of records) {
       const table = tableOf(record.functionType);
       const keyGroup = keyGroupOf(record.id, target.maxKeyGroups);
-      const hash = addressHash(table.seed, record.id);
       // One to mark as changed goes through its entry, which the tracker marks.
-      if (
-        !direct ||
-        markChanged ||
-        table.cached.get(hash, record.id) !== undefined ||
-        !keyFits(table.typenameKey, record.id)
-      ) {
+      const hash =
+        direct && !markChanged && keyFits(table.typenameKey, record.id)
+          ? addressHash(table.seed, record.id)
+          : undefined;
+      if (hash === undefined || table.cached.get(hash, record.id) !== undefined) {
         table.load(record, keyGroup, markChanged);
         continue;
       }
