@@ -6,6 +6,7 @@
  * the backend keeps in memory about it (counts, the address filter). The next start takes the
  * marker away at once (a crash from then on leaves no marker, and the database is rebuilt), and
  * recovery uses the database as it is when it restores that very checkpoint.
+ * {@link openWorkingCopy} opens the database at a start, emptied or as kept.
  *
  * Files, in the database directory: `kept.json` (the marker, written last, by rename, with the
  * layout of the database it describes) and `kept-filter.bin` (the address filter, in native byte
@@ -121,7 +122,7 @@ export function keepState(directory: string, kept: KeptState): void {
   fsyncPath(directory);
 }
 
-/** The databases of a {@link openWorkingCopy}. */
+/** The databases {@link openWorkingCopy} opens. */
 export interface WorkingCopy {
   /** Address state, by address key (keys.ts). */
   readonly root: RootDatabase<Uint8Array, Uint8Array>;
