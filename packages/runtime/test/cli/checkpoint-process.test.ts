@@ -52,6 +52,7 @@ async function checkpointAfterNow(ports: GreeterPorts): Promise<void> {
 async function stop(cli: CliProcess): Promise<void> {
   cli.child.kill("SIGTERM");
   assert.deepEqual(await cli.exit(STARTUP_MS), { code: 0, signal: null }, cli.stderr());
+  assert.deepEqual(cli.repeatedFields, [], "no log line names a field twice");
 }
 
 describe("statefun run with checkpoints, as child processes", () => {

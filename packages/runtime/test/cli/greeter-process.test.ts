@@ -1,6 +1,7 @@
 // The `statefun` command as a real child process serving the greeter example over real HTTP:
 // ports from the startup log line, greetings in order, independent counts per person, the admin
-// health route, and a clean exit on SIGTERM that closes every port.
+// health route, and a clean exit on SIGTERM that closes every port, with no log line naming a
+// field twice.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -116,6 +117,7 @@ describe("statefun run, the greeter as a child process", () => {
     const stopped = cli.logs.find((line) => line.msg === "stopped");
     assert.equal(stopped?.signal, "SIGTERM");
     assert.equal(cli.stderr(), "");
+    assert.deepEqual(cli.repeatedFields, [], "no log line names a field twice");
     for (const port of [ports.ingress, ports.egress, ports.admin]) {
       assert.equal(await connectError(port), "ECONNREFUSED", `port ${port} still open`);
     }

@@ -47,6 +47,35 @@ export function greeterModuleYaml(functions = GREETER_FUNCTIONS): string {
   ].join("\n");
 }
 
+/**
+ * The top-level keys that the JSON object `text` holds more than once. `JSON.parse` keeps the last
+ * of them silently, and log processors differ on which one they keep; pino writes a field twice
+ * when a child logger binds it again.
+ */
+export function repeatedKeys(text: string): string[] {
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (depth === 1 && text[end + 1] === ":") {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (seen.has(key)) repeated.push(key);
+        seen.add(key);
+      }
+      i = end;
+    } else if (char === "{" || char === "[") {
+      depth++;
+    } else if (char === "}" || char === "]") {
+      depth--;
+    }
+  }
+  return repeated;
+}
+
 /** How a child process ended. */
 export interface Exit {
   readonly code: number | null;
@@ -60,6 +89,8 @@ export interface CliProcess {
   readonly logs: Record<string, unknown>[];
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** Log lines so far that name a field twice, each with the fields it repeats. */
+  readonly repeatedFields: { readonly line: string; readonly fields: string[] }[];
   /** Resolves when the process exits. */
   readonly exited: Promise<Exit>;
   /** The first log line with message `msg`, waiting for it up to `timeoutMs`. */
@@ -97,6 +128,7 @@ export function startCli(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
+  const repeatedFields: { line: string; fields: string[] }[] = [];
   let stderr = "";
   let pending = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -113,6 +145,8 @@ export function startCli(
       // Log lines are JSON objects; anything else (a number, a JSON string) is kept as text.
       const isObject = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
       logs.push(isObject ? (parsed as Record<string, unknown>) : { text: line });
+      const fields = isObject ? repeatedKeys(line) : [];
+      if (fields.length > 0) repeatedFields.push({ line, fields });
     }
   });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
@@ -132,6 +166,7 @@ export function startCli(
     child,
     logs,
     stderr: () => stderr,
+    repeatedFields,
     exited,
     async logLine(msg, timeoutMs = 30_000) {
       const find = () => logs.find((line) => line.msg === msg);

@@ -197,7 +197,8 @@ export function createPlaygroundIngress(options: PlaygroundIngressOptions): Play
     id: PLAYGROUND_INGRESS_ID,
     async start(ingressContext) {
       context = ingressContext;
-      logger = ingressContext.logger.child({ ingress: PLAYGROUND_INGRESS_ID });
+      // The runtime's logger for an ingress names it already.
+      logger = ingressContext.logger;
       const bound = await server.start(resolved.host, resolved.port);
       logger.info({ host: bound.host, port: bound.port }, "playground ingress listening");
     },
