@@ -48,11 +48,11 @@ export function greeterModuleYaml(functions = GREETER_FUNCTIONS): string {
 }
 
 /**
- * The top-level keys that the JSON object `text` holds more than once. `JSON.parse` keeps the last
- * of them silently, and log processors differ on which one they keep; pino writes a field twice
- * when a child logger binds it again.
+ * The top-level keys that the JSON object `text`, written without whitespace as pino writes its
+ * lines, holds more than once. `JSON.parse` keeps the last of them silently, and log processors
+ * differ on which one they keep; pino writes a field twice when a child logger binds it again.
  */
-export function repeatedKeys(text: string): string[] {
+function repeatedKeys(text: string): string[] {
   const seen = new Set<string>();
   const repeated: string[] = [];
   let depth = 0;
