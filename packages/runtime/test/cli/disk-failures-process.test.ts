@@ -96,6 +96,7 @@ describe("the disk state backend on a disk that refuses writes", () => {
     assert.match(
       lines.at(-1) ?? "",
       /^statefun: the disk state backend cannot take the restored state: the disk state database .* failed restoring state: /u,
+      second.stderr(),
     );
     // Before it, at most LMDB's own report of the failed commit, which it prints itself.
     const earlier = lines.slice(0, -1).join("\n");
