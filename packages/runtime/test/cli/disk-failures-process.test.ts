@@ -91,7 +91,7 @@ describe("the disk state backend on a disk that refuses writes", () => {
 
     const second = runGreeter(moduleFile, stateDir, RESTART_LIMIT_KIB);
     const exit = await second.exit(30_000);
-    assert.equal(exit.code, 1);
+    assert.equal(exit.code, 1, second.stderr());
     const lines = second.stderr().trimEnd().split("\n");
     assert.match(
       lines.at(-1) ?? "",
