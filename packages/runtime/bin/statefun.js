@@ -1,6 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=48
+#!/usr/bin/env -S node --max-semi-space-size=24
 // Entry point of the `statefun` command; the implementation is compiled to dist/. Node runs it
-// with a 48 MB young generation semi-space: restoring or loading millions of addresses keeps
+// with a 24 MB young generation semi-space: restoring or loading millions of addresses keeps
 // most of what it allocates, and a small young generation spends its time copying survivors;
 // a larger one makes each collection longer, which durable acknowledgements wait for.
 import { main } from "../dist/src/cli/main.js";
