@@ -75,4 +75,15 @@ describe("chunk source", () => {
     assert.equal(await source.next(), undefined);
     assert.equal(source.failure, undefined);
   });
+
+  it("has no accessor of its own", () => {
+    // An own getter makes V8 allocate an accessor pair in the old generation for every source,
+    // which keeps the source's iterator, and the checkpoint it writes, alive through young
+    // collections until the next full one.
+    const source = createChunkSource([one], "write x");
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(source))) {
+      assert.equal(descriptor.get, undefined, `own getter ${key}`);
+      assert.equal(descriptor.set, undefined, `own setter ${key}`);
+    }
+  });
 });
