@@ -15,6 +15,8 @@ export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options.js";
 export { ManualClock, systemClock } from "./core/clock.js";
 export type { Clock, TimerHandle } from "./core/clock.js";
 export { DEFAULT_MAX_KEY_GROUPS, keyGroupOf } from "./core/key-group.js";
+export { IdIndex, hashId, mixHash } from "./core/id-index.js";
+export type { IdIndexOptions, Indexed } from "./core/id-index.js";
 export type { FailingAddress, RetryPolicy } from "./core/dispatcher.js";
 export { composeProviders } from "./core/function-invoker.js";
 export type { FunctionInvoker, FunctionProvider, InvokeOutcome } from "./core/function-invoker.js";

@@ -9,6 +9,7 @@
  * at any size. Nothing is ever removed: a deleted address costs a database read that finds
  * nothing, as a false positive does.
  */
+import { hashId, mixHash } from "@statefun-ts/runtime";
 
 const BITS_PER_ADDRESS = 10;
 const BITS_PER_BLOCK = 512;
@@ -17,27 +18,14 @@ const WORDS_PER_BLOCK = BITS_PER_BLOCK / 32;
 const PROBES = 7;
 const FIRST_CAPACITY = 1 << 20;
 
-/** A 32-bit hash of a table's seed and an id (FNV-1a over UTF-16 code units, then mixed). */
+/** A 32-bit hash of a table's seed and an id (see `hashId`). */
 export function addressHash(seed: number, id: string): number {
-  let h = (seed ^ 0x811c9dc5) | 0;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return mix(h);
+  return hashId(seed, id);
 }
 
 /** A seed for a table, from its typename. */
 export function tableSeed(typename: string): number {
   return addressHash(0x5bd1e995, typename);
-}
-
-/** The finalizer of MurmurHash3: every input bit affects every output bit. */
-function mix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 class Layer {
@@ -59,7 +47,7 @@ class Layer {
  */
 function probe(layer: Layer, hash: number, set: boolean): boolean {
   const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
-  const second = mix(hash ^ 0x9e3779b9);
+  const second = mixHash(hash ^ 0x9e3779b9);
   const step = (second >>> 9) | 1;
   const words = layer.words;
   let all = true;

@@ -14,6 +14,7 @@ import type {
   StoredValue,
 } from "@statefun-ts/runtime";
 import {
+  IdIndex,
   compareIds,
   keyGroupOf,
   liveEntries,
@@ -26,7 +27,6 @@ import type { CacheEntry } from "./cache-ring.js";
 import type { DiskStore } from "./disk-store.js";
 import { continuationKey, idOfKey, typeRange, typenameBytes } from "./keys.js";
 import { tableSeed } from "./address-filter.js";
-import { IdIndex } from "./id-index.js";
 
 /** One function type's state. */
 export class DiskStateTable implements StateTable {

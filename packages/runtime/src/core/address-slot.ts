@@ -1,18 +1,22 @@
 /**
  * The mailbox of one address and the per-function-type bookkeeping around it. A slot exists while
  * its address has queued or in-flight messages, and is dropped when it goes idle, so that memory
- * follows the number of busy addresses, not the number of addresses ever seen. Its entry in its
- * type's map stays, vacant, for the address's next slot, until the type has more vacant entries
- * than slots (and more than {@link VACANT_ENTRIES_KEPT}), when the vacant ones are dropped together:
- * an address that goes idle and busy again takes no map insert and delete each time.
+ * follows the number of busy addresses, not the number of addresses ever seen.
+ *
+ * Under a full backlog of messages to distinct addresses, every queued message holds a slot, and
+ * a slot waits behind the whole backlog before it runs: what it holds then has left the CPU's
+ * caches and outlived young collections. So a slot is kept small: its first message is held in
+ * the slot itself (an array only from the second on), and its address object is made when first
+ * asked for (at invocation). Slots are found by id in an {@link IdIndex} under a seed of the
+ * process's own, which a lookup that misses (the first message to an address) answers from one
+ * array of hashes.
  */
+import { randomBytes } from "node:crypto";
 import type { Address, InvocationInput, StateSpec } from "@statefun-ts/protocol";
 import type { StateTable } from "../state/backend.js";
 import type { FunctionInvoker } from "./function-invoker.js";
+import { IdIndex, hashId } from "./id-index.js";
 import { keyGroupOf } from "./key-group.js";
-
-/** Vacant slot entries a function type keeps at least, before it drops them. */
-export const VACANT_ENTRIES_KEPT = 1024;
 
 /** Lifecycle of a slot. */
 export const SlotStatus = {
@@ -56,10 +60,10 @@ export class FunctionTypeRuntime {
   /** Registered state specs, in registration order. Grows by negotiation; never shrinks. */
   readonly specs: StateSpec[];
   readonly specsByName = new Map<string, StateSpec>();
-  /** Slots of busy addresses, and vacant (`null`) entries of addresses that went idle since. */
-  private slots = new Map<string, AddressSlot | null>();
-  /** Vacant entries in {@link slots}. */
-  private vacant = 0;
+  /** Slots of busy addresses (iterated at every checkpoint: kept at most eight times too large). */
+  private readonly slots = new IdIndex<AddressSlot>({ shrinkAtOnce: true });
+  /** Seeds the hashes of ids in {@link slots}. */
+  private readonly seed = randomBytes(4).readUInt32LE(0);
   /**
    * False until a request of this type got a valid reply. Until then one address at a time is
    * invoked (the "probe"), so that a start or restore does not send a storm of requests that all
@@ -99,42 +103,32 @@ export class FunctionTypeRuntime {
 
   /** The slot of a busy address, if it has one. */
   slotOf(id: string): AddressSlot | undefined {
-    return this.slots.get(id) ?? undefined;
+    return this.slots.get(hashId(this.seed, id), id);
   }
 
-  /** The slot of an address, made (again) if it has none; `maxKeyGroups` places a new one. */
+  /** The slot of an address, made if it has none; `maxKeyGroups` places a new one. */
   openSlot(id: string, maxKeyGroups: number): AddressSlot {
-    let slot = this.slots.get(id);
-    if (slot == null) {
-      if (slot === null) this.vacant--;
-      slot = new AddressSlot(this, id, keyGroupOf(id, maxKeyGroups));
-      this.slots.set(id, slot);
+    const hash = hashId(this.seed, id);
+    let slot = this.slots.get(hash, id);
+    if (slot === undefined) {
+      slot = new AddressSlot(this, id, hash, keyGroupOf(id, maxKeyGroups));
+      this.slots.add(slot);
     }
     return slot;
   }
 
-  /**
-   * Drops the slot of an address that went idle, leaving its entry vacant; once there are more
-   * vacant entries than slots (and more than {@link VACANT_ENTRIES_KEPT}), drops the vacant ones in
-   * one pass, rather than a map delete each (which, address after address, kept rehashing the map).
-   */
-  closeSlot(id: string): void {
-    this.slots.set(id, null);
-    this.vacant++;
-    if (this.vacant <= Math.max(VACANT_ENTRIES_KEPT, this.slots.size - this.vacant)) return;
-    const busy = new Map<string, AddressSlot | null>();
-    for (const [key, slot] of this.slots) if (slot !== null) busy.set(key, slot);
-    this.slots = busy;
-    this.vacant = 0;
+  /** Drops the slot of an address that went idle. */
+  closeSlot(slot: AddressSlot): void {
+    this.slots.delete(slot);
   }
 
   /** Calls `each` with the slot of every busy address. */
   forEachSlot(each: (slot: AddressSlot) => void): void {
-    for (const slot of this.slots.values()) if (slot !== null) each(slot);
+    this.slots.forEach(each);
   }
 
-  /** Entries of the map of slots, vacant ones included: at most about twice the busy addresses. */
-  get slotEntries(): number {
+  /** Slots of busy addresses. */
+  get busySlots(): number {
     return this.slots.size;
   }
 }
@@ -143,10 +137,11 @@ export class FunctionTypeRuntime {
 export class AddressSlot {
   readonly fn: FunctionTypeRuntime;
   readonly id: string;
+  /** The hash of {@link id} in its type's index of slots. */
+  readonly hash: number;
   readonly keyGroup: number;
-  readonly address: Address;
   status: SlotStatusValue = SlotStatus.IDLE;
-  /** The batch being invoked or retried; its messages are no longer in {@link queue}. */
+  /** The batch being invoked or retried; its messages are no longer queued. */
   inflight: InvocationInput[] | undefined = undefined;
   /** Failed attempts of {@link inflight}. */
   attempts = 0;
@@ -156,47 +151,67 @@ export class AddressSlot {
   failingSinceMs = 0;
   /** The last failure of {@link inflight}. */
   lastError: unknown = undefined;
-  private queue: InvocationInput[] = [];
+  private madeAddress: Address | undefined = undefined;
+  /** The only queued message, while {@link queue} is not in use. */
+  private first: InvocationInput | undefined = undefined;
+  /** Queued messages from {@link head} on, once two were queued at once. */
+  private queue: InvocationInput[] | undefined = undefined;
   private head = 0;
 
-  constructor(fn: FunctionTypeRuntime, id: string, keyGroup: number) {
+  constructor(fn: FunctionTypeRuntime, id: string, hash: number, keyGroup: number) {
     this.fn = fn;
     this.id = id;
+    this.hash = hash;
     this.keyGroup = keyGroup;
-    this.address = { namespace: fn.namespace, name: fn.name, id, typename: fn.typename };
+  }
+
+  /** The slot's address (made on first use). */
+  get address(): Address {
+    this.madeAddress ??= {
+      namespace: this.fn.namespace,
+      name: this.fn.name,
+      id: this.id,
+      typename: this.fn.typename,
+    };
+    return this.madeAddress;
   }
 
   /** Messages waiting behind the in-flight batch. */
   get queued(): number {
+    if (this.queue === undefined) return this.first === undefined ? 0 : 1;
     return this.queue.length - this.head;
   }
 
   push(input: InvocationInput): void {
-    this.queue.push(input);
-  }
-
-  /** Puts messages in front of everything queued (restoring in-flight inputs). */
-  unshift(inputs: readonly InvocationInput[]): void {
-    this.queue = [...inputs, ...this.queue.slice(this.head)];
-    this.head = 0;
+    if (this.queue !== undefined) this.queue.push(input);
+    else if (this.first === undefined) this.first = input;
+    else {
+      this.queue = [this.first, input];
+      this.first = undefined;
+    }
   }
 
   /** Removes and returns up to `max` messages from the front of the queue. */
   take(max: number): InvocationInput[] {
-    const available = this.queue.length - this.head;
+    const queue = this.queue;
+    if (queue === undefined) {
+      const first = this.first;
+      this.first = undefined;
+      return first === undefined ? [] : [first];
+    }
+    const available = queue.length - this.head;
     if (this.head === 0 && available <= max) {
-      const all = this.queue;
-      this.queue = [];
-      return all;
+      this.queue = undefined;
+      return queue;
     }
     const n = Math.min(max, available);
-    const batch = this.queue.slice(this.head, this.head + n);
+    const batch = queue.slice(this.head, this.head + n);
     this.head += n;
-    if (this.head === this.queue.length) {
-      this.queue = [];
+    if (this.head === queue.length) {
+      this.queue = undefined;
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    } else if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
       this.head = 0;
     }
     return batch;
@@ -204,6 +219,7 @@ export class AddressSlot {
 
   /** The queued messages, in order, without removing them. */
   peekAll(): InvocationInput[] {
+    if (this.queue === undefined) return this.first === undefined ? [] : [this.first];
     return this.queue.slice(this.head);
   }
 }

@@ -413,7 +413,7 @@ export class Dispatcher implements EffectsEnvironment {
       this.makeReady(slot);
     } else {
       slot.status = SlotStatus.IDLE;
-      slot.fn.closeSlot(slot.id);
+      slot.fn.closeSlot(slot);
     }
   }
 

@@ -1,12 +1,15 @@
 /**
- * The slots of a function type's addresses: a slot lives while its address is busy; once idle its
- * map entry stays vacant for the address's next slot, and vacant entries are dropped together
- * once they outnumber the slots, so the map holds about twice the busy addresses at most.
+ * The slots of a function type's addresses: a slot lives while its address is busy and is dropped
+ * when it goes idle (the next message makes a new one); the index of slots stays near the number
+ * of busy addresses however many went through it. A slot queues in order, whether it holds one
+ * message or many, and takes batches of at most the size asked for.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { InvocationInput } from "@statefun-ts/protocol";
+import { TypedValue } from "@statefun-ts/protocol";
 import type { AddressSlot } from "../../src/core/address-slot.js";
-import { FunctionTypeRuntime, VACANT_ENTRIES_KEPT } from "../../src/core/address-slot.js";
+import { FunctionTypeRuntime } from "../../src/core/address-slot.js";
 import type { FunctionInvoker } from "../../src/core/function-invoker.js";
 import type { StateTable } from "../../src/state/backend.js";
 
@@ -23,37 +26,65 @@ function busy(fn: FunctionTypeRuntime): AddressSlot[] {
   return slots;
 }
 
-test("an address that goes idle leaves a vacant entry, and gets a new slot when busy again", () => {
+function input(n: number): InvocationInput {
+  return { caller: undefined, argument: TypedValue.fromBytes("test/n", new Uint8Array([n])) };
+}
+
+const numbers = (inputs: readonly InvocationInput[]): number[] =>
+  inputs.map((message) => message.argument.bytes[0] as number);
+
+test("an address that goes idle loses its slot, and gets a new one when busy again", () => {
   const fn = functionType();
   const first = fn.openSlot("a", MAX_KEY_GROUPS);
   assert.equal(fn.openSlot("a", MAX_KEY_GROUPS), first, "the same slot while busy");
-  first.push({ caller: undefined, argument: undefined as never });
-  fn.closeSlot("a");
+  assert.deepEqual(first.address, { namespace: "test", name: "t", id: "a", typename: "test/t" });
+  assert.equal(first.address, first.address, "made once");
+  first.push(input(1));
+  fn.closeSlot(first);
   assert.equal(fn.slotOf("a"), undefined);
   assert.deepEqual(busy(fn), []);
-  assert.equal(fn.slotEntries, 1, "the entry stays, vacant");
+  assert.equal(fn.busySlots, 0);
   const second = fn.openSlot("a", MAX_KEY_GROUPS);
   assert.notEqual(second, first);
   assert.equal(second.queued, 0, "a new slot, with nothing of the old one");
+  assert.equal(second.keyGroup, first.keyGroup);
   assert.equal(fn.slotOf("a"), second);
   assert.deepEqual(busy(fn), [second]);
-  assert.equal(fn.slotEntries, 1);
 });
 
-test("vacant entries are dropped once they outnumber the slots; busy slots stay", () => {
-  for (const busyCount of [10, 3 * VACANT_ENTRIES_KEPT]) {
-    const fn = functionType();
-    const kept = Array.from({ length: busyCount }, (_, i) => fn.openSlot(`busy-${i}`, 1));
-    let most = 0;
-    for (let i = 0; i < 20 * VACANT_ENTRIES_KEPT; i++) {
-      fn.openSlot(`idle-${i}`, MAX_KEY_GROUPS);
-      fn.closeSlot(`idle-${i}`);
-      most = Math.max(most, fn.slotEntries);
-    }
-    const bound = busyCount + Math.max(VACANT_ENTRIES_KEPT, busyCount) + 1;
-    assert.ok(most <= bound, `${most} entries for ${busyCount} busy addresses (bound ${bound})`);
-    assert.ok(fn.slotEntries < most, "vacant entries were dropped");
-    assert.deepEqual(busy(fn), kept);
-    kept.forEach((slot, i) => assert.equal(fn.slotOf(`busy-${i}`), slot));
+test("busy slots stay found while many other addresses come and go", () => {
+  const fn = functionType();
+  const kept = Array.from({ length: 3000 }, (_, i) => fn.openSlot(`busy-${i}`, MAX_KEY_GROUPS));
+  for (let i = 0; i < 50_000; i++) {
+    const slot = fn.openSlot(`idle-${i}`, MAX_KEY_GROUPS);
+    assert.equal(fn.slotOf(`idle-${i}`), slot);
+    fn.closeSlot(slot);
+    assert.equal(fn.slotOf(`idle-${i}`), undefined);
   }
+  assert.equal(fn.busySlots, kept.length);
+  assert.deepEqual(new Set(busy(fn)), new Set(kept));
+  kept.forEach((slot, i) => assert.equal(fn.slotOf(`busy-${i}`), slot));
+});
+
+test("a slot queues in order and takes batches of at most the size asked for", () => {
+  const fn = functionType();
+  const slot = fn.openSlot("a", MAX_KEY_GROUPS);
+  assert.deepEqual(slot.take(10), [], "nothing queued");
+  slot.push(input(1));
+  assert.equal(slot.queued, 1);
+  assert.deepEqual(numbers(slot.peekAll()), [1]);
+  assert.deepEqual(numbers(slot.take(10)), [1], "one message, held by the slot itself");
+  assert.equal(slot.queued, 0);
+  for (let n = 1; n <= 7; n++) slot.push(input(n));
+  assert.equal(slot.queued, 7);
+  assert.deepEqual(numbers(slot.peekAll()), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(numbers(slot.take(3)), [1, 2, 3]);
+  slot.push(input(8));
+  assert.deepEqual(numbers(slot.take(3)), [4, 5, 6]);
+  assert.equal(slot.queued, 2);
+  assert.deepEqual(numbers(slot.take(3)), [7, 8]);
+  assert.equal(slot.queued, 0);
+  slot.push(input(9));
+  assert.deepEqual(numbers(slot.take(3)), [9]);
+  assert.deepEqual(slot.take(3), []);
 });

@@ -1,25 +1,58 @@
 /**
- * The index of one table's cache entries by id: an open-addressing hash table (linear probing,
- * deletion by backward shift, so no tombstones) keyed by the entry's address hash
- * (address-filter.ts), which the store computes anyway for its address filter.
+ * Items by id in an open-addressing hash table (linear probing, deletion by backward shift, so no
+ * tombstones), keyed by a 32-bit hash of the id that the caller computes once and keeps on the
+ * item ({@link hashId}).
  *
- * It replaces a `Map` keyed by id for the workload the disk backend exists for: a stream of
- * addresses never seen before, each inserted once and evicted once. A `Map` lookup that misses
- * walks a chain of entries and loads each one's key, and deletions leave holes until it rehashes;
- * here a miss usually ends at the first empty slot of one array of hashes (one cache line), and a
- * deletion leaves the table as if the entry had never been inserted.
+ * It serves the workload of many addresses each seen briefly: the dispatcher's slots of busy
+ * addresses and the disk backend's cache entries, where a stream of addresses never seen before
+ * is each inserted once and removed once. A `Map` lookup that misses walks a chain of entries and
+ * loads each one's key, and deletions leave holes until it rehashes; here a miss usually ends at
+ * the first empty slot of one array of hashes (one cache line), and a deletion leaves the table
+ * as if the item had never been inserted.
  *
  * Slots hold a tag (the hash, with 0 taken as 1: 0 marks an empty slot) and the item. Tags decide
  * the home slot, so backward shifts can find every item's home; items with equal tags are told
- * apart by their ids. The table grows at half full, and shrinks only once it has stayed under an
- * eighth full for as many deletions as it has slots: a cache that empties and fills again does
- * not make it reallocate each time.
+ * apart by their ids. The table grows at half full. By default it shrinks only once it has stayed
+ * under an eighth full for as many deletions as it has slots, so that a table that empties and
+ * fills again does not reallocate each time; one iterated often ({@link IdIndexOptions}) halves
+ * as soon as it is under an eighth full, so that an iteration costs at most eight slots per item.
  */
+
+/**
+ * A 32-bit hash of an id under a seed: FNV-1a over its UTF-16 code units, then MurmurHash3's
+ * finalizer ({@link mixHash}). Ids that differ only slightly get unrelated hashes; under a seed
+ * an outsider cannot guess, ids chosen to collide are hard to find.
+ */
+export function hashId(seed: number, id: string): number {
+  let h = (seed ^ 0x811c9dc5) | 0;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return mixHash(h);
+}
+
+/** The finalizer of MurmurHash3: every input bit affects every output bit (unsigned result). */
+export function mixHash(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
 
 /** What the index holds: an item with its id and that id's hash. */
 export interface Indexed {
   readonly id: string;
   readonly hash: number;
+}
+
+/** Options of an {@link IdIndex}. */
+export interface IdIndexOptions {
+  /**
+   * Halve the table as soon as it is under an eighth full (default false: only once it has stayed
+   * so for as many deletions as it has slots).
+   */
+  readonly shrinkAtOnce?: boolean;
 }
 
 const MIN_CAPACITY = 1024;
@@ -37,6 +70,11 @@ export class IdIndex<T extends Indexed> {
   private mask = MIN_CAPACITY - 1;
   /** Deletions since the table last was a quarter full or resized, while under an eighth full. */
   private sparseDeletions = 0;
+  private readonly shrinkAtOnce: boolean;
+
+  constructor(options: IdIndexOptions = {}) {
+    this.shrinkAtOnce = options.shrinkAtOnce ?? false;
+  }
 
   /** Items held. */
   get size(): number {
@@ -48,7 +86,7 @@ export class IdIndex<T extends Indexed> {
     return this.tags.length;
   }
 
-  /** The item with this id, whose address hash is `hash`. */
+  /** The item with this id, whose hash is `hash`. */
   get(hash: number, id: string): T | undefined {
     const tag = tagOf(hash);
     const tags = this.tags;
@@ -97,9 +135,16 @@ export class IdIndex<T extends Indexed> {
     this.count--;
     if (this.tags.length > MIN_CAPACITY && 8 * this.count < this.tags.length) {
       this.sparseDeletions++;
-      if (this.sparseDeletions > this.tags.length) this.resize(this.tags.length / 2);
+      if (this.shrinkAtOnce || this.sparseDeletions > this.tags.length) {
+        this.resize(this.tags.length / 2);
+      }
     }
     return true;
+  }
+
+  /** Calls `each` with every item, in no particular order; the index must not change meanwhile. */
+  forEach(each: (item: T) => void): void {
+    for (const item of this.items) if (item !== undefined) each(item);
   }
 
   /** Removes every item. */

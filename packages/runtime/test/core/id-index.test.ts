@@ -1,14 +1,14 @@
 /**
- * The cache's index by id answers as a `Map` keyed by id does, for any sequence of additions and
+ * The index by id answers as a `Map` keyed by id does, for any sequence of additions and
  * deletions: with hashes drawn from a few values (long runs of equal and neighbouring tags, which
  * deletions must shift back across the table's end) and with real address hashes, through growth;
- * it shrinks only once left sparse, not each time it empties.
+ * by default it shrinks only once left sparse, not each time it empties; one made to shrink at
+ * once stays at most eight times its size; iteration visits every item once.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { addressHash, tableSeed } from "../src/address-filter.js";
-import { IdIndex } from "../src/id-index.js";
+import { IdIndex, hashId } from "../../src/core/id-index.js";
 
 interface Item {
   readonly id: string;
@@ -59,9 +59,9 @@ test("answers as a map, with colliding and neighbouring hashes", () => {
 });
 
 test("answers as a map through growth, with address hashes", () => {
-  const seed = tableSeed("example/user");
+  const seed = 0x5bd1e995;
   const keys = 20_000;
-  const hashes = Array.from({ length: keys }, (_, key) => addressHash(seed, `id-${key}`));
+  const hashes = Array.from({ length: keys }, (_, key) => hashId(seed, `id-${key}`));
   const ops: Op[] = [];
   // Grow to 20,000 items, delete down to a few, grow again.
   for (let key = 0; key < keys; key++) ops.push({ add: true, key });
@@ -71,10 +71,10 @@ test("answers as a map through growth, with address hashes", () => {
 });
 
 test("a table that empties and fills again keeps its size; one left sparse shrinks", () => {
-  const seed = tableSeed("example/user");
+  const seed = 0x5bd1e995;
   const items = Array.from({ length: 10_000 }, (_, key) => ({
     id: `id-${key}`,
-    hash: addressHash(seed, `id-${key}`),
+    hash: hashId(seed, `id-${key}`),
   }));
   const index = new IdIndex<Item>();
   for (const item of items) index.add(item);
@@ -110,4 +110,28 @@ test("a deleted item is gone and leaves the others found; clear empties it", () 
   index.clear();
   assert.equal(index.size, 0);
   assert.equal(index.get(5, "b"), undefined);
+});
+
+test("one made to shrink at once stays at most eight times its size, and iterates its items", () => {
+  const seed = 0x2545f491;
+  const items = Array.from({ length: 50_000 }, (_, key) => ({
+    id: `id-${key}`,
+    hash: hashId(seed, `id-${key}`),
+  }));
+  const index = new IdIndex<Item>({ shrinkAtOnce: true });
+  for (const item of items) index.add(item);
+  const seen = new Set<Item>();
+  index.forEach((item) => seen.add(item));
+  assert.equal(seen.size, items.length);
+  for (let left = items.length; left > 0; left--) {
+    index.delete(items[left - 1] as Item);
+    const bound = Math.max(1024, 8 * index.size);
+    if (index.capacity > bound) assert.fail(`${index.capacity} slots for ${index.size} items`);
+  }
+  assert.equal(index.capacity, 1024);
+  const kept = items.slice(0, 3);
+  for (const item of kept) index.add(item);
+  const after: Item[] = [];
+  index.forEach((item) => after.push(item));
+  assert.deepEqual(new Set(after), new Set(kept));
 });
