@@ -117,10 +117,13 @@ export class StateCells {
   mutations(): readonly StateMutation[] {
     const changed = this.changed;
     if (changed === undefined) return NONE;
-    const mutations: StateMutation[] = [];
-    for (let i = 0; i < changed.length; i++) {
+    let count = 0;
+    for (let i = 0; i < changed.length; i++) if (changed[i] === true) count++;
+    // Sized up front: a `push` onto `[]` allocates room for 16.
+    const mutations = new Array<StateMutation>(count);
+    for (let i = 0, at = 0; i < changed.length; i++) {
       if (changed[i] === true) {
-        mutations.push({ name: (this.specs[i] as ValueSpec).name, value: this.values[i] });
+        mutations[at++] = { name: (this.specs[i] as ValueSpec).name, value: this.values[i] };
       }
     }
     return mutations;

@@ -38,8 +38,9 @@ function stateWrites(
   slot: AddressSlot,
   mutations: readonly StateMutation[],
 ): StateWrite[] | StatefunError {
-  const writes: StateWrite[] = [];
-  for (const mutation of mutations) {
+  const writes = new Array<StateWrite>(mutations.length);
+  for (let i = 0; i < mutations.length; i++) {
+    const mutation = mutations[i] as StateMutation;
     const spec = slot.fn.specsByName.get(mutation.name);
     if (spec === undefined) {
       return invalid(
@@ -53,7 +54,7 @@ function stateWrites(
         `state ${JSON.stringify(mutation.name)} is registered with type ${spec.typename} but was written with type ${mutation.value.typename}`,
       );
     }
-    writes.push({ spec, value: mutation.value });
+    writes[i] = { spec, value: mutation.value };
   }
   return writes;
 }
@@ -84,7 +85,11 @@ export function validateEffects(
   slot: AddressSlot,
   effects: InvocationEffects,
 ): StateWrite[] | StatefunError {
-  for (const message of effects.messages) {
+  // Indexed loops: effects often hold the SDK's frozen empty array, over which `for...of`
+  // allocates an iterator and its results on every batch.
+  const messages = effects.messages;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as (typeof messages)[number];
     if (env.functionType(message.target.typename) === undefined) {
       return invalid(slot, `message to unknown function type ${message.target.typename}`);
     }
@@ -95,7 +100,8 @@ export function validateEffects(
     // Simulate the token index through the batch, since a batch may cancel and re-use a token.
     const added = new Set<string>();
     const removed = new Set<string>();
-    for (const action of effects.delayed) {
+    for (let i = 0; i < effects.delayed.length; i++) {
+      const action = effects.delayed[i] as (typeof effects.delayed)[number];
       if (action.kind === "cancel") {
         const token = action.cancellationToken;
         if (token === "")
@@ -134,7 +140,8 @@ export function validateEffects(
       }
     }
   }
-  for (const record of effects.egress) {
+  for (let i = 0; i < effects.egress.length; i++) {
+    const record = effects.egress[i] as (typeof effects.egress)[number];
     const sink = env.egress.get(record.egress);
     if (sink === undefined) {
       return invalid(slot, `record for unknown egress ${record.egress}`);
@@ -159,12 +166,15 @@ export function applyEffects(
 ): void {
   const self = slot.address;
   const counters = slot.fn.counters;
-  for (const message of effects.messages) {
+  const { messages, delayed, egress } = effects;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as (typeof messages)[number];
     const target = env.functionType(message.target.typename) as FunctionTypeRuntime;
     env.deliver(target, message.target.id, self, message.value);
   }
-  counters.outLocal += effects.messages.length;
-  for (const action of effects.delayed) {
+  counters.outLocal += messages.length;
+  for (let i = 0; i < delayed.length; i++) {
+    const action = delayed[i] as (typeof delayed)[number];
     if (action.kind === "cancel") env.delayed.cancel(self, action.cancellationToken);
     else
       env.delayed.schedule(
@@ -175,7 +185,10 @@ export function applyEffects(
         action.cancellationToken,
       );
   }
-  for (const record of effects.egress) env.egress.emit(record.egress, record.value);
-  counters.outEgress += effects.egress.length;
+  for (let i = 0; i < egress.length; i++) {
+    const record = egress[i] as (typeof egress)[number];
+    env.egress.emit(record.egress, record.value);
+  }
+  counters.outEgress += egress.length;
   if (writes.length > 0) slot.fn.table.write(slot.id, slot.keyGroup, writes, env.now());
 }

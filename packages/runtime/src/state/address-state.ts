@@ -94,14 +94,15 @@ export function writeState(
   hooks: StateHooks,
 ): AddressState | undefined {
   hooks.beforeChange();
-  // Fast path: one value replaced in place, nothing else stored.
-  if (writes.length === 1 && state instanceof StateCell) {
+  // Fast paths: one value replaced in place, nothing else stored, or the first value stored.
+  if (writes.length === 1 && (state === undefined || state instanceof StateCell)) {
     const { spec, value } = writes[0] as StateWrite;
-    if (value !== undefined && state.name === spec.name) {
+    if (value !== undefined && (state === undefined || state.name === spec.name)) {
+      const cell = state ?? new StateCell(spec.name);
       const expiresAtMs = expiryFor(spec, nowMs);
-      state.assign(value, expiresAtMs);
+      cell.assign(value, expiresAtMs);
       hooks.expiresAt(expiresAtMs);
-      return state;
+      return cell;
     }
   }
   const cells = cellsOf(state).filter((cell) => cell.isLive(nowMs));
