@@ -6,13 +6,13 @@
  * Under a full backlog of messages to distinct addresses, every queued message holds a slot, and
  * a slot waits behind the whole backlog before it runs: what it holds then has left the CPU's
  * caches and outlived young collections. So a slot is kept small: its first message is held in
- * the slot itself (an array only from the second on), and its address object is made when first
- * asked for (at invocation). Slots are found by id in an {@link IdIndex} under a seed of the
+ * the slot's own fields (an array of inputs only from the second on), its address object is made
+ * when first asked for (at invocation), and a closed slot lets go of what it refers to. Slots are found by id in an {@link IdIndex} under a seed of the
  * process's own, which a lookup that misses (the first message to an address) answers from one
  * array of hashes.
  */
 import { randomBytes } from "node:crypto";
-import type { Address, InvocationInput, StateSpec } from "@statefun-ts/protocol";
+import type { Address, InvocationInput, StateSpec, TypedValue } from "@statefun-ts/protocol";
 import type { StateTable } from "../state/backend.js";
 import type { FunctionInvoker } from "./function-invoker.js";
 import { IdIndex, hashId } from "./id-index.js";
@@ -120,6 +120,7 @@ export class FunctionTypeRuntime {
   /** Drops the slot of an address that went idle. */
   closeSlot(slot: AddressSlot): void {
     this.slots.delete(slot);
+    slot.close();
   }
 
   /** Calls `each` with the slot of every busy address. */
@@ -152,8 +153,9 @@ export class AddressSlot {
   /** The last failure of {@link inflight}. */
   lastError: unknown = undefined;
   private madeAddress: Address | undefined = undefined;
-  /** The only queued message, while {@link queue} is not in use. */
-  private first: InvocationInput | undefined = undefined;
+  /** The only queued message's argument while {@link queue} is not in use, and its caller. */
+  private firstArgument: TypedValue | undefined = undefined;
+  private firstCaller: Address | undefined = undefined;
   /** Queued messages from {@link head} on, once two were queued at once. */
   private queue: InvocationInput[] | undefined = undefined;
   private head = 0;
@@ -178,26 +180,46 @@ export class AddressSlot {
 
   /** Messages waiting behind the in-flight batch. */
   get queued(): number {
-    if (this.queue === undefined) return this.first === undefined ? 0 : 1;
+    if (this.queue === undefined) return this.firstArgument === undefined ? 0 : 1;
     return this.queue.length - this.head;
   }
 
-  push(input: InvocationInput): void {
-    if (this.queue !== undefined) this.queue.push(input);
-    else if (this.first === undefined) this.first = input;
-    else {
-      this.queue = [this.first, input];
-      this.first = undefined;
+  /** Queues a message from `caller` (`undefined`: from an ingress). */
+  push(caller: Address | undefined, argument: TypedValue): void {
+    if (this.queue !== undefined) {
+      this.queue.push({ caller, argument });
+    } else if (this.firstArgument === undefined) {
+      this.firstArgument = argument;
+      this.firstCaller = caller;
+    } else {
+      this.queue = [
+        { caller: this.firstCaller, argument: this.firstArgument },
+        { caller, argument },
+      ];
+      this.firstArgument = undefined;
+      this.firstCaller = undefined;
     }
+  }
+
+  /**
+   * Lets go of its address object, made at invocation, once the address went idle: a slot that
+   * waited long in the backlog has been promoted to the old generation, and would keep it alive
+   * through young collections until the next full one.
+   */
+  close(): void {
+    this.madeAddress = undefined;
   }
 
   /** Removes and returns up to `max` messages from the front of the queue. */
   take(max: number): InvocationInput[] {
     const queue = this.queue;
     if (queue === undefined) {
-      const first = this.first;
-      this.first = undefined;
-      return first === undefined ? [] : [first];
+      const argument = this.firstArgument;
+      if (argument === undefined) return [];
+      const caller = this.firstCaller;
+      this.firstArgument = undefined;
+      this.firstCaller = undefined;
+      return [{ caller, argument }];
     }
     const available = queue.length - this.head;
     if (this.head === 0 && available <= max) {
@@ -219,7 +241,10 @@ export class AddressSlot {
 
   /** The queued messages, in order, without removing them. */
   peekAll(): InvocationInput[] {
-    if (this.queue === undefined) return this.first === undefined ? [] : [this.first];
+    if (this.queue === undefined) {
+      const argument = this.firstArgument;
+      return argument === undefined ? [] : [{ caller: this.firstCaller, argument }];
+    }
     return this.queue.slice(this.head);
   }
 }

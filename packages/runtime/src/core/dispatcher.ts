@@ -196,7 +196,7 @@ export class Dispatcher implements EffectsEnvironment {
     value: TypedValue,
   ): void {
     const slot = fn.openSlot(id, this.options.backend.maxKeyGroups);
-    slot.push({ caller, argument: value });
+    slot.push(caller, value);
     this.queuedTotal++;
     fn.counters.in++;
     if (slot.status === SlotStatus.IDLE) this.makeReady(slot);

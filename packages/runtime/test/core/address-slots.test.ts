@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { InvocationInput } from "@statefun-ts/protocol";
-import { TypedValue } from "@statefun-ts/protocol";
+import { TypedValue, addressOf } from "@statefun-ts/protocol";
 import type { AddressSlot } from "../../src/core/address-slot.js";
 import { FunctionTypeRuntime } from "../../src/core/address-slot.js";
 import type { FunctionInvoker } from "../../src/core/function-invoker.js";
@@ -26,12 +26,18 @@ function busy(fn: FunctionTypeRuntime): AddressSlot[] {
   return slots;
 }
 
-function input(n: number): InvocationInput {
-  return { caller: undefined, argument: TypedValue.fromBytes("test/n", new Uint8Array([n])) };
+function input(n: number): TypedValue {
+  return TypedValue.fromBytes("test/n", new Uint8Array([n]));
 }
 
-const numbers = (inputs: readonly InvocationInput[]): number[] =>
-  inputs.map((message) => message.argument.bytes[0] as number);
+const caller = addressOf("test/sender", "s");
+
+/** Each input as its number, with " from s" when it came from `caller`. */
+const described = (inputs: readonly InvocationInput[]): string[] =>
+  inputs.map(
+    (message) =>
+      `${message.argument.bytes[0] as number}${message.caller === undefined ? "" : ` from ${message.caller.id}`}`,
+  );
 
 test("an address that goes idle loses its slot, and gets a new one when busy again", () => {
   const fn = functionType();
@@ -39,7 +45,7 @@ test("an address that goes idle loses its slot, and gets a new one when busy aga
   assert.equal(fn.openSlot("a", MAX_KEY_GROUPS), first, "the same slot while busy");
   assert.deepEqual(first.address, { namespace: "test", name: "t", id: "a", typename: "test/t" });
   assert.equal(first.address, first.address, "made once");
-  first.push(input(1));
+  first.push(undefined, input(1));
   fn.closeSlot(first);
   assert.equal(fn.slotOf("a"), undefined);
   assert.deepEqual(busy(fn), []);
@@ -66,25 +72,33 @@ test("busy slots stay found while many other addresses come and go", () => {
   kept.forEach((slot, i) => assert.equal(fn.slotOf(`busy-${i}`), slot));
 });
 
-test("a slot queues in order and takes batches of at most the size asked for", () => {
+test("a slot queues in order, with callers, and takes batches of at most the size asked for", () => {
   const fn = functionType();
   const slot = fn.openSlot("a", MAX_KEY_GROUPS);
   assert.deepEqual(slot.take(10), [], "nothing queued");
-  slot.push(input(1));
+  slot.push(caller, input(1));
   assert.equal(slot.queued, 1);
-  assert.deepEqual(numbers(slot.peekAll()), [1]);
-  assert.deepEqual(numbers(slot.take(10)), [1], "one message, held by the slot itself");
+  assert.deepEqual(described(slot.peekAll()), ["1 from s"]);
+  assert.deepEqual(described(slot.take(10)), ["1 from s"], "one message, held by the slot itself");
   assert.equal(slot.queued, 0);
-  for (let n = 1; n <= 7; n++) slot.push(input(n));
+  for (let n = 1; n <= 7; n++) slot.push(n % 2 === 0 ? caller : undefined, input(n));
   assert.equal(slot.queued, 7);
-  assert.deepEqual(numbers(slot.peekAll()), [1, 2, 3, 4, 5, 6, 7]);
-  assert.deepEqual(numbers(slot.take(3)), [1, 2, 3]);
-  slot.push(input(8));
-  assert.deepEqual(numbers(slot.take(3)), [4, 5, 6]);
+  assert.deepEqual(described(slot.peekAll()), [
+    "1",
+    "2 from s",
+    "3",
+    "4 from s",
+    "5",
+    "6 from s",
+    "7",
+  ]);
+  assert.deepEqual(described(slot.take(3)), ["1", "2 from s", "3"]);
+  slot.push(caller, input(8));
+  assert.deepEqual(described(slot.take(3)), ["4 from s", "5", "6 from s"]);
   assert.equal(slot.queued, 2);
-  assert.deepEqual(numbers(slot.take(3)), [7, 8]);
+  assert.deepEqual(described(slot.take(3)), ["7", "8 from s"]);
   assert.equal(slot.queued, 0);
-  slot.push(input(9));
-  assert.deepEqual(numbers(slot.take(3)), [9]);
+  slot.push(undefined, input(9));
+  assert.deepEqual(described(slot.take(3)), ["9"]);
   assert.deepEqual(slot.take(3), []);
 });
