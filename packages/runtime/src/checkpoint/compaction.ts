@@ -1,6 +1,7 @@
 /**
  * Compaction, in two forms. Both read files, never live state, so they run in the background
- * without touching processing; memory is bounded by one key group's state.
+ * without touching processing (the coordinator's on a worker thread, compaction-thread.ts);
+ * memory is bounded by one key group's state.
  *  - A full merge writes a chain (a full base and the incremental files after it) into one full
  *    file: a new base that bounds restore time, or the state of a savepoint. Its cost grows with
  *    the whole state, so it runs only once the changes since the base are large.
@@ -48,7 +49,7 @@ async function newestRecords(
 }
 
 /** Writes a checkpoint file to `target` and returns its size in bytes. */
-async function writeFile(
+export async function writeFile(
   storage: CheckpointStorage,
   target: string,
   chunks: AsyncIterable<Uint8Array>,
@@ -104,17 +105,15 @@ export function mergeRun(chain: readonly ChainFile[]): readonly ChainFile[] | un
 }
 
 /**
- * Writes the incremental file `target` holding the state changes of `names` (consecutive
- * incremental files, oldest first): per address, the newest record, deletions included. Its
- * manifest is the newest file's, with `chain` set to `before` (the files it builds on). Returns
- * the file's size in bytes.
+ * The bytes of an incremental file holding the state changes of `names` (consecutive incremental
+ * files, oldest first): per address, the newest record, deletions included. Its manifest is the
+ * newest file's, with `chain` set to `before` (the files it builds on).
  */
-export async function mergeIncremental(
+export async function incrementalMergeChunks(
   storage: CheckpointStorage,
   names: readonly string[],
   before: readonly string[],
-  target: string,
-): Promise<number> {
+): Promise<AsyncIterable<Uint8Array>> {
   const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
   const newest = files.at(-1);
   if (newest === undefined) throw new Error("nothing to merge");
@@ -134,7 +133,20 @@ export async function mergeIncremental(
     }
   }
   const empty: GlobalContent = { egress: [], sinks: [], ingresses: [] };
-  return writeFile(storage, target, encodeCheckpoint(manifest, contents(), empty));
+  return encodeCheckpoint(manifest, contents(), empty);
+}
+
+/**
+ * Writes the incremental file `target` of {@link incrementalMergeChunks}; returns its size in
+ * bytes.
+ */
+export async function mergeIncremental(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  before: readonly string[],
+  target: string,
+): Promise<number> {
+  return writeFile(storage, target, await incrementalMergeChunks(storage, names, before));
 }
 
 /** True when the incremental files since the base have grown enough to write a new base. */
@@ -189,18 +201,15 @@ async function* mergedState(files: readonly CheckpointFile[]): AsyncGenerator<Me
 }
 
 /**
- * Writes one full file to `target` in `targetStorage`: the merged state of `names` plus, when
- * `pendingFrom` is given, its pending messages, delayed messages and global content (a
- * savepoint). Returns the file's size in bytes.
+ * The bytes of one full file: the merged state of `names` plus, when `pendingFrom` is given, its
+ * pending messages, delayed messages and global content (a savepoint).
  */
-export async function writeMerged(
+async function mergedChunks(
   storage: CheckpointStorage,
   names: readonly string[],
-  targetStorage: CheckpointStorage,
-  target: string,
   manifestFor: (newest: CheckpointManifest) => CheckpointManifest,
   pendingFrom?: CheckpointFile,
-): Promise<number> {
+): Promise<AsyncIterable<Uint8Array>> {
   const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
   const newestFile = files.at(-1);
   if (newestFile === undefined) throw new Error("nothing to merge");
@@ -234,17 +243,35 @@ export async function writeMerged(
     pendingFrom === undefined
       ? { egress: [], sinks: [], ingresses: [] }
       : await pendingFrom.readGlobal();
-  return writeFile(targetStorage, target, encodeCheckpoint(manifest, contents(), global));
+  return encodeCheckpoint(manifest, contents(), global);
 }
 
-/** Writes the full base `target` from a chain of files; returns its size in bytes. */
-export function compactChain(
+/**
+ * Writes one full file to `target` in `targetStorage` (see {@link mergedChunks}). Returns its size
+ * in bytes.
+ */
+export async function writeMerged(
   storage: CheckpointStorage,
   names: readonly string[],
+  targetStorage: CheckpointStorage,
   target: string,
-  maxKeyGroups: number,
+  manifestFor: (newest: CheckpointManifest) => CheckpointManifest,
+  pendingFrom?: CheckpointFile,
 ): Promise<number> {
-  return writeMerged(storage, names, storage, target, (newest) => ({
+  return writeFile(
+    targetStorage,
+    target,
+    await mergedChunks(storage, names, manifestFor, pendingFrom),
+  );
+}
+
+/** The bytes of a full base made of a chain of files. */
+export function compactedChunks(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  maxKeyGroups: number,
+): Promise<AsyncIterable<Uint8Array>> {
+  return mergedChunks(storage, names, (newest) => ({
     ...newest,
     kind: "checkpoint",
     maxKeyGroups,
@@ -252,4 +279,14 @@ export function compactChain(
     chain: [],
     info: { compactedFrom: names.length },
   }));
+}
+
+/** Writes the full base `target` from a chain of files; returns its size in bytes. */
+export async function compactChain(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  target: string,
+  maxKeyGroups: number,
+): Promise<number> {
+  return writeFile(storage, target, await compactedChunks(storage, names, maxKeyGroups));
 }

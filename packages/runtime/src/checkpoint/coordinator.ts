@@ -21,7 +21,8 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
-import { compactChain, mergeIncremental, mergeRun, shouldCompact } from "./compaction.js";
+import { mergeRun, shouldCompact } from "./compaction.js";
+import { CompactionThread } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
 import { CheckpointRetention } from "./retention.js";
@@ -118,6 +119,8 @@ export class CheckpointCoordinator {
   /** The retained checkpoints, and the deletion of files none of them needs. */
   private readonly retention: CheckpointRetention;
   private readonly attemptListeners = new Set<(attempt: CheckpointAttempt) => void>();
+  /** Merges and full bases, prepared off the thread that processes messages. */
+  private readonly compactor: CompactionThread;
 
   constructor(
     options: ResolvedCheckpointingOptions,
@@ -132,6 +135,7 @@ export class CheckpointCoordinator {
     this.logger = logger;
     this.maxKeyGroups = maxKeyGroups;
     this.retention = new CheckpointRetention(options.retained, options.storage, logger);
+    this.compactor = new CompactionThread(options.storage);
   }
 
   /** Continues after a recovery: ids go on from the restored one, and so does its chain. */
@@ -152,6 +156,7 @@ export class CheckpointCoordinator {
     if (this.options.mode === "exactly-once") this.sources.egress.holdUntilCheckpoint();
     this.sources.egress.beginEpoch(this.nextId);
     this.sources.backend.trackChanges();
+    this.compactor.prepare();
     this.lastStartMs = this.clock.now();
     this.schedule();
     if (this.chain.length > 0) {
@@ -250,6 +255,7 @@ export class CheckpointCoordinator {
     this.timer = undefined;
     await this.inProgress;
     await this.compaction;
+    await this.compactor.close();
     const error = new StatefunError(
       "shutdown",
       "checkpointing stopped before the checkpoint completed",
@@ -459,8 +465,7 @@ export class CheckpointCoordinator {
     const start = this.chain.indexOf(run[0] as ChainFile);
     const before = this.chain.slice(0, start).map((file) => file.name);
     try {
-      const bytes = await mergeIncremental(
-        this.options.storage,
+      const bytes = await this.compactor.mergeIncremental(
         run.map((file) => file.name),
         before,
         name,
@@ -491,8 +496,7 @@ export class CheckpointCoordinator {
   private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
     const name = baseName(id);
     try {
-      const bytes = await compactChain(
-        this.options.storage,
+      const bytes = await this.compactor.compactChain(
         files.map((f) => f.name),
         name,
         this.maxKeyGroups,

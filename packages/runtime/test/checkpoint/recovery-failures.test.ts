@@ -331,10 +331,16 @@ test("compaction writes a full base, retention deletes unneeded files, and recov
     checkpointing: { retained: 2, compactionMinBytes: 0, compactionRatio: 0.5 },
   });
   for (let i = 1; i <= 12; i++) await add(first.runtime, i);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const stats = first.runtime.checkpointStats();
-  assert.ok((stats?.compactions ?? 0) >= 1, "at least one full base was written");
+  // Compaction runs in the background: wait for a base of the whole chain.
+  await waitFor(
+    () => first.runtime.checkpointStats()?.chainLength === 1,
+    "a full base of every checkpoint so far",
+  );
+  assert.ok((first.runtime.checkpointStats()?.compactions ?? 0) >= 1);
+  // Two checkpoints built on the base: the two retained ones need none of the older files.
+  await add(first.runtime, 50);
   await add(first.runtime, 100);
+  await waitFor(async () => (await files(directory)).length < 13, "old files deleted");
   await first.crash();
   const names = await files(directory);
   assert.ok(
@@ -343,7 +349,7 @@ test("compaction writes a full base, retention deletes unneeded files, and recov
   );
   assert.ok(names.length < 13, `old files were deleted: ${names.join(", ")}`);
   const second = await startRuntime(directory, counters());
-  assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 78 + 100);
+  assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 78 + 50 + 100);
   await second.runtime.stop();
 });
 
