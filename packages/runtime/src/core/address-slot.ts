@@ -7,9 +7,9 @@
  * a slot waits behind the whole backlog before it runs: what it holds then has left the CPU's
  * caches and outlived young collections. So a slot is kept small: its first message is held in
  * the slot's own fields (an array of inputs only from the second on), its address object is made
- * when first asked for (at invocation), and a closed slot lets go of what it refers to. Slots are found by id in an {@link IdIndex} under a seed of the
- * process's own, which a lookup that misses (the first message to an address) answers from one
- * array of hashes.
+ * when first asked for (at invocation) and let go when the slot closes. Slots are found by id in
+ * an {@link IdIndex} under a seed of the process's own, which a lookup that misses (the first
+ * message to an address) answers from one array of hashes.
  */
 import { randomBytes } from "node:crypto";
 import type { Address, InvocationInput, StateSpec, TypedValue } from "@statefun-ts/protocol";
@@ -20,7 +20,7 @@ import { keyGroupOf } from "./key-group.js";
 
 /** Lifecycle of a slot. */
 export const SlotStatus = {
-  /** Nothing queued, nothing in flight (a slot in this state leaves its map). */
+  /** Nothing queued, nothing in flight (a slot in this state leaves its type's index). */
   IDLE: 0,
   /** In the dispatcher's ready queue. */
   READY: 1,

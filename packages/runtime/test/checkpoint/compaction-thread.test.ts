@@ -12,27 +12,11 @@ import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
 import { CompactionThread } from "../../src/checkpoint/compaction-thread.js";
 import { compactChain, mergeIncremental } from "../../src/checkpoint/compaction.js";
 import { encodeCheckpointBytes } from "../../src/checkpoint/format/index.js";
-import type { CheckpointManifest, GlobalContent, StateRecord } from "../../src/checkpoint/model.js";
+import type { StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
 import { stateRecord } from "./format-arbitraries.js";
-import { createCountingStorage } from "./format-storage.js";
-
-const NO_GLOBAL: GlobalContent = { egress: [], sinks: [], ingresses: [] };
-
-function manifestOf(id: number, chain: readonly string[]): CheckpointManifest {
-  return {
-    formatVersion: 1,
-    id,
-    kind: "checkpoint",
-    createdAtMs: 1_700_000_000_000 + id,
-    maxKeyGroups: 16,
-    mode: "exactly-once",
-    full: false,
-    chain: [...chain],
-    info: {},
-  };
-}
+import { NO_GLOBAL, createCountingStorage, manifestOf } from "./format-storage.js";
 
 /** Records of a few addresses, so that later files change the same addresses again. */
 const record: fc.Arbitrary<StateRecord> = fc

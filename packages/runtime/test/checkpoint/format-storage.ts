@@ -1,11 +1,30 @@
 /**
- * Helpers of the checkpoint format tests: an in-memory {@link CheckpointStorage} that counts the
- * bytes and reads it serves (to prove range reads), chunk collection, byte flipping, and a way to
- * rewrite a file's manifest with a valid CRC (to reach the checks behind the CRC).
+ * Helpers of the checkpoint format tests: manifests, an in-memory {@link CheckpointStorage} that
+ * counts the bytes and reads it serves (to prove range reads), chunk collection, byte flipping,
+ * and a way to rewrite a file's manifest with a valid CRC (to reach the checks behind the CRC).
  */
 import { crc32 } from "node:zlib";
 import { StatefunError } from "@statefun-ts/protocol";
+import type { CheckpointManifest, GlobalContent } from "../../src/checkpoint/model.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
+
+/** No egress, sink or ingress content. */
+export const NO_GLOBAL: GlobalContent = { egress: [], sinks: [], ingresses: [] };
+
+/** The manifest of incremental checkpoint `id` after `chain`, over 16 key groups. */
+export function manifestOf(id: number, chain: readonly string[]): CheckpointManifest {
+  return {
+    formatVersion: 1,
+    id,
+    kind: "checkpoint",
+    createdAtMs: 1_700_000_000_000 + id,
+    maxKeyGroups: 16,
+    mode: "exactly-once",
+    full: false,
+    chain: [...chain],
+    info: {},
+  };
+}
 
 /** A {@link CheckpointStorage} in memory that records how much was read. */
 export interface CountingStorage extends CheckpointStorage {

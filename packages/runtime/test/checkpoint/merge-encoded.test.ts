@@ -17,27 +17,12 @@ import {
   encodeCheckpointBytes,
   openCheckpoint,
 } from "../../src/checkpoint/format/index.js";
-import type { CheckpointManifest, GlobalContent, StateRecord } from "../../src/checkpoint/model.js";
+import type { CheckpointManifest, StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import { stateRecord } from "./format-arbitraries.js";
-import { createCountingStorage } from "./format-storage.js";
+import { NO_GLOBAL, createCountingStorage, manifestOf } from "./format-storage.js";
 
 const KEY_GROUP = 7;
-const NO_GLOBAL: GlobalContent = { egress: [], sinks: [], ingresses: [] };
-
-function manifestOf(id: number, chain: readonly string[]): CheckpointManifest {
-  return {
-    formatVersion: 1,
-    id,
-    kind: "checkpoint",
-    createdAtMs: 1_700_000_000_000 + id,
-    maxKeyGroups: 16,
-    mode: "exactly-once",
-    full: false,
-    chain: [...chain],
-    info: {},
-  };
-}
 
 /** Records of a few addresses only, so that files change the same addresses again. */
 const record: fc.Arbitrary<StateRecord> = fc
