@@ -15,6 +15,8 @@ import type { Runtime } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
 import { createStatefulFunctions, customType } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "@statefun-ts/state-disk";
+import { cpuMicros } from "../latency.js";
+import { machineBusyMicros } from "../machine.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
 import { numberArg, yieldToEventLoop } from "./args.js";
@@ -74,6 +76,15 @@ async function open(dbName: string): Promise<Runtime> {
   return runtime;
 }
 
+/** What a phase of {@link feed} took. */
+interface FeedFigures {
+  readonly perSecond: number;
+  /** CPU time of this process (all its threads) per message, in µs. */
+  readonly cpuMicrosPerMessage: number;
+  /** CPU time other processes of the machine took meanwhile, in cores (NaN without /proc). */
+  readonly otherCores: number;
+}
+
 /** Sends `count` messages, the i-th to id (i × stride mod span). */
 async function feed(
   runtime: Runtime,
@@ -82,7 +93,9 @@ async function feed(
   stride: number,
   label: string,
   span = addresses,
-): Promise<number> {
+): Promise<FeedFigures> {
+  const cpuBefore = cpuMicros();
+  const busyBefore = machineBusyMicros() ?? NaN;
   const start = performance.now();
   let lastReport = start;
   for (let i = 0; i < count;) {
@@ -98,7 +111,14 @@ async function feed(
     }
   }
   await runtime.whenIdle();
-  return count / ((performance.now() - start) / 1000);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = cpuMicros() - cpuBefore;
+  const busy = (machineBusyMicros() ?? NaN) - busyBefore;
+  return {
+    perSecond: count / seconds,
+    cpuMicrosPerMessage: cpu / count,
+    otherCores: (busy - cpu) / 1e6 / seconds,
+  };
 }
 
 const CHECKPOINT_FILES = join(root, "checkpoints", "checkpoints");
@@ -119,11 +139,11 @@ function checkpointBytesSince(afterId: number, lastId: number): number {
 
 const first = await open("db-1");
 progress("disk-state", `writing ${addresses.toLocaleString("en-US")} addresses`);
-const writesPerSecond = await feed(first, addresses, payload, 1, "writes");
+const writes = await feed(first, addresses, payload, 1, "writes");
 await first.whenDurable();
 const fullBytes = directoryBytes(CHECKPOINT_FILES);
 progress("disk-state", `reading ${reads.toLocaleString("en-US")} addresses`);
-const readsPerSecond = await feed(first, reads, readOp, 7919, "reads");
+const readsPerSecond = (await feed(first, reads, readOp, 7919, "reads")).perSecond;
 const changed = Math.max(1, Math.floor(addresses / 100));
 await first.whenDurable();
 const idBefore = first.checkpointStats()?.lastCompletedId ?? 0;
@@ -136,14 +156,9 @@ progress(
   "disk-state",
   `writing ${cachedAddresses.toLocaleString("en-US")} addresses over and over`,
 );
-const cachedWritesPerSecond = await feed(
-  first,
-  cachedWrites,
-  payload,
-  1,
-  "writes to cached addresses",
-  cachedAddresses,
-);
+const cachedWritesPerSecond = (
+  await feed(first, cachedWrites, payload, 1, "writes to cached addresses", cachedAddresses)
+).perSecond;
 await first.stop();
 
 // A clean stop keeps the database: a restart from the same checkpoint uses it as it is.
@@ -201,7 +216,9 @@ if (restoredRecords < addresses) {
 report({
   scenario: "disk-state",
   figures: [
-    { name: "writes", value: writesPerSecond, unit: "updates/s" },
+    { name: "writes", value: writes.perSecond, unit: "updates/s" },
+    { name: "writes, CPU per update", value: writes.cpuMicrosPerMessage, unit: "µs" },
+    { name: "writes, other processes' CPU", value: writes.otherCores, unit: "cores" },
     { name: "writes, cached addresses", value: cachedWritesPerSecond, unit: "updates/s" },
     { name: "reads", value: readsPerSecond, unit: "reads/s" },
     { name: "heap peak", value: heapPeakMb, unit: "MB" },
