@@ -24,7 +24,7 @@ let nextCall = 1;
 function call<T>(
   method: "read" | "size",
   name: string,
-  range?: { offset: number; length: number },
+  range?: { readonly offset: number; readonly length: number },
 ) {
   const id = nextCall++;
   return new Promise<T>((resolve, reject) => {
@@ -40,8 +40,7 @@ function readOnly(operation: string): StatefunError {
 /** The main thread's storage, for reading. */
 const storage: CheckpointStorage = {
   location: "main thread",
-  read: (name, range) =>
-    call<Uint8Array>("read", name, range === undefined ? undefined : { ...range }),
+  read: (name, range) => call<Uint8Array>("read", name, range),
   size: (name) => call<number>("size", name),
   write: () => Promise.reject(readOnly("write")),
   list: () => Promise.reject(readOnly("list")),

@@ -136,19 +136,6 @@ export async function incrementalMergeChunks(
   return encodeCheckpoint(manifest, contents(), empty);
 }
 
-/**
- * Writes the incremental file `target` of {@link incrementalMergeChunks}; returns its size in
- * bytes.
- */
-export async function mergeIncremental(
-  storage: CheckpointStorage,
-  names: readonly string[],
-  before: readonly string[],
-  target: string,
-): Promise<number> {
-  return writeFile(storage, target, await incrementalMergeChunks(storage, names, before));
-}
-
 /** True when the incremental files since the base have grown enough to write a new base. */
 export function shouldCompact(
   chain: readonly ChainFile[],
@@ -279,14 +266,4 @@ export function compactedChunks(
     chain: [],
     info: { compactedFrom: names.length },
   }));
-}
-
-/** Writes the full base `target` from a chain of files; returns its size in bytes. */
-export async function compactChain(
-  storage: CheckpointStorage,
-  names: readonly string[],
-  target: string,
-  maxKeyGroups: number,
-): Promise<number> {
-  return writeFile(storage, target, await compactedChunks(storage, names, maxKeyGroups));
 }

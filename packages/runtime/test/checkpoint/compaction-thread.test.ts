@@ -10,13 +10,18 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
 import { CompactionThread } from "../../src/checkpoint/compaction-thread.js";
-import { compactChain, mergeIncremental } from "../../src/checkpoint/compaction.js";
 import { encodeCheckpointBytes } from "../../src/checkpoint/format/index.js";
 import type { StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
 import { stateRecord } from "./format-arbitraries.js";
-import { NO_GLOBAL, createCountingStorage, manifestOf } from "./format-storage.js";
+import {
+  NO_GLOBAL,
+  compactChain,
+  createCountingStorage,
+  manifestOf,
+  mergeIncremental,
+} from "./format-storage.js";
 
 /** Records of a few addresses, so that later files change the same addresses again. */
 const record: fc.Arbitrary<StateRecord> = fc

@@ -1,12 +1,41 @@
 /**
- * Helpers of the checkpoint format tests: manifests, an in-memory {@link CheckpointStorage} that
- * counts the bytes and reads it serves (to prove range reads), chunk collection, byte flipping,
- * and a way to rewrite a file's manifest with a valid CRC (to reach the checks behind the CRC).
+ * Helpers of the checkpoint format tests: manifests, merges on the calling thread, an in-memory
+ * {@link CheckpointStorage} that counts the bytes and reads it serves (to prove range reads),
+ * chunk collection, byte flipping, and a way to rewrite a file's manifest with a valid CRC (to
+ * reach the checks behind the CRC).
  */
 import { crc32 } from "node:zlib";
 import { StatefunError } from "@statefun-ts/protocol";
+import {
+  compactedChunks,
+  incrementalMergeChunks,
+  writeFile,
+} from "../../src/checkpoint/compaction.js";
 import type { CheckpointManifest, GlobalContent } from "../../src/checkpoint/model.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
+
+/**
+ * Writes the incremental file `target` merging `names` on this thread, as the compaction
+ * thread's worker prepares it; returns its size in bytes.
+ */
+export async function mergeIncremental(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  before: readonly string[],
+  target: string,
+): Promise<number> {
+  return writeFile(storage, target, await incrementalMergeChunks(storage, names, before));
+}
+
+/** Writes the full base `target` of a chain on this thread; returns its size in bytes. */
+export async function compactChain(
+  storage: CheckpointStorage,
+  names: readonly string[],
+  target: string,
+  maxKeyGroups: number,
+): Promise<number> {
+  return writeFile(storage, target, await compactedChunks(storage, names, maxKeyGroups));
+}
 
 /** No egress, sink or ingress content. */
 export const NO_GLOBAL: GlobalContent = { egress: [], sinks: [], ingresses: [] };

@@ -11,7 +11,6 @@ import { crc32 } from "node:zlib";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isStatefunError } from "@statefun-ts/protocol";
-import { compactChain, mergeIncremental } from "../../src/checkpoint/compaction.js";
 import {
   decodeCheckpointBytes,
   encodeCheckpointBytes,
@@ -20,7 +19,13 @@ import {
 import type { CheckpointManifest, StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import { stateRecord } from "./format-arbitraries.js";
-import { NO_GLOBAL, createCountingStorage, manifestOf } from "./format-storage.js";
+import {
+  NO_GLOBAL,
+  compactChain,
+  createCountingStorage,
+  manifestOf,
+  mergeIncremental,
+} from "./format-storage.js";
 
 const KEY_GROUP = 7;
 
