@@ -4,15 +4,20 @@
  * throughput, the heap's peak, the size of the checkpoint files once every address is written and
  * of the incremental checkpoint(s) after 1% of the addresses changed, the write throughput over a
  * working set that fits the cache, the time to restart on the database a clean stop kept, and the
- * time to restore everything into a new runtime (as after a crash). `--max-backlog <n>` sets the
- * runtime's backlog bound (default 20,000).
+ * time to restore everything into a new runtime (as after a crash). The runtime runs with its
+ * default bounds on queued messages and addresses; `--max-backlog <n>` and
+ * `--max-queued-addresses <n>` set them.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TypedValue, addressOf } from "@statefun-ts/protocol";
 import type { Runtime } from "@statefun-ts/runtime";
-import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
+import {
+  createLocalCheckpointStorage,
+  createRuntime,
+  resolveRuntimeOptions,
+} from "@statefun-ts/runtime";
 import { createStatefulFunctions, customType } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "@statefun-ts/state-disk";
 import { cpuMicros } from "../latency.js";
@@ -26,12 +31,14 @@ const reads = Math.min(addresses, numberArg("reads", 1_000_000));
 /** Addresses of the working set written over and over (the cache holds 100,000 by default). */
 const cachedAddresses = Math.min(addresses, 10_000);
 const cachedWrites = numberArg("cached-writes", 1_000_000);
+const defaults = resolveRuntimeOptions();
+/** Messages the runtime queues before the feed waits. */
+const maxBacklog = numberArg("max-backlog", defaults.maxBacklog);
 /**
- * Messages the runtime queues before the feed waits. Every message goes to another address, so a
- * queue batches nothing: the deeper it is, the longer each message waits (outliving young
- * collections) for no gain.
+ * Addresses waiting to run before the feed waits to queue for another one, while the feed does
+ * not repeat addresses (the write phase: every message goes to another address).
  */
-const maxBacklog = numberArg("max-backlog", 20_000);
+const maxQueuedAddresses = numberArg("max-queued-addresses", defaults.maxQueuedAddresses);
 const bytesType = customType<Uint8Array>(
   "bench/Bytes",
   (v) => v,
@@ -65,6 +72,7 @@ async function open(dbName: string): Promise<Runtime> {
   const runtime = createRuntime({
     functions: [functions],
     maxBacklog,
+    maxQueuedAddresses,
     maxBacklogPerAddress: 0,
     stateBackend: createDiskStateBackend({ directory: join(root, dbName) }),
     checkpointing: {
@@ -229,7 +237,7 @@ report({
     { name: "restored records", value: restoredRecords, unit: "" },
   ],
   notes: [
-    `${addresses} addresses × 100-byte values, disk backend, checkpoints every 1 s, backlog bound ${maxBacklog} messages`,
+    `${addresses} addresses × 100-byte values, disk backend, checkpoints every 1 s, backlog bounds ${maxBacklog} messages and ${maxQueuedAddresses} queued addresses`,
     `incremental (1%): the ${idAfter - idBefore} checkpoint(s) holding ${changed} changed addresses`,
     `writes: one per address, each a new one; cached addresses: ${cachedWrites} updates of ${cachedAddresses} addresses`,
     "goal: writes ≥ 200,000 updates/s with the heap under 512 MB; restore time reported",

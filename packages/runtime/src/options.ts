@@ -41,6 +41,14 @@ export interface RuntimeOptions {
   /** Queued messages at which ingress waits. Default: 100000; env `STATEFUN_MAX_BACKLOG`. */
   readonly maxBacklog?: number;
   /**
+   * Addresses waiting to run at which ingress waits before queueing a message for yet another
+   * address, when the ingress stream seldom repeats an address: a longer queue of distinct
+   * addresses batches nothing, and only holds each message longer (in memory and in checkpoints).
+   * Messages to waiting addresses, and streams that repeat addresses (so that their messages
+   * batch), are bound by `maxBacklog` only. Default: 4096; env `STATEFUN_MAX_QUEUED_ADDRESSES`.
+   */
+  readonly maxQueuedAddresses?: number;
+  /**
    * Per address backlog at which ingress for that address waits, for embedded functions (remote
    * endpoints use `maxNumBatchRequests`). Default: 1000.
    */
@@ -85,6 +93,7 @@ export interface ResolvedRuntimeOptions {
   readonly logger: Logger;
   readonly maxBatchSize: number;
   readonly maxBacklog: number;
+  readonly maxQueuedAddresses: number;
   readonly maxBacklogPerAddress: number;
   readonly maxInflightInvocations: number;
   readonly batchesPerSlice: number;
@@ -157,6 +166,11 @@ export function resolveRuntimeOptions(
       "maxBacklog",
       options.maxBacklog ?? fromEnv(env, "STATEFUN_MAX_BACKLOG"),
       100_000,
+    ),
+    maxQueuedAddresses: positiveInt(
+      "maxQueuedAddresses",
+      options.maxQueuedAddresses ?? fromEnv(env, "STATEFUN_MAX_QUEUED_ADDRESSES"),
+      4096,
     ),
     maxBacklogPerAddress: positiveInt(
       "maxBacklogPerAddress",

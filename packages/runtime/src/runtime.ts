@@ -92,8 +92,16 @@ export interface Runtime {
    * known (for metrics); returns a function that stops the calls. The listener must not throw.
    */
   onIngressSubmission(listener: (submission: IngressSubmission) => void): () => void;
-  /** Messages queued in mailboxes, batches in flight, pending delayed messages. */
-  load(): { readonly backlog: number; readonly inflight: number; readonly delayed: number };
+  /**
+   * Messages queued in mailboxes, addresses with messages waiting to run, batches in flight,
+   * pending delayed messages.
+   */
+  load(): {
+    readonly backlog: number;
+    readonly queuedAddresses: number;
+    readonly inflight: number;
+    readonly delayed: number;
+  };
   /** The ingresses and egresses, for the admin API. */
   components(): { readonly ingresses: readonly Ingress[]; readonly egresses: readonly Egress[] };
   /** Checkpointing figures, or `undefined` without checkpointing. */
@@ -155,6 +163,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     egress: router,
     maxBatchSize: resolved.maxBatchSize,
     maxBacklog: resolved.maxBacklog,
+    maxQueuedAddresses: resolved.maxQueuedAddresses,
     maxInflightInvocations: resolved.maxInflightInvocations,
     batchesPerSlice: resolved.batchesPerSlice,
     retry: resolved.retry,
@@ -478,6 +487,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     load: () => ({
       backlog: dispatcher.backlog,
+      queuedAddresses: dispatcher.queuedAddresses,
       inflight: dispatcher.inflight,
       delayed: dispatcher.delayed.size,
     }),

@@ -141,6 +141,12 @@ function buildProgram(io: ResolvedCliIo, onRun: (code: number) => void): Command
     )
     .addOption(
       new Option(
+        "--max-queued-addresses <n>",
+        `addresses waiting to run at which ingress to yet another address waits, while ingress seldom repeats an address (default 4096; env ${CLI_ENV.maxQueuedAddresses})`,
+      ),
+    )
+    .addOption(
+      new Option(
         "--checkpoint-interval <duration>",
         `time between checkpoints (default 1s; env ${CLI_ENV.checkpointInterval})`,
       ),

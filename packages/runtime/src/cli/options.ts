@@ -35,6 +35,7 @@ export const CLI_ENV = {
   logFormat: "STATEFUN_LOG_FORMAT",
   stateDir: "STATEFUN_STATE_DIR",
   maxBacklog: "STATEFUN_MAX_BACKLOG",
+  maxQueuedAddresses: "STATEFUN_MAX_QUEUED_ADDRESSES",
   ...CHECKPOINT_ENV,
   ...STATE_BACKEND_ENV,
 } as const;
@@ -55,6 +56,8 @@ export interface CliFlags extends CheckpointFlags, StateBackendFlags {
   readonly stateDir?: string | undefined;
   /** `--max-backlog <n>`. */
   readonly maxBacklog?: string | undefined;
+  /** `--max-queued-addresses <n>`. */
+  readonly maxQueuedAddresses?: string | undefined;
 }
 
 /** The options of `statefun run` with every field set. */
@@ -74,6 +77,11 @@ export interface ResolvedCliOptions extends ResolvedCheckpointFlags, ResolvedSta
   readonly stateDir: string;
   /** Queued messages at which ingress waits. Default: the runtime's (100000). */
   readonly maxBacklog: number;
+  /**
+   * Addresses waiting to run at which ingress to yet another address waits, while ingress seldom
+   * repeats an address. Default: the runtime's (4096).
+   */
+  readonly maxQueuedAddresses: number;
 }
 
 /**
@@ -125,11 +133,18 @@ export function resolveCliOptions(
     Number.MAX_SAFE_INTEGER,
     "an integer ≥ 1 (messages)",
   );
+  const maxQueuedAddresses = integer(
+    pick("--max-queued-addresses", flags.maxQueuedAddresses, env, CLI_ENV.maxQueuedAddresses),
+    1,
+    Number.MAX_SAFE_INTEGER,
+    "an integer ≥ 1 (addresses)",
+  );
   const stateDirPath = resolve(cwd, stateDir ?? DEFAULT_STATE_DIR);
   const checkpoints = resolveCheckpointFlags(flags, env, cwd, stateDirPath, problems);
   const backend = resolveStateBackendFlags(flags, env, problems);
   if (moduleFiles.length === 0) problems.add("expected at least one module file, found none");
   problems.throwIfAny();
+  const runtimeDefaults = resolveRuntimeOptions({}, {});
   return {
     moduleFiles: [...moduleFiles],
     admin: adminEnabled
@@ -138,8 +153,9 @@ export function resolveCliOptions(
     logLevel: logLevel ?? "info",
     logFormat: logFormat ?? "json",
     stateDir: stateDirPath,
-    // The runtime's documented default, without reading the environment a second time.
-    maxBacklog: maxBacklog ?? resolveRuntimeOptions({}, {}).maxBacklog,
+    // The runtime's documented defaults, without reading the environment a second time.
+    maxBacklog: maxBacklog ?? runtimeDefaults.maxBacklog,
+    maxQueuedAddresses: maxQueuedAddresses ?? runtimeDefaults.maxQueuedAddresses,
     ...checkpoints,
     ...backend,
   };

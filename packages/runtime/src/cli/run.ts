@@ -56,6 +56,7 @@ function startupFields(app: Application, options: ResolvedCliOptions): LogFields
     ingresses: ingresses.map((ingress) => ({ id: ingress.id, ...ingress.describe() })),
     egresses: egresses.map((egress) => ({ id: egress.id, ...egress.describe() })),
     maxBacklog: options.maxBacklog,
+    maxQueuedAddresses: options.maxQueuedAddresses,
     checkpoints:
       checkpointing === undefined || options.checkpointing === undefined
         ? null
@@ -169,6 +170,7 @@ export async function runApplication(
       runtime: {
         logger,
         maxBacklog: options.maxBacklog,
+        maxQueuedAddresses: options.maxQueuedAddresses,
         idempotencyWindowMs: options.idempotencyWindowMs,
         ...(stateBackend === undefined ? {} : { stateBackend }),
         ...checkpointing,

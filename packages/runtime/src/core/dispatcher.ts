@@ -12,7 +12,10 @@
  *  4. A failed batch changes nothing; it is retried with exponential backoff, the address's later
  *     messages wait behind it, and other addresses are not affected.
  *  5. Messages between functions are never refused or delayed by backpressure (cycles cannot
- *     deadlock); only ingress waits, when the global backlog or the target's backlog is full.
+ *     deadlock); only ingress waits, when the global backlog or the target's backlog is full, or
+ *     when `maxQueuedAddresses` addresses wait to run, the target is not one of them, and the
+ *     ingress stream seldom repeats an address (a deeper queue would batch nothing: it would only
+ *     hold each message longer, and its slot past young collections, and into checkpoints).
  *  6. Work is done in bounded slices: the dispatcher yields to the event loop after
  *     `batchesPerSlice` batches, so I/O is never starved.
  */
@@ -30,6 +33,7 @@ import type { EgressRouter } from "./egress.js";
 import type { EffectsEnvironment } from "./effects.js";
 import { applyEffects, unwritableText, validateEffects } from "./effects.js";
 import type { FunctionProvider, InvokeOutcome } from "./function-invoker.js";
+import { RepeatRate } from "./repeat-rate.js";
 import type { StateSchemaRegistry } from "./schema-registry.js";
 
 /** Retry policy for failed batches. */
@@ -55,6 +59,11 @@ export interface DispatcherOptions {
   readonly maxBatchSize: number;
   /** Queued messages (all addresses) at which ingress waits. */
   readonly maxBacklog: number;
+  /**
+   * Addresses waiting to run at which ingress waits before queueing for another address, while
+   * ingress seldom repeats an address (invariant 5).
+   */
+  readonly maxQueuedAddresses: number;
   /** Batches in flight asynchronously (remote calls, async functions) at which no new batch starts. */
   readonly maxInflightInvocations: number;
   /** Batches run before yielding to the event loop. */
@@ -99,6 +108,8 @@ export class Dispatcher implements EffectsEnvironment {
   private inflightAsync = 0;
   private queuedTotal = 0;
   private readonly waiters: CapacityWaiter[] = [];
+  /** Whether the addresses ingress delivers to repeat (invariant 5). */
+  private readonly ingressRepeats = new RepeatRate();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly failing = new Set<AddressSlot>();
   private readonly retryTimers = new Map<AddressSlot, TimerHandle>();
@@ -121,6 +132,11 @@ export class Dispatcher implements EffectsEnvironment {
   /** Messages queued in mailboxes (not counting batches in flight). */
   get backlog(): number {
     return this.queuedTotal;
+  }
+
+  /** Addresses with messages waiting to run (not counting batches in flight). */
+  get queuedAddresses(): number {
+    return this.ready.length - this.readyHead;
   }
 
   /** Batches in flight asynchronously. */
@@ -162,7 +178,7 @@ export class Dispatcher implements EffectsEnvironment {
     if (problem !== undefined) return Promise.reject(unwritable(target, problem));
     if (this.waiters.length === 0 && this.hasCapacity(fn, target.id)) {
       onEnqueue?.();
-      this.deliver(fn, target.id, undefined, value);
+      this.deliverIngress(fn, target.id, value);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
@@ -184,22 +200,28 @@ export class Dispatcher implements EffectsEnvironment {
     const problem = unwritableText(target.id, value.typename);
     if (problem !== undefined) throw unwritable(target, problem);
     if (this.waiters.length > 0 || !this.hasCapacity(fn, target.id)) return false;
-    this.deliver(fn, target.id, undefined, value);
+    this.deliverIngress(fn, target.id, value);
     return true;
   }
 
-  /** Enqueues a message for an address (no capacity check: invariant 5). */
+  /** Enqueues a message from an ingress, counting its address for invariant 5. */
+  private deliverIngress(fn: FunctionTypeRuntime, id: string, value: TypedValue): void {
+    this.ingressRepeats.observe(this.deliver(fn, id, undefined, value).hash);
+  }
+
+  /** Enqueues a message for an address (no capacity check: invariant 5); returns its slot. */
   deliver(
     fn: FunctionTypeRuntime,
     id: string,
     caller: Address | undefined,
     value: TypedValue,
-  ): void {
+  ): AddressSlot {
     const slot = fn.openSlot(id, this.options.backend.maxKeyGroups);
     slot.push(caller, value);
     this.queuedTotal++;
     fn.counters.in++;
     if (slot.status === SlotStatus.IDLE) this.makeReady(slot);
+    return slot;
   }
 
   /** Resolves when nothing is ready or in flight (slots waiting to retry do not count). */
@@ -237,9 +259,14 @@ export class Dispatcher implements EffectsEnvironment {
   private hasCapacity(fn: FunctionTypeRuntime, id: string): boolean {
     if (this.queuedTotal >= this.options.maxBacklog) return false;
     const perAddress = fn.invoker.maxBacklogPerAddress;
-    if (perAddress <= 0) return true;
+    // Only another address's slot would make the queue longer (invariant 5).
+    const crowded =
+      !this.ingressRepeats.repeating &&
+      this.ready.length - this.readyHead >= this.options.maxQueuedAddresses;
+    if (perAddress <= 0 && !crowded) return true;
     const slot = fn.slotOf(id);
-    return slot === undefined || slot.queued < perAddress;
+    if (slot === undefined) return !crowded;
+    return perAddress <= 0 || slot.queued < perAddress;
   }
 
   private releaseWaiters(): void {
@@ -251,7 +278,7 @@ export class Dispatcher implements EffectsEnvironment {
       if (this.hasCapacity(waiter.fn, waiter.id)) {
         waiters.splice(i, 1);
         waiter.onEnqueue?.();
-        this.deliver(waiter.fn, waiter.id, undefined, waiter.value);
+        this.deliverIngress(waiter.fn, waiter.id, waiter.value);
         waiter.resolve();
       } else {
         i++;

@@ -206,6 +206,7 @@ function statsPerTick(runtime: Runtime): () => readonly FunctionTypeStats[] {
  * | `statefun_function_blocked_addresses` | gauge | `numBlockedAddress` |
  *
  * Runtime-wide gauges: `statefun_backlog` (messages queued in all mailboxes),
+ * `statefun_queued_addresses` (addresses with messages waiting to run),
  * `statefun_inflight_async_ops` (StateFun operator `functions.inflightAsyncOps`),
  * `statefun_delayed_messages` (delayed messages not yet due), `statefun_state_live_values`
  * (persisted values in the state backend), `statefun_failing_addresses`
@@ -283,6 +284,11 @@ export function createRuntimeMetrics(
       name: "backlog",
       help: "Messages queued in all mailboxes.",
       read: () => runtime.load().backlog,
+    },
+    {
+      name: "queued_addresses",
+      help: "Addresses with messages waiting to run.",
+      read: () => runtime.load().queuedAddresses,
     },
     {
       name: "inflight_async_ops",

@@ -160,7 +160,7 @@ describe("admin resources", () => {
   it("GET /v1/runtime describes state, load and components", async () => {
     assert.deepEqual(await getJson(server, "/v1/runtime"), {
       state: "running",
-      load: { backlog: 1, inflight: 0, delayed: 0 },
+      load: { backlog: 1, queuedAddresses: 0, inflight: 0, delayed: 0 },
       ingresses: [{ id: "test/in", kind: "test/fake", port: 1234 }],
       egresses: [{ id: "test/out", kind: "test/recording", records: 3 }],
     });

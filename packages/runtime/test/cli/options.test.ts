@@ -51,6 +51,7 @@ describe("resolveCliOptions", () => {
       logFormat: "json",
       stateDir: "/srv/app/.statefun",
       maxBacklog: 100_000,
+      maxQueuedAddresses: 4096,
       stateBackend: "memory",
       stateCacheAddresses: 100_000,
       stateMaxTrackedChanges: 1_000_000,
@@ -68,6 +69,7 @@ describe("resolveCliOptions", () => {
         STATEFUN_LOG_FORMAT: "pretty",
         STATEFUN_STATE_DIR: "data/state",
         STATEFUN_MAX_BACKLOG: "50",
+        STATEFUN_MAX_QUEUED_ADDRESSES: "64",
         STATEFUN_STATE_BACKEND: "disk",
         STATEFUN_STATE_CACHE_ADDRESSES: "5000",
         STATEFUN_STATE_MAX_TRACKED_CHANGES: "2000",
@@ -80,6 +82,7 @@ describe("resolveCliOptions", () => {
       logFormat: "pretty",
       stateDir: "/srv/app/data/state",
       maxBacklog: 50,
+      maxQueuedAddresses: 64,
       stateBackend: "disk",
       stateCacheAddresses: 5000,
       stateMaxTrackedChanges: 2000,
@@ -96,6 +99,7 @@ describe("resolveCliOptions", () => {
         logFormat: "json",
         stateDir: "/var/lib/statefun",
         maxBacklog: "7",
+        maxQueuedAddresses: "3",
       },
       {
         STATEFUN_ADMIN_PORT: "9000",
@@ -111,6 +115,7 @@ describe("resolveCliOptions", () => {
     assert.equal(resolved.logFormat, "json");
     assert.equal(resolved.stateDir, "/var/lib/statefun");
     assert.equal(resolved.maxBacklog, 7);
+    assert.equal(resolved.maxQueuedAddresses, 3);
   });
 
   it("ignores empty environment variables", () => {
@@ -242,6 +247,19 @@ describe("resolveCliOptions", () => {
         {},
         { STATEFUN_MAX_BACKLOG: "1e6" },
         'environment variable STATEFUN_MAX_BACKLOG: expected an integer ≥ 1 (messages), found "1e6"',
+      );
+    });
+
+    it("a bound of queued addresses below 1 or not an integer", () => {
+      invalid(
+        { maxQueuedAddresses: "-4" },
+        {},
+        '--max-queued-addresses: expected an integer ≥ 1 (addresses), found "-4"',
+      );
+      invalid(
+        {},
+        { STATEFUN_MAX_QUEUED_ADDRESSES: "many" },
+        'environment variable STATEFUN_MAX_QUEUED_ADDRESSES: expected an integer ≥ 1 (addresses), found "many"',
       );
     });
 

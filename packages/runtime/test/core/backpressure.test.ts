@@ -1,6 +1,7 @@
 /**
  * Dispatcher invariant 5: ingress waits when the global backlog or the target's backlog is full,
- * and resumes as the backlog drains; messages between functions are never held back.
+ * or when many addresses wait and ingress does not repeat them, and resumes as the backlog drains;
+ * messages between functions are never held back.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -70,6 +71,77 @@ test("ingress to one full address waits while other addresses keep flowing", asy
   await Promise.all(hot);
   await runtime.whenIdle();
   assert.equal(seen.filter((id) => id === "hot").length, 5);
+  await runtime.stop();
+});
+
+test("ingress to yet another address waits once enough addresses wait and none repeats", async () => {
+  const functions = createStatefulFunctions().bind({
+    typename: "test/distinct",
+    state: { n: intType },
+    fn(ctx) {
+      ctx.storage.n = (ctx.storage.n ?? 0) + 1;
+    },
+  });
+  const { runtime, clock } = manualRuntime(functions, { maxQueuedAddresses: 8, maxBacklog: 1000 });
+  const one = TypedValue.of(intType, 1);
+  const to = (id: string) => at("test/distinct", id);
+  const accepted = Array.from({ length: 8 }, (_, i) => runtime.offer(to(`a${i}`), one));
+  assert.deepEqual(accepted, Array<boolean>(8).fill(true));
+  assert.equal(runtime.offer(to("a8"), one), false, "a ninth address waits");
+  assert.equal(runtime.offer(to("a3"), one), true, "a waiting address takes more messages");
+  assert.equal(runtime.offer(to("a3"), one), true);
+  assert.deepEqual(
+    { backlog: runtime.load().backlog, queuedAddresses: runtime.load().queuedAddresses },
+    { backlog: 10, queuedAddresses: 8 },
+  );
+  // A submission waits too, and goes in once the queue drains.
+  let submitted = false;
+  const waiting = runtime.submit(to("a8"), one).then(() => (submitted = true));
+  assert.equal(submitted, false);
+  await waiting;
+  await runtime.whenIdle();
+  const counts = Array.from(
+    { length: 9 },
+    (_, i) => readState(runtime, to(`a${i}`), "n", intType, clock.now()) ?? 0,
+  );
+  assert.deepEqual(counts, [1, 1, 1, 3, 1, 1, 1, 1, 1]);
+  await runtime.stop();
+});
+
+test("ingress that repeats its addresses queues up to the backlog bound, to batch them", async () => {
+  const functions = createStatefulFunctions().bind({
+    typename: "test/repeated",
+    state: { n: intType },
+    fn(ctx) {
+      ctx.storage.n = (ctx.storage.n ?? 0) + 1;
+    },
+  });
+  const { runtime, clock } = manualRuntime(functions, { maxQueuedAddresses: 8, maxBacklog: 1000 });
+  const one = TypedValue.of(intType, 1);
+  const ids = 32;
+  const to = (i: number) => at("test/repeated", `r${i % ids}`);
+  // A round robin over 32 addresses: only 8 wait at a time until a window of messages
+  // (65,536) shows that the stream repeats.
+  let sent = 0;
+  let mostQueued = 0;
+  while (sent < 65_536) {
+    while (sent < 65_536 && runtime.offer(to(sent), one)) {
+      sent++;
+      mostQueued = Math.max(mostQueued, runtime.load().queuedAddresses);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(mostQueued, 8, "a stream not yet shown to repeat keeps 8 addresses waiting");
+  await runtime.whenIdle();
+  // Now every address queues; each runs its messages as one batch.
+  for (let i = 0; i < 10 * ids; i++) assert.equal(runtime.offer(to(i), one), true);
+  assert.equal(runtime.load().queuedAddresses, ids);
+  const before = runtime.functionStats()[0]?.invocations ?? 0;
+  await runtime.whenIdle();
+  const stats = runtime.functionStats()[0];
+  assert.equal((stats?.invocations ?? 0) - before, ids, "one batch per address");
+  assert.equal(stats?.in, 65_536 + 10 * ids);
+  assert.equal(readState(runtime, to(0), "n", intType, clock.now()), Math.ceil(65_536 / ids) + 10);
   await runtime.stop();
 });
 

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { isStatefunError } from "@statefun-ts/protocol";
+import { TypedValue, addressOf, intType, isStatefunError } from "@statefun-ts/protocol";
+import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { register as globalRegistry } from "prom-client";
-import { createRuntimeMetrics } from "../../src/index.js";
+import { createRuntime, createRuntimeMetrics } from "../../src/index.js";
 import type { Runtime } from "../../src/index.js";
 import { COUNT, FAILING, FORWARD, parseMetrics, sendOnes, testRuntime } from "./fixture.js";
 
@@ -80,6 +81,29 @@ describe("createRuntimeMetrics", () => {
     assert.equal(samples.get(`statefun_function_backlog${label(FAILING)}`), 1);
     assert.equal(samples.get("statefun_backlog"), 1);
     assert.equal(samples.get("statefun_failing_addresses"), 1);
+  });
+
+  it("shows the addresses waiting to run, apart from those in flight", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const waiting = createRuntime({
+      functions: [createStatefulFunctions().bind({ typename: "test/gated", fn: () => gate })],
+      maxInflightInvocations: 1,
+    });
+    await waiting.start();
+    const metrics = createRuntimeMetrics(waiting, { collectDefaultMetrics: false });
+    for (const id of ["a", "b", "c", "c"]) {
+      await waiting.submit(addressOf("test/gated", id), TypedValue.of(intType, 1));
+    }
+    // "a" is in flight, the only one: "b" and "c" (two messages) wait to run.
+    await new Promise((resolve) => setImmediate(resolve));
+    const { samples } = parseMetrics(await metrics.render());
+    assert.equal(samples.get("statefun_queued_addresses"), 2);
+    assert.equal(samples.get("statefun_backlog"), 3);
+    release();
+    await waiting.whenIdle();
+    assert.equal(parseMetrics(await metrics.render()).samples.get("statefun_queued_addresses"), 0);
+    await waiting.stop();
   });
 
   it("never decreases a counter across scrapes, and adds what happened in between", async () => {
