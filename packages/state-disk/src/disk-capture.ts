@@ -256,6 +256,8 @@ export class DiskCapture implements StateChangeCapture {
   private readonly changedSinceCut: (CacheEntry[] | undefined)[] = [];
   /** Of a full capture: entries not committed at the cut, per key group. */
   private readonly uncommittedAtCut: (CacheEntry[] | undefined)[] = [];
+  /** Entries the cache evicted that stay, hollow, until the capture is released (once or more). */
+  private readonly hollowed: CacheEntry[] = [];
   private released = false;
 
   private constructor(
@@ -314,6 +316,12 @@ export class DiskCapture implements StateChangeCapture {
       entry.markedEpoch === this.epoch &&
       this.done[entry.keyGroup] === 0
     );
+  }
+
+  /** Notes an entry the cache evicted that stays in its table, hollow, for the capture. */
+  hollow(entry: CacheEntry): void {
+    entry.slot = HOLLOW;
+    this.hollowed.push(entry);
   }
 
   /**
@@ -455,9 +463,17 @@ export class DiskCapture implements StateChangeCapture {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const entries of [...this.changes.entries, ...this.changedSinceCut]) {
-      for (const entry of entries ?? []) if (entry !== undefined) this.letGo(entry);
+    // A written key group's entries hold no cut state any more (they got none once it was
+    // written): of those, only the hollow ones are left to let go.
+    for (let keyGroup = 0; keyGroup < this.done.length; keyGroup++) {
+      if (this.done[keyGroup] !== 0) continue;
+      for (const entry of this.changes.entries[keyGroup] ?? []) {
+        if (entry !== undefined) this.letGo(entry);
+      }
+      for (const entry of this.changedSinceCut[keyGroup] ?? []) this.letGo(entry);
     }
+    for (const entry of this.hollowed) this.letGo(entry);
+    this.hollowed.length = 0;
     if (this.store.capture === this) this.store.capture = undefined;
   }
 

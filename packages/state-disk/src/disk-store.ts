@@ -431,7 +431,7 @@ export class DiskStore implements CaptureStore {
       this.remove(entry);
       return;
     }
-    entry.slot = HOLLOW;
+    capture.hollow(entry);
     if (capture.needsState(entry) && this.heldStates < this.options.maxCachedAddresses) {
       entry.held = true;
       this.heldStates++;

@@ -100,8 +100,10 @@ test("a capture writes the cut's state of addresses evicted, reloaded and change
     await backend.whenWritten();
   }
   assert.deepEqual(captured(capture), new Map(IDS.map((id) => [id, "cut"])));
+  assert.ok(entries(backend) > backend.cachedAddresses(), "hollow entries wait for the release");
   capture.release();
   // Released: nothing is hollow any more.
+  assert.equal(entries(backend), backend.cachedAddresses());
   await readAll(backend);
   assert.equal(entries(backend), backend.cachedAddresses());
 
