@@ -3,8 +3,12 @@
  * keeps, per key group, the cache entries of the addresses changed since the last capture; an
  * entry remembers the epoch in which it was last marked, so that marking it again, and the
  * capture's check before a change, are field reads instead of lookups by id. When the cache
- * evicts a marked entry, the tracker keeps only its id (so that tracking costs little more than
- * the id while checkpoints cannot be written), and hands the mark to the address's next entry.
+ * evicts a marked entry, the entry stays in its table, hollow, with its state, as long as the
+ * store holds fewer hollow entries' states than the cache holds entries (so that the capture
+ * writes it without reading it back from the database); beyond that the tracker keeps only its id
+ * (so that tracking costs little more than the id while checkpoints cannot be written), and hands
+ * the mark to the address's next entry. Hollow entries stay until the capture that takes their
+ * epoch is released.
  *
  * A capture takes the tracker's changes at the cut (no value copied). Until its key group is
  * written, an entry of the capture that is about to change keeps a copy of the cut's state on
@@ -53,6 +57,11 @@ class EpochChanges {
   readonly entries: ((CacheEntry | undefined)[] | undefined)[];
   /** Ids of evicted entries, per key group and table. */
   readonly evicted: (Map<DiskStateTable, Set<string>> | undefined)[];
+  /**
+   * Entries the cache evicted that stay in their table, hollow, until the capture of these changes
+   * is released (an entry may be here more than once).
+   */
+  hollowed: CacheEntry[] = [];
   /** Ids in {@link evicted}. */
   private evictedIds = 0;
 
@@ -161,6 +170,15 @@ export class EntryTracker {
     this.bounded();
   }
 
+  /**
+   * Keeps a marked entry the cache evicts in its table, hollow, as this epoch's change, until the
+   * capture of this epoch is released (the caller decides whether it holds its state).
+   */
+  hollow(entry: CacheEntry): void {
+    entry.slot = HOLLOW;
+    this.changes.hollowed.push(entry);
+  }
+
   /** Marks the new entry of an address whose evicted entry was marked: true if it was. */
   adopt(entry: CacheEntry): boolean {
     if (this.full || !this.changes.adopt(entry)) return false;
@@ -183,7 +201,10 @@ export class EntryTracker {
       { trackedIds: this.changes.evictedCount },
       "too many changed addresses out of the cache to track by id; the next checkpoint writes the whole state",
     );
+    // Its hollow entries stay in their tables until the next capture is released.
+    const hollowed = this.changes.hollowed;
     this.changes = new EpochChanges(this.maxKeyGroups);
+    this.changes.hollowed = hollowed;
   }
 
   /** True when an address changed since the last capture. */
@@ -256,8 +277,11 @@ export class DiskCapture implements StateChangeCapture {
   private readonly changedSinceCut: (CacheEntry[] | undefined)[] = [];
   /** Of a full capture: entries not committed at the cut, per key group. */
   private readonly uncommittedAtCut: (CacheEntry[] | undefined)[] = [];
-  /** Entries the cache evicted that stay, hollow, until the capture is released (once or more). */
-  private readonly hollowed: CacheEntry[] = [];
+  /**
+   * Entries the cache evicted that stay, hollow, until the capture is released (once or more):
+   * those of its changes, and those it needs.
+   */
+  private readonly hollowed: CacheEntry[];
   private released = false;
 
   private constructor(
@@ -272,6 +296,7 @@ export class DiskCapture implements StateChangeCapture {
     this.epoch = epoch;
     this.changes = changes;
     this.full = full;
+    this.hollowed = changes.hollowed;
     this.done = new Uint8Array(changes.entries.length);
     if (full) {
       for (const entry of store.uncommitted()) {

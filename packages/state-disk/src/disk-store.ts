@@ -14,10 +14,11 @@
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
  *     stays bounded however large the state grows. An evicted entry that the capture in progress
- *     still needs stays, hollow, in its table's `cached` index until the capture is released (see
- *     disk-capture.ts): without its state, except the state of at most as many addresses as the
- *     cache holds that the capture still has to write. Of any other evicted entry marked as
- *     changed, the change tracker keeps only the id.
+ *     still needs, or that is marked as changed since the last capture, stays, hollow, in its
+ *     table's `cached` index until the capture that takes it is released (see disk-capture.ts):
+ *     without its state, except the states that capture has to write, of at most as many
+ *     addresses (all hollow entries together) as the cache holds. Of any other evicted entry
+ *     marked as changed, the change tracker keeps only the id.
  *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` index and not
  *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
  *  5. Every address put into the database is added to the address filter first, and so is every
@@ -420,24 +421,34 @@ export class DiskStore implements CaptureStore {
   }
 
   /**
-   * Removes a clean entry from the ring. One that the capture in progress still needs stays in its
-   * table, hollow (invariant 3), and may keep its state for the capture, which saves reading it
-   * back; of any other one marked as changed, the tracker keeps the id.
+   * Removes a clean entry from the ring. One that the capture in progress still needs, or that is
+   * marked as changed since the last capture, stays in its table, hollow (invariant 3), and may
+   * keep its state for the capture, which saves reading it back; of any other one marked as
+   * changed, the tracker keeps the id.
    */
   private drop(entry: CacheEntry): void {
     this.ring.delete(entry);
     const capture = this.capture;
-    if (capture?.keeps(entry) !== true) {
-      this.remove(entry);
+    const holds = this.heldStates < this.options.maxCachedAddresses;
+    if (capture?.keeps(entry) === true) {
+      capture.hollow(entry);
+      if (holds && capture.needsState(entry)) this.hold(entry);
+      else entry.state = undefined;
       return;
     }
-    capture.hollow(entry);
-    if (capture.needsState(entry) && this.heldStates < this.options.maxCachedAddresses) {
-      entry.held = true;
-      this.heldStates++;
-    } else {
-      entry.state = undefined;
+    const tracker = this.tracker;
+    if (holds && tracker !== undefined && !tracker.full && entry.markedEpoch === tracker.epoch) {
+      tracker.hollow(entry);
+      this.hold(entry);
+      return;
     }
+    this.remove(entry);
+  }
+
+  /** Keeps the state of an entry made hollow (invariant 3). */
+  private hold(entry: CacheEntry): void {
+    entry.held = true;
+    this.heldStates++;
   }
 
   /**
