@@ -261,8 +261,7 @@ export class Dispatcher implements EffectsEnvironment {
     const perAddress = fn.invoker.maxBacklogPerAddress;
     // Only another address's slot would make the queue longer (invariant 5).
     const crowded =
-      !this.ingressRepeats.repeating &&
-      this.ready.length - this.readyHead >= this.options.maxQueuedAddresses;
+      !this.ingressRepeats.repeating && this.queuedAddresses >= this.options.maxQueuedAddresses;
     if (perAddress <= 0 && !crowded) return true;
     const slot = fn.slotOf(id);
     if (slot === undefined) return !crowded;
