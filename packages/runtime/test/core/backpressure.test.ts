@@ -74,15 +74,20 @@ test("ingress to one full address waits while other addresses keep flowing", asy
   await runtime.stop();
 });
 
-test("ingress to yet another address waits once enough addresses wait and none repeats", async () => {
+/** A runtime of one counting function type, with 8 queued addresses at most while none repeats. */
+function countingRuntime(typename: string): ReturnType<typeof manualRuntime> {
   const functions = createStatefulFunctions().bind({
-    typename: "test/distinct",
+    typename,
     state: { n: intType },
     fn(ctx) {
       ctx.storage.n = (ctx.storage.n ?? 0) + 1;
     },
   });
-  const { runtime, clock } = manualRuntime(functions, { maxQueuedAddresses: 8, maxBacklog: 1000 });
+  return manualRuntime(functions, { maxQueuedAddresses: 8, maxBacklog: 1000 });
+}
+
+test("ingress to yet another address waits once enough addresses wait and none repeats", async () => {
+  const { runtime, clock } = countingRuntime("test/distinct");
   const one = TypedValue.of(intType, 1);
   const to = (id: string) => at("test/distinct", id);
   const accepted = Array.from({ length: 8 }, (_, i) => runtime.offer(to(`a${i}`), one));
@@ -109,14 +114,7 @@ test("ingress to yet another address waits once enough addresses wait and none r
 });
 
 test("ingress that repeats its addresses queues up to the backlog bound, to batch them", async () => {
-  const functions = createStatefulFunctions().bind({
-    typename: "test/repeated",
-    state: { n: intType },
-    fn(ctx) {
-      ctx.storage.n = (ctx.storage.n ?? 0) + 1;
-    },
-  });
-  const { runtime, clock } = manualRuntime(functions, { maxQueuedAddresses: 8, maxBacklog: 1000 });
+  const { runtime, clock } = countingRuntime("test/repeated");
   const one = TypedValue.of(intType, 1);
   const ids = 32;
   const to = (i: number) => at("test/repeated", `r${i % ids}`);
