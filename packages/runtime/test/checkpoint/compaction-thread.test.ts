@@ -14,7 +14,7 @@ import { encodeCheckpointBytes } from "../../src/checkpoint/format/index.js";
 import type { StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
-import { stateRecord } from "./format-arbitraries.js";
+import { fewAddressRecord } from "./format-arbitraries.js";
 import {
   NO_GLOBAL,
   compactChain,
@@ -22,11 +22,6 @@ import {
   manifestOf,
   mergeIncremental,
 } from "./format-storage.js";
-
-/** Records of a few addresses, so that later files change the same addresses again. */
-const record: fc.Arbitrary<StateRecord> = fc
-  .tuple(fc.constantFrom("example/a", "ex/名前"), fc.constantFrom("", "1", "Zoë 🚀"), stateRecord)
-  .map(([functionType, id, { values }]) => ({ functionType, id, values }));
 
 /** Writes each file's records (per key group) as the incremental files after `base-1`. */
 async function writeChain(
@@ -58,7 +53,9 @@ test("merges on the thread write the files merges on the calling thread write", 
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.array(fc.tuple(fc.nat(15), fc.array(record, { maxLength: 6 })), { maxLength: 4 }),
+          fc.array(fc.tuple(fc.nat(15), fc.array(fewAddressRecord, { maxLength: 6 })), {
+            maxLength: 4,
+          }),
           {
             minLength: 1,
             maxLength: 4,

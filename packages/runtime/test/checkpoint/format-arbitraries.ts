@@ -72,6 +72,18 @@ export const stateRecord: fc.Arbitrary<StateRecord> = record({
   values: fc.array(stateValue, { maxLength: 4 }),
 });
 
+/**
+ * A state record of one of a few addresses (unicode, empty and long ids), so that later files of
+ * a chain change the same addresses again.
+ */
+export const fewAddressRecord: fc.Arbitrary<StateRecord> = fc
+  .tuple(
+    fc.constantFrom("example/a", "ex/名前", ""),
+    fc.constantFrom("", "1", "Zoë 🚀", "k".repeat(200)),
+    stateRecord,
+  )
+  .map(([functionType, id, { values }]) => ({ functionType, id, values }));
+
 export const pendingMessage: fc.Arbitrary<PendingMessageRecord> = record({
   target: address,
   caller: fc.option(address, { nil: undefined }),

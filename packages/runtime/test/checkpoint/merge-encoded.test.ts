@@ -18,7 +18,7 @@ import {
 } from "../../src/checkpoint/format/index.js";
 import type { CheckpointManifest, StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
-import { stateRecord } from "./format-arbitraries.js";
+import { fewAddressRecord } from "./format-arbitraries.js";
 import {
   NO_GLOBAL,
   compactChain,
@@ -28,15 +28,6 @@ import {
 } from "./format-storage.js";
 
 const KEY_GROUP = 7;
-
-/** Records of a few addresses only, so that files change the same addresses again. */
-const record: fc.Arbitrary<StateRecord> = fc
-  .tuple(
-    fc.constantFrom("example/a", "ex/名前", ""),
-    fc.constantFrom("", "1", "Zoë 🚀", "k".repeat(200)),
-    stateRecord,
-  )
-  .map(([functionType, id, { values }]) => ({ functionType, id, values }));
 
 /** Where an address's records are kept in the model. */
 function keyOf(record: StateRecord): string {
@@ -79,7 +70,7 @@ function forChains(
 ): Promise<void> {
   return fc.assert(
     fc.asyncProperty(
-      fc.array(fc.array(record, { maxLength: 8 }), { minLength, maxLength }),
+      fc.array(fc.array(fewAddressRecord, { maxLength: 8 }), { minLength, maxLength }),
       (files) => property(createCountingStorage(), files),
     ),
     { numRuns: 150 },
