@@ -81,6 +81,12 @@ class EpochChanges {
     return this.evictedIds;
   }
 
+  /** Makes an entry the cache evicts hollow: it stays in its table until {@link hollowed} go. */
+  hollow(entry: CacheEntry): void {
+    entry.slot = HOLLOW;
+    this.hollowed.push(entry);
+  }
+
   add(entry: CacheEntry): void {
     const entries = (this.entries[entry.keyGroup] ??= []);
     entry.changeIndex = entries.length;
@@ -175,8 +181,7 @@ export class EntryTracker {
    * capture of this epoch is released (the caller decides whether it holds its state).
    */
   hollow(entry: CacheEntry): void {
-    entry.slot = HOLLOW;
-    this.changes.hollowed.push(entry);
+    this.changes.hollow(entry);
   }
 
   /** Marks the new entry of an address whose evicted entry was marked: true if it was. */
@@ -277,11 +282,6 @@ export class DiskCapture implements StateChangeCapture {
   private readonly changedSinceCut: (CacheEntry[] | undefined)[] = [];
   /** Of a full capture: entries not committed at the cut, per key group. */
   private readonly uncommittedAtCut: (CacheEntry[] | undefined)[] = [];
-  /**
-   * Entries the cache evicted that stay, hollow, until the capture is released (once or more):
-   * those of its changes, and those it needs.
-   */
-  private readonly hollowed: CacheEntry[];
   private released = false;
 
   private constructor(
@@ -296,7 +296,6 @@ export class DiskCapture implements StateChangeCapture {
     this.epoch = epoch;
     this.changes = changes;
     this.full = full;
-    this.hollowed = changes.hollowed;
     this.done = new Uint8Array(changes.entries.length);
     if (full) {
       for (const entry of store.uncommitted()) {
@@ -345,8 +344,7 @@ export class DiskCapture implements StateChangeCapture {
 
   /** Notes an entry the cache evicted that stays in its table, hollow, for the capture. */
   hollow(entry: CacheEntry): void {
-    entry.slot = HOLLOW;
-    this.hollowed.push(entry);
+    this.changes.hollow(entry);
   }
 
   /**
@@ -497,8 +495,9 @@ export class DiskCapture implements StateChangeCapture {
       }
       for (const entry of this.changedSinceCut[keyGroup] ?? []) this.letGo(entry);
     }
-    for (const entry of this.hollowed) this.letGo(entry);
-    this.hollowed.length = 0;
+    // Those of its changes, and those it needed.
+    for (const entry of this.changes.hollowed) this.letGo(entry);
+    this.changes.hollowed.length = 0;
     if (this.store.capture === this) this.store.capture = undefined;
   }
 
