@@ -211,6 +211,7 @@ export {
   StateRecordDecoder,
   StateValuesEncoder,
 } from "./checkpoint/format/state-values.js";
+export { decodeStateRecord } from "./checkpoint/format/state-records.js";
 export { bytesEqualAt } from "./checkpoint/format/layout.js";
 export type { BackendFigure, IdCursor, IdPage } from "./state/backend.js";
 export {

@@ -31,6 +31,13 @@
  *  3. While a full capture is in progress, every entry that changes after the cut, in a key group
  *     still to be written, holds the cut's state in `cut` and is in the capture's changes; any
  *     other address's state, in the database or (uncommitted) in its entry, is the cut's.
+ *  4. The write-behind may keep, in the changes of the epoch in which an entry is marked (the
+ *     tracker's, or the capture's while the entry's key group is still to be written), the record
+ *     it encodes of the entry's state as it writes it (record-chunks.ts), when no value of that
+ *     state expires. The record is dropped before the entry's state next changes in that epoch; a
+ *     change after the cut leaves the capture's record, the cut's state, and keeps no `cut` copy
+ *     (invariant 2). A capture writes an entry that has a record from the record, without reading
+ *     the entry, and such an entry leaves the cache hollow without its state.
  */
 import { StatefunError } from "@statefun-ts/protocol";
 import type {
@@ -38,10 +45,12 @@ import type {
   Logger,
   StateChangeCapture,
   StateRecordSink,
+  StateValuesEncoder,
 } from "@statefun-ts/runtime";
 import { copyState } from "@statefun-ts/runtime";
 import type { CacheEntry } from "./cache-ring.js";
 import type { DiskStateTable } from "./disk-table.js";
+import { RecordChunks } from "./record-chunks.js";
 
 /** Epochs start at 1: an entry never marked (or no longer) has epoch 0. */
 let nextEpoch = 1;
@@ -51,10 +60,22 @@ export const HOLLOW = -1;
 /** The `slot` of an entry no longer in its table. */
 export const GONE = -2;
 
-/** The addresses changed in one epoch, per key group: entries, and ids of evicted entries. */
-class EpochChanges {
+/**
+ * The addresses changed in one epoch, per key group: entries, and ids of evicted entries; and the
+ * records the write-behind encoded of entries' states (invariant 4).
+ */
+export class EpochChanges {
   /** Entries per key group; a slot is emptied when its entry is evicted (invariant 1). */
   readonly entries: ((CacheEntry | undefined)[] | undefined)[];
+  /**
+   * Per key group, the place in {@link chunks} of the record of the entry in the same slot of
+   * {@link entries} (-1: none).
+   */
+  readonly recordAt: (number[] | undefined)[];
+  /** Per key group, the records (invariant 4). */
+  readonly chunks: (RecordChunks | undefined)[];
+  /** Records held. */
+  recordCount = 0;
   /** Ids of evicted entries, per key group and table. */
   readonly evicted: (Map<DiskStateTable, Set<string>> | undefined)[];
   /**
@@ -67,6 +88,8 @@ class EpochChanges {
 
   constructor(maxKeyGroups: number) {
     this.entries = new Array<(CacheEntry | undefined)[] | undefined>(maxKeyGroups).fill(undefined);
+    this.recordAt = new Array<number[] | undefined>(maxKeyGroups).fill(undefined);
+    this.chunks = new Array<RecordChunks | undefined>(maxKeyGroups).fill(undefined);
     this.evicted = new Array<Map<DiskStateTable, Set<string>> | undefined>(maxKeyGroups).fill(
       undefined,
     );
@@ -91,10 +114,49 @@ class EpochChanges {
     const entries = (this.entries[entry.keyGroup] ??= []);
     entry.changeIndex = entries.length;
     entries.push(entry);
+    (this.recordAt[entry.keyGroup] ??= []).push(-1);
+  }
+
+  /** True when an entry is one of these changes. */
+  has(entry: CacheEntry): boolean {
+    return this.entries[entry.keyGroup]?.[entry.changeIndex] === entry;
+  }
+
+  /** True when an entry of these changes has a record (invariant 4). */
+  hasRecord(entry: CacheEntry): boolean {
+    return this.has(entry) && (this.recordAt[entry.keyGroup]?.[entry.changeIndex] ?? -1) >= 0;
+  }
+
+  /**
+   * Keeps the record `encoder` encoded last (`StateValuesEncoder.record`, `length` bytes) as that
+   * of an entry of these changes (see {@link has}).
+   *
+   * @returns the record's values, as the database stores them (a view of the kept record)
+   */
+  keepRecord(entry: CacheEntry, encoder: StateValuesEncoder, length: number): Uint8Array {
+    const keyGroup = entry.keyGroup;
+    const recordAt = this.recordAt[keyGroup] as number[];
+    if ((recordAt[entry.changeIndex] as number) < 0) this.recordCount++;
+    const valuesStart = encoder.valuesStart;
+    const chunks = (this.chunks[keyGroup] ??= new RecordChunks());
+    const place = chunks.add(encoder, length);
+    recordAt[entry.changeIndex] = place;
+    return chunks.view(place, valuesStart, length);
+  }
+
+  /** Forgets the record of an entry of these changes, if any (its state is about to change). */
+  dropRecord(entry: CacheEntry): void {
+    const recordAt = this.recordAt[entry.keyGroup];
+    if (recordAt === undefined || (recordAt[entry.changeIndex] as number) < 0 || !this.has(entry)) {
+      return;
+    }
+    recordAt[entry.changeIndex] = -1;
+    this.recordCount--;
   }
 
   /** Keeps only the id of an entry the cache evicts; the entry is no longer marked. */
   evict(entry: CacheEntry): void {
+    this.dropRecord(entry);
     const entries = this.entries[entry.keyGroup];
     if (entries?.[entry.changeIndex] === entry) entries[entry.changeIndex] = undefined;
     entry.markedEpoch = 0;
@@ -182,6 +244,28 @@ export class EntryTracker {
    */
   hollow(entry: CacheEntry): void {
     this.changes.hollow(entry);
+  }
+
+  /** True when an entry marked in this epoch has a record (invariant 4). */
+  hasRecord(entry: CacheEntry): boolean {
+    return !this.full && entry.markedEpoch === this.epoch && this.changes.hasRecord(entry);
+  }
+
+  /** The changes of this epoch, when an entry is one of them (it may get a record: invariant 4). */
+  recordsFor(entry: CacheEntry): EpochChanges | undefined {
+    return !this.full && entry.markedEpoch === this.epoch && this.changes.has(entry)
+      ? this.changes
+      : undefined;
+  }
+
+  /** Forgets the record of an entry marked in this epoch, whose state is about to change. */
+  dropRecord(entry: CacheEntry): void {
+    if (!this.full && entry.markedEpoch === this.epoch) this.changes.dropRecord(entry);
+  }
+
+  /** Records held. */
+  get records(): number {
+    return this.changes.recordCount;
   }
 
   /** Marks the new entry of an address whose evicted entry was marked: true if it was. */
@@ -348,6 +432,27 @@ export class DiskCapture implements StateChangeCapture {
   }
 
   /**
+   * True when an entry whose state the capture has still to write (the cut's) has a record
+   * (invariant 4).
+   */
+  hasRecord(entry: CacheEntry): boolean {
+    return this.needsState(entry) && this.changes.hasRecord(entry);
+  }
+
+  /**
+   * The capture's changes, when an entry whose state it has still to write (the cut's) is one of
+   * them (it may get a record: invariant 4).
+   */
+  recordsFor(entry: CacheEntry): EpochChanges | undefined {
+    return this.needsState(entry) && this.changes.has(entry) ? this.changes : undefined;
+  }
+
+  /** Records held. */
+  get records(): number {
+    return this.released ? 0 : this.changes.recordCount;
+  }
+
+  /**
    * Makes a new entry of an address whose evicted entry's id the capture holds, and whose key
    * group is still to be written, the capture's entry: true if it was (invariant 2).
    */
@@ -371,6 +476,8 @@ export class DiskCapture implements StateChangeCapture {
   beforeChange(entry: CacheEntry): void {
     if (this.released || this.done[entry.keyGroup] !== 0 || entry.cutEpoch === this.epoch) return;
     if (!this.full && entry.markedEpoch !== this.epoch) return;
+    // Its record is the cut's state.
+    if (!this.full && this.changes.hasRecord(entry)) return;
     entry.cut = entry.state === undefined ? undefined : copyState(entry.state);
     entry.cutEpoch = this.epoch;
     if (this.full) (this.changedSinceCut[entry.keyGroup] ??= []).push(entry);
@@ -400,7 +507,13 @@ export class DiskCapture implements StateChangeCapture {
       return;
     }
     this.done[keyGroup] = 1;
-    for (const entry of this.changes.entries[keyGroup] ?? []) {
+    const entries = this.changes.entries[keyGroup] ?? [];
+    // The records of the cut's states, written without touching their entries (invariant 4).
+    const recordAt = this.changes.recordAt[keyGroup] ?? [];
+    this.changes.chunks[keyGroup]?.write(recordAt, sink);
+    for (let i = 0; i < entries.length; i++) {
+      if ((recordAt[i] as number) >= 0) continue;
+      const entry = entries[i];
       if (entry === undefined) continue;
       let state: AddressState | undefined;
       if (entry.cutEpoch === this.epoch) {

@@ -14,11 +14,15 @@
  *  3. The cache holds at most `maxCachedAddresses` entries, plus dirty and pending ones while no
  *     clean entry can be evicted (those are bounded by `maxDirtyAddresses` per batch), so the heap
  *     stays bounded however large the state grows. An evicted entry that the capture in progress
- *     still needs, or that is marked as changed since the last capture, stays, hollow, in its
- *     table's `cached` index until the capture that takes it is released (see disk-capture.ts):
- *     without its state, except the states that capture has to write, of at most as many
- *     addresses (all hollow entries together) as the cache holds. Of any other evicted entry
- *     marked as changed, the change tracker keeps only the id.
+ *     still needs stays, hollow, in its table's `cached` index until that capture is released
+ *     (see disk-capture.ts); so does one marked as changed since the last capture that has a
+ *     record for the next capture (disk-capture.ts, its invariant 4), or while fewer hollow
+ *     entries hold their state than the cache holds entries, until the capture that takes it is
+ *     released. A hollow entry holds its state only when a capture has to write it and has no
+ *     record of it, and at most as many hollow entries do as the cache holds entries. Records are
+ *     at most {@link RECORDS_PER_CACHED_ADDRESS} times as many as the cache holds entries, their
+ *     bytes outside the JS heap. Of any other evicted entry marked as changed, the change tracker
+ *     keeps only the id.
  *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` index and not
  *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
  *  5. Every address put into the database is added to the address filter first, and so is every
@@ -37,6 +41,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import type { AddressState, CheckpointRef, Logger, StateRecord } from "@statefun-ts/runtime";
 import {
+  StateCell,
   StateRecordDecoder,
   ExpirySweeper,
   StateValuesEncoder,
@@ -76,8 +81,20 @@ export interface DiskStoreOptions {
 
 const EMPTY = new Uint8Array(0);
 const SWEEP_BATCH = 10_000;
+/**
+ * Records of changed entries' states kept for the captures (invariant 3), per address the cache
+ * holds: enough for two checkpoints' worth of new addresses at a few hundred thousand a second
+ * with the default cache and a checkpoint a second.
+ */
+export const RECORDS_PER_CACHED_ADDRESS = 4;
 /** An eviction pass makes room for this fraction of the cache (1/64). */
 const EVICT_FRACTION = 64;
+
+/** True when a value of the state expires (its record may not go into a checkpoint as it is). */
+function expires(state: AddressState): boolean {
+  if (state instanceof StateCell) return state.expiresAtMs !== Infinity;
+  return state.some((cell) => cell.expiresAtMs !== Infinity);
+}
 
 /** The database, the cache and the write-behind. */
 export class DiskStore implements CaptureStore {
@@ -149,7 +166,7 @@ export class DiskStore implements CaptureStore {
       maxDirtyAddresses: options.maxDirtyAddresses,
       flushIntervalMs: options.flushIntervalMs,
       logger: options.logger,
-      writing: (entry) => this.written.add(entry.hash),
+      encode: (entry) => this.encoded(entry),
       committed: () => {
         this.allPinned = false;
         if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
@@ -224,7 +241,9 @@ export class DiskStore implements CaptureStore {
   released(entry: CacheEntry): void {
     if (entry.slot !== HOLLOW) return;
     this.unhold(entry);
-    this.remove(entry);
+    // Marked since, with a record for the next capture: hollow for that one.
+    if (this.tracker?.hasRecord(entry) === true) this.tracker.hollow(entry);
+    else this.remove(entry);
   }
 
   /**
@@ -373,9 +392,36 @@ export class DiskStore implements CaptureStore {
     this.values += after - before;
   }
 
-  /** Marks an entry as changing: it is written in a later batch (see {@link WriteBehind}). */
+  /**
+   * Marks an entry as changing: it is written in a later batch (see {@link WriteBehind}). Its
+   * record for the next capture, if any, no longer holds (invariant 3).
+   */
   markDirty(entry: CacheEntry): void {
+    if (entry.markedEpoch !== 0) this.tracker?.dropRecord(entry);
     this.writes.markDirty(entry);
+  }
+
+  /**
+   * The state of an entry about to be written, as the database stores it (the address filter
+   * holds the address from now on: invariant 5). When a capture is to write that state, the
+   * whole record is encoded, kept for it (invariant 3), and its values stored.
+   */
+  private encoded(entry: CacheEntry): Uint8Array {
+    this.written.add(entry.hash);
+    const state = entry.state as AddressState;
+    const tracker = this.tracker;
+    if (tracker === undefined || entry.markedEpoch === 0) return this.encoder.stored(state);
+    const changes = tracker.recordsFor(entry) ?? this.capture?.recordsFor(entry);
+    if (
+      changes === undefined ||
+      expires(state) ||
+      tracker.records + (this.capture?.records ?? 0) >=
+        this.options.maxCachedAddresses * RECORDS_PER_CACHED_ADDRESS
+    ) {
+      return this.encoder.stored(state);
+    }
+    const length = this.encoder.record(entry.table.typename, entry.id, state);
+    return changes.keepRecord(entry, this.encoder, length);
   }
 
   /** Calls `listener` once when writes keep failing (invariant 7), at once if they have. */
@@ -432,11 +478,17 @@ export class DiskStore implements CaptureStore {
     const holds = this.heldStates < this.options.maxCachedAddresses;
     if (capture?.keeps(entry) === true) {
       capture.hollow(entry);
-      if (holds && capture.needsState(entry)) this.hold(entry);
-      else entry.state = undefined;
+      if (holds && capture.needsState(entry) && !capture.hasRecord(entry)) {
+        this.hold(entry);
+      } else entry.state = undefined;
       return;
     }
     const tracker = this.tracker;
+    if (tracker?.hasRecord(entry) === true) {
+      tracker.hollow(entry);
+      entry.state = undefined;
+      return;
+    }
     if (holds && tracker !== undefined && !tracker.full && entry.markedEpoch === tracker.epoch) {
       tracker.hollow(entry);
       this.hold(entry);

@@ -17,7 +17,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import type { Logger } from "@statefun-ts/runtime";
-import { StateValuesEncoder, errorFields } from "@statefun-ts/runtime";
+import { errorFields } from "@statefun-ts/runtime";
 import type { CacheEntry } from "./cache-ring.js";
 import { keyOf } from "./keys.js";
 
@@ -139,8 +139,11 @@ export interface WriteBehindOptions {
   readonly maxDirtyAddresses: number;
   readonly flushIntervalMs: number;
   readonly logger: Logger;
-  /** Told of each entry with state before it is written (the store's address filter). */
-  readonly writing: (entry: CacheEntry) => void;
+  /**
+   * Encodes the state of an entry to write, as the database stores it (see `StateValuesEncoder`);
+   * told of each entry with state before it is written (the store's address filter).
+   */
+  readonly encode: (entry: CacheEntry) => Uint8Array;
   /** Told after each batch that committed (the store may evict then). */
   readonly committed: () => void;
 }
@@ -150,7 +153,6 @@ export class WriteBehind {
   /** Batches failed in all. */
   failures = 0;
   private readonly options: WriteBehindOptions;
-  private readonly encoder = new StateValuesEncoder();
   /** Entries changed since the last batch (each once: an entry is added as its `dirty` is set). */
   private dirty: CacheEntry[] = [];
   /** Index changes for the next batch, in order (invariant 3). */
@@ -236,8 +238,7 @@ export class WriteBehind {
         if (entry.state === undefined) {
           void root.remove(keyOf(entry));
         } else {
-          this.options.writing(entry);
-          void root.put(keyOf(entry), this.encoder.stored(entry.state));
+          void root.put(keyOf(entry), this.options.encode(entry));
         }
       }
       for (const { key, put } of indexChanges) {

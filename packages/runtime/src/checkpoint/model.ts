@@ -81,6 +81,12 @@ export interface StateRecordSink {
    * The bytes are copied: the caller may reuse them once this returns.
    */
   addStoredAddress(functionType: string, id: string, stored: Uint8Array, nowMs: number): void;
+  /**
+   * Adds `count` records as a state section holds them, each with its length prefix, as
+   * `StateValuesEncoder.record` encodes them, of values that do not expire (for backends that
+   * encode an address's record when they store its values). The bytes are copied.
+   */
+  addEncodedRecords(records: Uint8Array, count: number): void;
 }
 
 /** A message not yet applied: queued in a mailbox or the input of an invocation in flight. */

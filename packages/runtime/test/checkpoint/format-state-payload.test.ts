@@ -1,8 +1,9 @@
 /**
  * The state section writer: the bytes it writes are those of the generated code for the same
  * records, whether the records come as objects, as a backend's values or as a backend's values
- * stored as bytes; values expired at the cut are left out; what the format cannot hold is refused with the record's index; and one
- * address's values encode on their own as the disk backend stores them.
+ * stored as bytes; values expired at the cut are left out; what the format cannot hold is refused
+ * with the record's index; one address's values encode on their own as the disk backend stores
+ * them, and its whole record as a state section holds it, which goes into one as it is.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -165,6 +166,40 @@ test("one address's values encode on their own, and decode back", () => {
   assert.equal(decoded?.name, "count");
   assert.equal(decoded?.expiresAtMs, 1000);
   assert.deepEqual([...(decoded?.value ?? [])], int42);
+});
+
+test("an address's whole record encodes as a state section holds it, and goes in as it is", () => {
+  const encoder = new StateValuesEncoder();
+  fc.assert(
+    fc.property(stateRecord, stateRecord, fc.nat(8), (first, second, offset) => {
+      // Each record copied out after `offset` bytes, as the disk backend keeps them.
+      const kept: Uint8Array[] = [];
+      for (const record of [first, second]) {
+        const values = record.values.map(source);
+        const length = encoder.record(record.functionType, record.id, values);
+        const valuesStart = encoder.valuesStart;
+        const target = new Uint8Array(offset + length);
+        encoder.takeRecord(target, offset);
+        const bytes = target.subarray(offset);
+        assert.deepEqual(Buffer.from(bytes), generatedPayload([record]));
+        // Its last bytes are the values as stored.
+        assert.deepEqual(
+          Buffer.from(bytes.subarray(valuesStart)),
+          Buffer.from(encoder.stored(values)),
+        );
+        kept.push(bytes);
+      }
+      const writer = new StatePayloadWriter(noProblem);
+      writer.addAddress("other/type", "before", undefined, 0);
+      writer.addEncodedRecords(Buffer.concat(kept), 2);
+      assert.equal(writer.count, 3);
+      assert.deepEqual(
+        Buffer.from(writer.finish()),
+        generatedPayload([{ functionType: "other/type", id: "before", values: [] }, first, second]),
+      );
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test("a state record the format cannot hold is refused with its index", () => {

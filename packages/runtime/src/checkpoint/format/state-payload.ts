@@ -48,6 +48,8 @@ function asciiLength(text: string): number {
 export class StatePayloadWriter implements StateRecordSink {
   /** Records written so far. */
   count = 0;
+  /** Where the values of the last record written start in the payload (after its id). */
+  lastValuesAt = 0;
   private readonly fail: IndexedProblem;
   private readonly out: PayloadBuffer;
   // The values of the record being written, in reused arrays: name and typename field bytes,
@@ -127,9 +129,31 @@ export class StatePayloadWriter implements StateRecordSink {
     this.write(functionType, id);
   }
 
+  addEncodedRecords(records: Uint8Array, count: number): void {
+    if (!(records instanceof Uint8Array)) this.problem("expected the bytes of records");
+    const out = this.out.reserve(records.length);
+    this.out.used = copyInto(out, this.out.used, records);
+    this.count += count;
+  }
+
   /** The payload: a copy, so the scratch buffer can be reused. */
   finish(): Uint8Array {
     return this.out.finish();
+  }
+
+  /**
+   * Copies the one record written since the last call, with its length prefix, into `target` at
+   * `at`, and starts afresh.
+   */
+  takeRecord(target: Uint8Array, at: number): void {
+    copyInto(target, at, this.out.bytes.subarray(0, this.out.used));
+    this.out.used = 0;
+    this.count = 0;
+  }
+
+  /** Bytes written since the last take. */
+  get used(): number {
+    return this.out.used;
   }
 
   /**
@@ -217,6 +241,7 @@ export class StatePayloadWriter implements StateRecordSink {
         for (let i = 0; i < idLength; i++) out[at++] = id.charCodeAt(i);
       }
     }
+    this.lastValuesAt = at;
     for (let v = 0; v < pending; v++) {
       out[at++] = TAG_VALUES;
       at = writeVarint(out, at, this.valueLength(v));

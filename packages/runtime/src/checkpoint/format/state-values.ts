@@ -31,6 +31,34 @@ export class StateValuesEncoder {
     this.writer.addAddress("", "", values, -Infinity);
     return this.writer.takeRecordBody();
   }
+
+  /**
+   * Encodes the whole record of an address (all of its values, expired or not) with its length
+   * prefix, as a checkpoint's state section holds it, into the encoder's buffer: {@link takeRecord}
+   * copies it out. From {@link valuesStart} on, its bytes are what {@link stored} encodes of the
+   * same values. Records of values that do not expire go into a checkpoint as they are
+   * (`StateRecordSink.addEncodedRecords`).
+   *
+   * @returns its length in bytes, length prefix included
+   */
+  record(
+    functionType: string,
+    id: string,
+    values: StateValueSource | readonly StateValueSource[] | undefined,
+  ): number {
+    this.writer.addAddress(functionType, id, values, -Infinity);
+    return this.writer.used;
+  }
+
+  /** Where the values start in the last {@link record} (after its length, function type and id). */
+  get valuesStart(): number {
+    return this.writer.lastValuesAt;
+  }
+
+  /** Copies the last {@link record} into `target` at `at`. */
+  takeRecord(target: Uint8Array, at: number): void {
+    this.writer.takeRecord(target, at);
+  }
 }
 
 /**
