@@ -46,7 +46,7 @@ class Layer {
  * and looking up walk the same bits.
  */
 function probe(layer: Layer, hash: number, set: boolean): boolean {
-  const base = (hash % layer.blocks) * WORDS_PER_BLOCK;
+  const base = ((hash >>> 0) % layer.blocks) * WORDS_PER_BLOCK;
   const second = mixHash(hash ^ 0x9e3779b9);
   const step = (second >>> 9) | 1;
   const words = layer.words;

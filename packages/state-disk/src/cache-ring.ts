@@ -21,8 +21,11 @@ export interface CacheEntry {
   dirty: boolean;
   /** Batches holding it that have not committed yet. */
   pending: number;
-  /** When its expiry index entry is due (`Infinity`: none known). */
-  indexedAtMs: number;
+  /**
+   * When its expiry index entry is due (`undefined`: none known, which keeps the field free of a
+   * boxed number in entries without one).
+   */
+  indexedAtMs: number | undefined;
   /** Used since the eviction hand last passed it. */
   referenced: boolean;
   /** The change tracker's epoch in which it was last marked as changed (0: none). */

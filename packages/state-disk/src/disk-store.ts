@@ -315,7 +315,7 @@ export class DiskStore implements CaptureStore {
       state: known ? this.storedState(table, id, keyGroup) : undefined,
       dirty: false,
       pending: 0,
-      indexedAtMs: Infinity,
+      indexedAtMs: undefined,
       referenced: false,
       markedEpoch: 0,
       changeIndex: 0,
@@ -431,7 +431,7 @@ export class DiskStore implements CaptureStore {
 
   /** Notes that an address has a value expiring at `ms`. */
   scheduleExpiry(entry: CacheEntry, ms: number): void {
-    if (ms === Infinity || ms >= entry.indexedAtMs) return;
+    if (ms === Infinity || ms >= (entry.indexedAtMs ?? Infinity)) return;
     if (entry.memoryOnly) {
       this.memoryExpiry.note(entry.table, entry.id, ms);
       return;
@@ -535,7 +535,7 @@ export class DiskStore implements CaptureStore {
       const { typename, id, keyGroup } = parseAddressKey(address);
       const table = tableOf(typename);
       const entry = this.entry(table, id, keyGroup);
-      entry.indexedAtMs = Infinity;
+      entry.indexedAtMs = undefined;
       const result = table.removeExpired(id, nowMs);
       removed += result.removed;
       if (result.nextExpiryMs !== Infinity) this.scheduleExpiry(entry, result.nextExpiryMs);

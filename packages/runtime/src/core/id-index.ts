@@ -29,7 +29,11 @@ export function hashId(seed: number, id: string): number {
   return mixHash(h);
 }
 
-/** The finalizer of MurmurHash3: every input bit affects every output bit (unsigned result). */
+/**
+ * The finalizer of MurmurHash3: every input bit affects every output bit. The result is a signed
+ * 32-bit integer, a small integer to V8 (an object keeps one in its field as it is, where it
+ * would box an unsigned one of 2^31 or more).
+ */
 export function mixHash(value: number): number {
   let h = value;
   h ^= h >>> 16;
@@ -37,7 +41,7 @@ export function mixHash(value: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /** What the index holds: an item with its id and that id's hash. */
