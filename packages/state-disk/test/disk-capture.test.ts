@@ -34,8 +34,18 @@ const EXPIRING: StateSpec = {
   expiration: { mode: "after-write", afterMs: 86_400_000 },
 };
 const LASTING: StateSpec = { name: "v", typename: stringType.typename, expiration: NO_EXPIRATION };
-/** The spec of the values the tests write (set per run of the tests). */
+/** The spec of the values the tests write (set per group of tests). */
 let VALUE = EXPIRING;
+
+/** A group of tests that write values of `spec`. */
+function withValues(label: string, spec: StateSpec, tests: () => void): void {
+  describe(label, () => {
+    before(() => {
+      VALUE = spec;
+    });
+    tests();
+  });
+}
 const IDS = Array.from({ length: 12 }, (_, i) => `id-${i}`);
 const MAX_CACHED = 4;
 
@@ -136,11 +146,7 @@ for (const [label, spec] of [
   ["values that expire", EXPIRING],
   ["values that do not expire", LASTING],
 ] as const) {
-  describe(label, () => {
-    before(() => {
-      VALUE = spec;
-    });
-
+  withValues(label, spec, () => {
     test("a capture writes the cut's state of addresses evicted, reloaded and changed since", async () => {
       const backend = await openWritten("cut");
       assert.ok(backend.cachedAddresses() <= MAX_CACHED);
@@ -277,11 +283,7 @@ for (const [label, spec] of [
   });
 }
 
-describe("records (values that do not expire)", () => {
-  before(() => {
-    VALUE = LASTING;
-  });
-
+withValues("records (values that do not expire)", LASTING, () => {
   test("records are kept up to their bound; the capture reads the others", async () => {
     const backend = await open();
     const bound = RECORDS_PER_CACHED_ADDRESS * MAX_CACHED;
@@ -323,11 +325,7 @@ describe("records (values that do not expire)", () => {
   });
 });
 
-describe("full captures (values that expire)", () => {
-  before(() => {
-    VALUE = EXPIRING;
-  });
-
+withValues("full captures (values that expire)", EXPIRING, () => {
   test("past the tracked ids allowed, the next capture is full: every address as of the cut", async () => {
     // 12 addresses, 8 of them evicted while marked: more than max(2, 12 / 4) ids.
     const backend = await openWritten("cut", 2);
