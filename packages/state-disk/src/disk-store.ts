@@ -57,7 +57,7 @@ import { eachStored, keyGroupRecords } from "./key-group-records.js";
 import type { DirectWrites } from "./direct-writes.js";
 import { restoreRecords } from "./direct-writes.js";
 import type { CaptureStore, DiskCapture } from "./disk-capture.js";
-import { EntryTracker, GONE, HOLLOW } from "./disk-capture.js";
+import { EntryTracker, GONE, HOLLOW } from "./entry-tracker.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, openWorkingCopy } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
@@ -489,7 +489,7 @@ export class DiskStore implements CaptureStore {
       entry.state = undefined;
       return;
     }
-    if (holds && tracker !== undefined && !tracker.full && entry.markedEpoch === tracker.epoch) {
+    if (holds && tracker?.tracks(entry) === true) {
       tracker.hollow(entry);
       this.hold(entry);
       return;
