@@ -110,7 +110,14 @@ export class StateCells {
     const spec = this.specs[index] as ValueSpec;
     this.values[index] =
       value === undefined || value === null ? undefined : TypedValue.of(spec.type, value);
-    (this.changed ??= new Array<boolean>(this.specs.length).fill(false))[index] = true;
+    (this.changed ??= this.unchanged())[index] = true;
+  }
+
+  /** A flag per spec, all false (pushed one by one: `fill` is a call into the runtime). */
+  private unchanged(): boolean[] {
+    const changed: boolean[] = [];
+    for (let i = 0; i < this.specs.length; i++) changed.push(false);
+    return changed;
   }
 
   /** The changes since the batch started, in spec order. */

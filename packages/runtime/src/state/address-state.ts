@@ -65,7 +65,9 @@ export function readState(
   nowMs: number,
   hooks: StateHooks,
 ): (TypedValue | undefined)[] {
-  const values = new Array<TypedValue | undefined>(specs.length).fill(undefined);
+  // Pushed one by one: `fill` is a call into the runtime, and the arrays here are small.
+  const values: (TypedValue | undefined)[] = [];
+  for (let s = 0; s < specs.length; s++) values.push(undefined);
   if (state === undefined) return values;
   let changed = false;
   for (let s = 0; s < specs.length; s++) {
