@@ -156,7 +156,7 @@ test("group commit chains are merged level by level; recovery restores the model
   }
   await waitFor(
     async () => (await unreferenced()).length === 0,
-    "the merged files no checkpoint refers to to be deleted",
+    "the start to delete the merged files that no checkpoint refers to",
   );
   await second.runtime.stop();
 });
