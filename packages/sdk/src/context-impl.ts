@@ -113,10 +113,10 @@ export class StateCells {
     (this.changed ??= this.unchanged())[index] = true;
   }
 
-  /** A flag per spec, all false (pushed one by one: `fill` is a call into the runtime). */
+  /** A flag per spec, all false (set one by one: `fill` is a call into the runtime). */
   private unchanged(): boolean[] {
-    const changed: boolean[] = [];
-    for (let i = 0; i < this.specs.length; i++) changed.push(false);
+    const changed = new Array<boolean>(this.specs.length);
+    for (let i = 0; i < this.specs.length; i++) changed[i] = false;
     return changed;
   }
 

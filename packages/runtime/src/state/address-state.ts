@@ -65,9 +65,10 @@ export function readState(
   nowMs: number,
   hooks: StateHooks,
 ): (TypedValue | undefined)[] {
-  // Pushed one by one: `fill` is a call into the runtime, and the arrays here are small.
-  const values: (TypedValue | undefined)[] = [];
-  for (let s = 0; s < specs.length; s++) values.push(undefined);
+  // Set one by one (`fill` is a call into the runtime), at their exact size (`push` onto an empty
+  // array allocates room for 17).
+  const values = new Array<TypedValue | undefined>(specs.length);
+  for (let s = 0; s < specs.length; s++) values[s] = undefined;
   if (state === undefined) return values;
   let changed = false;
   for (let s = 0; s < specs.length; s++) {
