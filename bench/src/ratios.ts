@@ -79,6 +79,18 @@ const NAMED_RATIOS: readonly RatioDefinition[] = [
     numerator: ["ingress-latency", name] as const,
     denominator: ["ingress-latency-floor", name] as const,
   })),
+  // The disk state backend against its store alone: LMDB's bulk load inserts new keys of the same
+  // shape, spread over the key groups, in commits of 10,000, timed in the store only.
+  {
+    label: "new-address writes/s, disk-state ÷ LMDB's bulk load",
+    numerator: ["disk-state", "writes"] as const,
+    denominator: ["kv-stores-lmdb", "load"] as const,
+  },
+  {
+    label: "CPU per new-address write, disk-state ÷ LMDB's bulk load",
+    numerator: ["disk-state", "writes, CPU per update"] as const,
+    denominator: ["kv-stores-lmdb", "load CPU/op"] as const,
+  },
   // Disk state backend candidates (issue 5): lmdb against each other store, figure by figure.
   ...(["lmdb-writemap", "classic-level", "classic-level-tuned", "better-sqlite3"] as const).flatMap(
     (other) =>
