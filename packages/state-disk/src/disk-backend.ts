@@ -92,7 +92,8 @@ export function createDiskStateBackend(options: DiskStateBackendOptions): DiskSt
     resume: (checkpoint) => store.resume(checkpoint, table),
     keyGroupRecords: (keyGroup, nowMs) => store.keyGroupRecords(keyGroup, nowMs),
     changedSinceCapture: () => store.tracker?.hasChanges() ?? false,
-    sweepExpired: (nowMs) => store.sweep(nowMs, table),
+    sweepExpired: (nowMs) =>
+      store.expiries.sweep(nowMs, table, (type, id, keyGroup) => store.entry(type, id, keyGroup)),
     functionTypes() {
       return [...tables.values()]
         .filter((t) => t.addresses > 0)

@@ -41,9 +41,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import type { AddressState, CheckpointRef, Logger, StateRecord } from "@statefun-ts/runtime";
 import {
-  StateCell,
   StateRecordDecoder,
-  ExpirySweeper,
   StateValuesEncoder,
   countOf,
   decodeStateValues,
@@ -62,7 +60,8 @@ import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, openWorkingCopy } from "./kept-state.js";
 import type { KeptState } from "./kept-state.js";
 import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
-import { addressKey, expiryKey, keyFits, keyOf, parseAddressKey, parseExpiryKey } from "./keys.js";
+import { DiskExpiry, expires } from "./disk-expiry.js";
+import { keyFits, keyOf } from "./keys.js";
 
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
@@ -79,8 +78,6 @@ export interface DiskStoreOptions {
   readonly logger: Logger;
 }
 
-const EMPTY = new Uint8Array(0);
-const SWEEP_BATCH = 10_000;
 /**
  * Records of changed entries' states kept for the captures (invariant 3), per address the cache
  * holds: enough for two checkpoints' worth of new addresses at a few hundred thousand a second
@@ -89,12 +86,6 @@ const SWEEP_BATCH = 10_000;
 export const RECORDS_PER_CACHED_ADDRESS = 4;
 /** An eviction pass makes room for this fraction of the cache (1/64). */
 const EVICT_FRACTION = 64;
-
-/** True when a value of the state expires (its record may not go into a checkpoint as it is). */
-function expires(state: AddressState): boolean {
-  if (state instanceof StateCell) return state.expiresAtMs !== Infinity;
-  return state.some((cell) => cell.expiresAtMs !== Infinity);
-}
 
 /** The database, the cache and the write-behind. */
 export class DiskStore implements CaptureStore {
@@ -105,6 +96,8 @@ export class DiskStore implements CaptureStore {
   capture: DiskCapture | undefined = undefined;
   /** Values stored (values expired but not yet swept count until swept). */
   values = 0;
+  /** The expiry index (disk-expiry.ts), in memory for addresses kept in memory only (invariant 6). */
+  readonly expiries: DiskExpiry;
   private readonly options: DiskStoreOptions;
   private readonly root: RootDatabase<Uint8Array, Uint8Array>;
   private readonly expiry: Database<Uint8Array, Uint8Array>;
@@ -132,8 +125,6 @@ export class DiskStore implements CaptureStore {
   private heldStates = 0;
   /** The tables whose entries the cache holds. */
   private readonly tables = new Set<DiskStateTable>();
-  /** The expirations of addresses kept in memory only (invariant 6). */
-  private readonly memoryExpiry = new ExpirySweeper();
   private closed = false;
 
   constructor(options: DiskStoreOptions) {
@@ -171,6 +162,10 @@ export class DiskStore implements CaptureStore {
         this.allPinned = false;
         if (this.cacheSize > this.options.maxCachedAddresses) this.evict();
       },
+    });
+    this.expiries = new DiskExpiry({
+      expiry: this.expiry,
+      changeIndex: (key, put) => this.writes.changeIndex(key, put),
     });
   }
 
@@ -429,18 +424,6 @@ export class DiskStore implements CaptureStore {
     this.writes.onFailure(listener);
   }
 
-  /** Notes that an address has a value expiring at `ms`. */
-  scheduleExpiry(entry: CacheEntry, ms: number): void {
-    if (ms === Infinity || ms >= (entry.indexedAtMs ?? Infinity)) return;
-    if (entry.memoryOnly) {
-      this.memoryExpiry.note(entry.table, entry.id, ms);
-      return;
-    }
-    entry.indexedAtMs = ms;
-    const key = addressKey(entry.keyGroup, entry.table.typenameKey, entry.id);
-    this.writes.changeIndex(expiryKey(ms, key), true);
-  }
-
   /**
    * Writes what is dirty in one batch, committed asynchronously (in order), and waits for a bulk
    * restore's writes.
@@ -522,28 +505,6 @@ export class DiskStore implements CaptureStore {
   }
 
   /**
-   * Removes expired values whose index entry is due at `nowMs`, at most a batch of them per call.
-   * Returns how many values were removed.
-   */
-  sweep(nowMs: number, tableOf: (typename: string) => DiskStateTable): number {
-    let removed = this.memoryExpiry.sweep(nowMs);
-    let visited = 0;
-    for (const key of this.expiry.getKeys({ end: expiryKey(nowMs + 1, EMPTY) })) {
-      if (visited++ >= SWEEP_BATCH) break;
-      const { address } = parseExpiryKey(key);
-      this.writes.changeIndex(key.slice(), false);
-      const { typename, id, keyGroup } = parseAddressKey(address);
-      const table = tableOf(typename);
-      const entry = this.entry(table, id, keyGroup);
-      entry.indexedAtMs = undefined;
-      const result = table.removeExpired(id, nowMs);
-      removed += result.removed;
-      if (result.nextExpiryMs !== Infinity) this.scheduleExpiry(entry, result.nextExpiryMs);
-    }
-    return removed;
-  }
-
-  /**
    * Recovery is about to restore `checkpoint` (`undefined`: none). True when the database is
    * the one a clean stop kept at exactly that checkpoint: the counts and the address filter come
    * back with it. Otherwise what was kept is removed. Only the first call can return true.
@@ -589,7 +550,7 @@ export class DiskStore implements CaptureStore {
     this.writes.clear();
     this.values = 0;
     this.memoryOnly = 0;
-    this.memoryExpiry.clear();
+    this.expiries.clear();
     this.written = new AddressFilter();
     try {
       this.root.clearSync();

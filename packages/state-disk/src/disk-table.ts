@@ -46,7 +46,7 @@ export class DiskStateTable implements StateTable {
       this.store.noteChange(entry);
       this.store.markDirty(entry);
     },
-    expiresAt: (ms) => this.store.scheduleExpiry(this.hookEntry as CacheEntry, ms),
+    expiresAt: (ms) => this.store.expiries.schedule(this.hookEntry as CacheEntry, ms),
   };
 
   constructor(typename: string, store: DiskStore) {
@@ -104,7 +104,7 @@ export class DiskStateTable implements StateTable {
     if (markChanged) this.hooks(entry).beforeChange();
     else this.store.markDirty(entry);
     entry.state = stateFromRecords(record.values);
-    for (const value of record.values) this.store.scheduleExpiry(entry, value.expiresAtMs);
+    for (const value of record.values) this.store.expiries.schedule(entry, value.expiresAtMs);
     this.store.counted(this, before, entry.state);
   }
 
