@@ -3,10 +3,11 @@
  * background sweep finds the addresses whose values have expired without a scan of the state.
  *
  * An index entry's key is the due time followed by the address's key (keys.ts); it is put and
- * removed in the write-behind's batches, in order with the state it indexes. A cache entry notes
- * the earliest due time it has an index entry for (`indexedAtMs`), so that a value expiring later
- * adds none. Addresses kept in memory only (disk-store.ts, its invariant 6) are scheduled in
- * memory instead, and swept with the others.
+ * removed in the write-behind's batches, in order with the state it indexes (a restore written
+ * straight into the database puts its own, see direct-writes.ts). A cache entry notes the
+ * earliest due time it has an index entry for (`indexedAtMs`), so that a value expiring later adds
+ * none. Addresses kept in memory only (disk-store.ts, its invariant 6) are scheduled in memory
+ * instead, and swept with the others.
  */
 import type { Database } from "lmdb";
 import type { AddressState } from "@statefun-ts/runtime";

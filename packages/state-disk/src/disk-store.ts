@@ -96,7 +96,7 @@ export class DiskStore implements CaptureStore {
   capture: DiskCapture | undefined = undefined;
   /** Values stored (values expired but not yet swept count until swept). */
   values = 0;
-  /** The expiry index (disk-expiry.ts), in memory for addresses kept in memory only (invariant 6). */
+  /** The expiry index, and the expirations of addresses kept in memory only (invariant 6). */
   readonly expiries: DiskExpiry;
   private readonly options: DiskStoreOptions;
   private readonly root: RootDatabase<Uint8Array, Uint8Array>;
