@@ -4,7 +4,7 @@
  * evicted and reloaded; and once more with a change tracker that keeps so few ids of changed
  * addresses out of the cache that most captures are full ones.
  */
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -31,6 +31,7 @@ async function conforms(options: Partial<DiskStateBackendOptions>): Promise<void
     }, 100);
   } finally {
     for (const backend of opened) await backend.close();
+    await rm(root, { recursive: true, force: true });
   }
 }
 

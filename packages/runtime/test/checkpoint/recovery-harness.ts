@@ -3,9 +3,10 @@
  * that leaves the old runtime unable to touch storage (its writes fail, its deletes are ignored)
  * while a new runtime recovers from the same directory — as after a SIGKILL.
  */
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import type { StatefulFunctions } from "@statefun-ts/sdk";
 import type { CheckpointStorage, Runtime, RuntimeOptions } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
@@ -94,9 +95,19 @@ export function stallable(
   };
 }
 
-/** A fresh checkpoint directory. */
+const directories: string[] = [];
+// Crashed runtimes may still be finishing writes into them: removal retries.
+after(() =>
+  Promise.all(
+    directories.splice(0).map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 })),
+  ),
+);
+
+/** A fresh checkpoint directory, removed after the importing file's tests. */
 export async function checkpointDirectory(): Promise<string> {
-  return mkdtemp(join(tmpdir(), "statefun-recovery-"));
+  const dir = await mkdtemp(join(tmpdir(), "statefun-recovery-"));
+  directories.push(dir);
+  return dir;
 }
 
 /** A started runtime checkpointing into `directory`, and a way to crash it. */
