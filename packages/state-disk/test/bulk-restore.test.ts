@@ -11,7 +11,7 @@ import { TypedValue, isStatefunError, stringType } from "@statefun-ts/protocol";
 import type { StateRecord } from "@statefun-ts/runtime";
 import { keyGroupOf } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const root = tempDirs("statefun-bulk-restore-");
 const TYPE = "test/kv";

@@ -4,16 +4,17 @@
  * evicted and reloaded; and once more with a change tracker that keeps so few ids of changed
  * addresses out of the cache that most captures are full ones.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkBackendConformance } from "@statefun-ts/runtime/testing/backend-conformance";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 import type { DiskStateBackend, DiskStateBackendOptions } from "../src/index.js";
 import { createDiskStateBackend } from "../src/index.js";
 
+const tempDir = tempDirs("statefun-disk-");
+
 async function conforms(options: Partial<DiskStateBackendOptions>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), "statefun-disk-"));
+  const root = await tempDir();
   const opened: DiskStateBackend[] = [];
   let n = 0;
   try {
@@ -31,7 +32,6 @@ async function conforms(options: Partial<DiskStateBackendOptions>): Promise<void
     }, 100);
   } finally {
     for (const backend of opened) await backend.close();
-    await rm(root, { recursive: true, force: true });
   }
 }
 

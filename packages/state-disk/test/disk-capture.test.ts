@@ -23,7 +23,7 @@ import { createDiskStateBackend } from "../src/index.js";
 import type { DiskStateBackend } from "../src/index.js";
 import type { DiskStateTable } from "../src/disk-table.js";
 import { RECORDS_PER_CACHED_ADDRESS } from "../src/disk-store.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const root = tempDirs("statefun-disk-capture-");
 const TYPE = "test/t";

@@ -10,7 +10,7 @@ import { TypedValue, stringType } from "@statefun-ts/protocol";
 import type { StateSpec } from "@statefun-ts/protocol";
 import { keyGroupOf } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const KV = "test/kv";
 const root = tempDirs("statefun-expiry-");

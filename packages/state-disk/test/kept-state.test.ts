@@ -14,7 +14,7 @@ import type { CheckpointStorage, Runtime } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
 import { KV, breakable, kvFunctions, put, valueOf } from "./kv-runtime.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const IDS = Array.from({ length: 300 }, (_, i) => `id-${i}`);
 const root = tempDirs("statefun-kept-");

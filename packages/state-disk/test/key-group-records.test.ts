@@ -14,7 +14,7 @@ import type { StateRecord } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const root = tempDirs("statefun-key-group-records-");
 

@@ -12,7 +12,7 @@ import type { IdCursor, Runtime } from "@statefun-ts/runtime";
 import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const KV = "test/kv";
 const SPEC: StateSpec = {

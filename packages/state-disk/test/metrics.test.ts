@@ -9,7 +9,7 @@ import { NO_EXPIRATION, TypedValue, addressOf, stringType } from "@statefun-ts/p
 import { createRuntime, createRuntimeMetrics } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "../src/index.js";
-import { tempDirs } from "./temp-dirs.js";
+import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const root = tempDirs("statefun-disk-metrics-");
 

@@ -3,13 +3,10 @@
  * that leaves the old runtime unable to touch storage (its writes fail, its deletes are ignored)
  * while a new runtime recovers from the same directory — as after a SIGKILL.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after } from "node:test";
 import type { StatefulFunctions } from "@statefun-ts/sdk";
 import type { CheckpointStorage, Runtime, RuntimeOptions } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
+import { tempDirs } from "../temp-dirs.js";
 
 /** A storage wrapper whose owner can be "killed": afterwards it writes and deletes nothing. */
 export function killable(storage: CheckpointStorage): CheckpointStorage & { kill(): void } {
@@ -95,20 +92,8 @@ export function stallable(
   };
 }
 
-const directories: string[] = [];
-// Crashed runtimes may still be finishing writes into them: removal retries.
-after(() =>
-  Promise.all(
-    directories.splice(0).map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 })),
-  ),
-);
-
 /** A fresh checkpoint directory, removed after the importing file's tests. */
-export async function checkpointDirectory(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-recovery-"));
-  directories.push(dir);
-  return dir;
-}
+export const checkpointDirectory = tempDirs("statefun-recovery-");
 
 /** A started runtime checkpointing into `directory`, and a way to crash it. */
 export async function startRuntime(

@@ -5,24 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, writeFile, access } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { readFile, readdir, writeFile, access } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { StatefunError } from "@statefun-ts/protocol";
 import { LOCK_FILE, lockStateDir } from "../../src/cli/state-dir-lock.js";
+import { tempDirs } from "../temp-dirs.js";
 import { greeterModuleYaml, requireGreeterBuilt, startCli } from "./helpers.js";
 
-const stateDirs: string[] = [];
-after(() =>
-  Promise.all(stateDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))),
-);
-
-async function stateDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-lock-"));
-  stateDirs.push(dir);
-  return dir;
-}
+const stateDir = tempDirs("statefun-lock-");
 
 test("a lock held by another live process refuses the state directory", async () => {
   const dir = await stateDir();

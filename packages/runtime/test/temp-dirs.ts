@@ -13,7 +13,10 @@ import { after } from "node:test";
 export function tempDirs(prefix: string): () => Promise<string> {
   const made: string[] = [];
   after(async () => {
-    await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    // Runtimes a test crashed may still be finishing writes into them: removal retries.
+    await Promise.all(
+      made.splice(0).map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 })),
+    );
   });
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), prefix));
