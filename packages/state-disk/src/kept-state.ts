@@ -147,6 +147,11 @@ export function openWorkingCopy(directory: string, maxKeyGroups: number): Workin
     path: directory,
     maxDbs: 2,
     noSync: true,
+    // Each batch is one block of writes, closed before `batch` returns. With lmdb-js's default,
+    // the writes of a turn of the event loop also form a block, closed in a later turn; a process
+    // ending before that turn (`process.exit`, an uncaught error) would wait forever for LMDB's
+    // writer, which waits for the rest of the block.
+    eventTurnBatching: false,
     compression: false,
     encoding: "binary",
     keyEncoder: stateKeyEncoder,
