@@ -41,10 +41,11 @@ export interface KeptState {
 
 const MARKER = "kept.json";
 /**
- * The layout of the database's keys and values (keys.ts, state-values in the runtime). A marker
- * of another layout is ignored and the database rebuilt: bump it whenever either changes.
+ * The layout of the database's keys and values (keys.ts, state-values in the runtime) and of the
+ * kept address filter (address-filter.ts: its bits per address and probes). A marker of another
+ * layout is ignored and the database rebuilt: bump it whenever one of them changes.
  */
-const LAYOUT = 1;
+const LAYOUT = 2;
 const FILTER = "kept-filter.bin";
 /** LMDB's data file in its directory. */
 const DATA_FILE = "data.mdb";
