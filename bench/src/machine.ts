@@ -48,3 +48,18 @@ export function machineBusyMicros(): number | undefined {
   // /proc/stat counts in USER_HZ ticks, 100 per second on Linux.
   return (user + nice + system + irq + softirq + steal) * 10_000;
 }
+
+/**
+ * The cores other processes kept busy over `seconds`, from the machine's busy CPU time meanwhile
+ * (the difference of two {@link machineBusyMicros} readings; NaN without /proc/stat) and the CPU
+ * time the scenario's own processes took, both in µs. /proc/stat counts whole ticks of 10 ms,
+ * a process's own time is counted to the µs: on an otherwise idle machine the difference can come
+ * out a little below zero, and is then 0.
+ */
+export function otherProcessesCores(
+  busyMicros: number,
+  ownMicros: number,
+  seconds: number,
+): number {
+  return Math.max(0, busyMicros - ownMicros) / 1e6 / seconds;
+}

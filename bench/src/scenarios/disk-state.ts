@@ -21,7 +21,7 @@ import {
 import { createStatefulFunctions, customType } from "@statefun-ts/sdk";
 import { createDiskStateBackend } from "@statefun-ts/state-disk";
 import { cpuMicros } from "../latency.js";
-import { machineBusyMicros } from "../machine.js";
+import { machineBusyMicros, otherProcessesCores } from "../machine.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
 import { numberArg, yieldToEventLoop } from "./args.js";
@@ -125,7 +125,7 @@ async function feed(
   return {
     perSecond: count / seconds,
     cpuMicrosPerMessage: cpu / count,
-    otherCores: (busy - cpu) / 1e6 / seconds,
+    otherCores: otherProcessesCores(busy, cpu, seconds),
   };
 }
 

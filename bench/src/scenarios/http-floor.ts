@@ -6,7 +6,7 @@
  */
 import { Pool } from "undici";
 import { LatencySamples, cpuMicros } from "../latency.js";
-import { machineBusyMicros } from "../machine.js";
+import { machineBusyMicros, otherProcessesCores } from "../machine.js";
 import { progress } from "../progress.js";
 import { startServerProcess } from "../remote/server-process.js";
 import { report } from "../result.js";
@@ -33,8 +33,8 @@ interface Run {
   readonly latency: LatencySamples;
   readonly clientCpuMicros: number;
   readonly serverCpuMicros: number;
-  /** CPU time of other processes meanwhile, in µs (NaN without /proc/stat). */
-  readonly otherCpuMicros: number;
+  /** Cores other processes kept busy meanwhile (NaN without /proc/stat). */
+  readonly otherCores: number;
 }
 
 const server = await startServerProcess("floor");
@@ -81,7 +81,7 @@ async function run(workers: number, forMs: number): Promise<Run> {
     latency,
     clientCpuMicros,
     serverCpuMicros,
-    otherCpuMicros: busy - clientCpuMicros - serverCpuMicros,
+    otherCores: otherProcessesCores(busy, clientCpuMicros + serverCpuMicros, seconds),
   };
 }
 
@@ -115,7 +115,7 @@ try {
       { name: "c1 latency p99", value: serialP99 ?? NaN, unit: "ms" },
       {
         name: "other processes' CPU",
-        value: parallel.otherCpuMicros / 1e6 / parallel.seconds,
+        value: parallel.otherCores,
         unit: "cores",
       },
     ],

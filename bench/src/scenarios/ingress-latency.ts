@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Pool, request } from "undici";
 import { STATEFUN_BIN, executableNodeArgs } from "../executable.js";
 import { LatencySamples, cpuMicros, latencyFigures } from "../latency.js";
-import { machineBusyMicros } from "../machine.js";
+import { machineBusyMicros, otherProcessesCores } from "../machine.js";
 import { openLoop } from "../open-loop.js";
 import { progress } from "../progress.js";
 import { report } from "../result.js";
@@ -263,7 +263,11 @@ progress(scenario, `measuring ${durationMs} ms at ${rate} req/s`);
 const achieved = await openLoop(rate, durationMs, (dueAt) => put(dueAt, true));
 const clientCpu = (cpuMicros() - cpuBefore) / 1e6;
 const serverCpu = (serverCpuMicros() - serverCpuBefore) / 1e6;
-const otherCpu = ((machineBusyMicros() ?? NaN) - busyBefore) / 1e6 - clientCpu - serverCpu;
+const otherCores = otherProcessesCores(
+  (machineBusyMicros() ?? NaN) - busyBefore,
+  (clientCpu + serverCpu) * 1e6,
+  durationMs / 1000,
+);
 const readDuring = greetingsRead - readBefore;
 const checkpointsAfter = await checkpointFigures();
 const serverAfter = await serverAcknowledgements();
@@ -311,7 +315,7 @@ report({
       : []),
     { name: "server CPU", value: serverCpu / (durationMs / 1000), unit: "cores" },
     { name: "client CPU", value: clientCpu / (durationMs / 1000), unit: "cores" },
-    { name: "other processes' CPU", value: otherCpu / (durationMs / 1000), unit: "cores" },
+    { name: "other processes' CPU", value: otherCores, unit: "cores" },
   ],
   notes: [
     checkpointing === "on"

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuMicros } from "../latency.js";
-import { machineBusyMicros } from "../machine.js";
+import { machineBusyMicros, otherProcessesCores } from "../machine.js";
 import { progress } from "../progress.js";
 import type { Figure } from "../result.js";
 import { report } from "../result.js";
@@ -161,9 +161,12 @@ try {
     const { figures, notes } = await run(candidate);
     const seconds = (performance.now() - start) / 1000;
     const ownCpu = cpuMicros() - cpuBefore;
-    const otherCpu = (machineBusyMicros() ?? NaN) - busyBefore - ownCpu;
     figures.push({ name: "own CPU", value: ownCpu / 1e6 / seconds, unit: "cores" });
-    figures.push({ name: "other processes' CPU", value: otherCpu / 1e6 / seconds, unit: "cores" });
+    figures.push({
+      name: "other processes' CPU",
+      value: otherProcessesCores((machineBusyMicros() ?? NaN) - busyBefore, ownCpu, seconds),
+      unit: "cores",
+    });
     notes.push(
       `${keys} keys of ${VALUE_BYTES}-byte values, loaded in commits of ${measure.LOAD_BATCH}; ` +
         `timed phases ${durationMs} ms each (store calls only); ${seconds.toFixed(0)} s in all`,

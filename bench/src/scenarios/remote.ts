@@ -15,7 +15,7 @@ import type { Logger } from "@statefun-ts/runtime";
 import { createHttpEndpointProvider, createRuntime, parseModuleText } from "@statefun-ts/runtime";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { LatencySamples, cpuMicros } from "../latency.js";
-import { machineBusyMicros } from "../machine.js";
+import { machineBusyMicros, otherProcessesCores } from "../machine.js";
 import { progress } from "../progress.js";
 import { COUNTER_TYPE, SINK_TYPE, startServerProcess } from "../remote/server-process.js";
 import { report } from "../result.js";
@@ -142,7 +142,7 @@ try {
   const [p50, p99] = latency.percentiles(50, 99);
   const attempts = after.attempts - before.attempts;
   const ownCpu = after.cpuMicros - before.cpuMicros;
-  const otherCpu = after.machineBusyMicros - before.machineBusyMicros - ownCpu - serverCpu;
+  const busy = after.machineBusyMicros - before.machineBusyMicros;
   global.gc?.();
   report({
     scenario,
@@ -160,7 +160,11 @@ try {
       { name: "server CPU/invocation", value: serverCpu / invocations, unit: "µs" },
       { name: "server CPU/request", value: serverCpu / requests, unit: "µs" },
       { name: "heap used", value: process.memoryUsage().heapUsed / 1e6, unit: "MB" },
-      { name: "other processes' CPU", value: otherCpu / 1e6 / seconds, unit: "cores" },
+      {
+        name: "other processes' CPU",
+        value: otherProcessesCores(busy, ownCpu + serverCpu, seconds),
+        unit: "cores",
+      },
     ],
     notes: [
       `${addresses} addresses, ${inflight} messages in flight, ${durationMs} ms, ${messages} messages`,
