@@ -4,13 +4,10 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createApplication } from "../../src/index.js";
-import { removeTempDirs } from "../config/helpers.js";
 import { connectError, createCapturingLogger, linesWith } from "../io/playground-harness.js";
 import { INGRESS_DOC, embeddedDoc, loadApp, registryModule, yamlStream } from "./helpers.js";
-
-after(removeTempDirs);
 
 const EMPTY_EGRESS = "kind: io.statefun.playground.v1/egress\nspec: {port: 0, topics: []}";
 

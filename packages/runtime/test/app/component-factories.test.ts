@@ -1,7 +1,7 @@
 // The factory registry of createApplication: kinds without factory, remote endpoints without
 // provider factory, and factories of one's own replacing or extending the built-in ones.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type {
   ComponentContext,
   ComponentFactories,
@@ -11,7 +11,7 @@ import type {
   IngressContext,
 } from "../../src/index.js";
 import { builtinComponentFactories, createApplication, ingressFactoryOf } from "../../src/index.js";
-import { assertProblem, configErrorAsync, endpointV2, removeTempDirs } from "../config/helpers.js";
+import { assertProblem, configErrorAsync, endpointV2 } from "../config/helpers.js";
 import { createCapturingLogger } from "../io/playground-harness.js";
 import {
   EGRESS_DOC,
@@ -21,8 +21,6 @@ import {
   registryModule,
   yamlStream,
 } from "./helpers.js";
-
-after(removeTempDirs);
 
 const PLAYGROUND_INGRESS = "io.statefun.playground.v1/ingress";
 const PLAYGROUND_EGRESS = "io.statefun.playground.v1/egress";

@@ -3,10 +3,10 @@
 // a function type bound twice).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { addressOf, TypedValue, stringType } from "@statefun-ts/protocol";
 import { createApplication } from "../../src/index.js";
-import { assertProblem, configErrorAsync, endpointV2, removeTempDirs } from "../config/helpers.js";
+import { assertProblem, configErrorAsync, endpointV2 } from "../config/helpers.js";
 import {
   EGRESS_DOC,
   INGRESS_DOC,
@@ -16,8 +16,6 @@ import {
   registryModule,
   yamlStream,
 } from "./helpers.js";
-
-after(removeTempDirs);
 
 const EMBEDDED = "io.statefun-ts.v1/embedded";
 const REGISTRY = "a function registry made with createStatefulFunctions()";

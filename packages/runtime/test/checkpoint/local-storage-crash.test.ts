@@ -7,13 +7,11 @@ import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, it } from "node:test";
+import { it } from "node:test";
 import { createLocalCheckpointStorage } from "../../src/checkpoint/local-storage.js";
 import { waitFor } from "../io/wait-for.js";
-import { allFiles, removeTempDirs, tempDir } from "./temp-dirs.js";
+import { allFiles, tempDir } from "./temp-dirs.js";
 import { patternBytes } from "./storage-conformance.js";
-
-after(removeTempDirs);
 
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
 

@@ -4,11 +4,9 @@
 import assert from "node:assert/strict";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { after, it } from "node:test";
+import { it } from "node:test";
 import { createLocalCheckpointStorage } from "../../src/checkpoint/local-storage.js";
-import { removeTempDirs, tempDir } from "./temp-dirs.js";
-
-after(removeTempDirs);
+import { tempDir } from "./temp-dirs.js";
 
 const MIB = 1024 * 1024;
 const CHUNKS = 200;

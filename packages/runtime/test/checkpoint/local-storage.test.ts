@@ -4,13 +4,11 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { StatefunError } from "@statefun-ts/protocol";
 import { createLocalCheckpointStorage } from "../../src/checkpoint/local-storage.js";
-import { allFiles, removeTempDirs, tempDir } from "./temp-dirs.js";
+import { allFiles, tempDir } from "./temp-dirs.js";
 import { patternBytes, rejectsWith, storageConformance } from "./storage-conformance.js";
-
-after(removeTempDirs);
 
 storageConformance("local directory", async () =>
   createLocalCheckpointStorage({ directory: await tempDir() }),

@@ -6,17 +6,15 @@ import { spawn } from "node:child_process";
 import { appendFile, readFile, readdir, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
   LOG_MAX_OBJECT_BYTES,
   createLocalCheckpointStorage,
 } from "../../src/checkpoint/local-storage.js";
 import { LOG_DIRECTORY } from "../../src/checkpoint/object-log.js";
-import { allFiles, removeTempDirs, tempDir } from "./temp-dirs.js";
+import { allFiles, tempDir } from "./temp-dirs.js";
 import { patternBytes } from "./storage-conformance.js";
-
-after(removeTempDirs);
 
 async function segmentsOf(directory: string): Promise<string[]> {
   return (await readdir(join(directory, LOG_DIRECTORY))).sort();

@@ -10,13 +10,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { waitFor } from "../io/wait-for.js";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { tempDir } from "../config/helpers.js";
 import { adminUrl, greet, nextGreeting, portsOf } from "./greeter-client.js";
 import type { GreeterPorts } from "./greeter-client.js";
 import { greeterModuleYaml, requireGreeterBuilt, runCli, startRun } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
-
-after(removeTempDirs);
 
 const STARTUP_MS = 20_000;
 

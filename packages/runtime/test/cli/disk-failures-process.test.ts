@@ -7,14 +7,12 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { before, describe, it } from "node:test";
+import { tempDir } from "../config/helpers.js";
 import { portsOf } from "./greeter-client.js";
 import type { GreeterPorts } from "./greeter-client.js";
 import { greeterModuleYaml, requireGreeterBuilt, startRun } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
-
-after(removeTempDirs);
 
 const STARTUP_MS = 20_000;
 /** Bytes of each greeted name: 100 of them outgrow the limit below. */

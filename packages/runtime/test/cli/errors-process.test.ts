@@ -2,11 +2,9 @@
 // the message (no stack trace) on stderr, prefixed "statefun: "; usage errors exit 2.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { before, describe, it } from "node:test";
+import { tempDir } from "../config/helpers.js";
 import { GREETER_FUNCTIONS, greeterModuleYaml, requireGreeterBuilt, runCli } from "./helpers.js";
-
-after(removeTempDirs);
 
 /** Asserts a configuration failure: exit code 1, one `statefun: ` message, no stack trace. */
 function assertConfigFailure(

@@ -5,12 +5,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { tempDir } from "../config/helpers.js";
 import { connectError } from "../io/playground-harness.js";
 import type { CliProcess } from "./helpers.js";
 import { greeterModuleYaml, portOf, requireGreeterBuilt, startRun } from "./helpers.js";
-
-after(removeTempDirs);
 
 const GREET_REQUEST = "application/vnd.example/GreetRequest";
 

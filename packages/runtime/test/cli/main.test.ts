@@ -4,15 +4,13 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { FORCED_EXIT_CODE, listenForShutdownSignals } from "../../src/cli/signals.js";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { tempDir } from "../config/helpers.js";
 import { connectError } from "../io/playground-harness.js";
 import { waitFor } from "../io/wait-for.js";
 import { greeterModuleYaml, memoryStream, requireGreeterBuilt } from "./helpers.js";
-
-after(removeTempDirs);
 
 async function runMain(argv: string[], env: Record<string, string> = {}) {
   const stdout = memoryStream();

@@ -6,12 +6,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { keyGroupOf } from "../../src/index.js";
-import { removeTempDirs, tempDir } from "../config/helpers.js";
+import { tempDir } from "../config/helpers.js";
 import { adminUrl, greet, nextGreeting, portsOf } from "./greeter-client.js";
 import { greeterModuleYaml, requireGreeterBuilt, runCli, startCli } from "./helpers.js";
 import type { CliProcess } from "./helpers.js";
-
-after(removeTempDirs);
 
 const STARTUP_MS = 20_000;
 const PEOPLE = ["Bob", "Alice", "Carol"];

@@ -1,12 +1,10 @@
 // Durations (reference §3.2): Flink TimeUtils syntax, converted to milliseconds.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { StatefunError } from "@statefun-ts/protocol";
 import { parseDuration } from "../../src/config/module/duration.js";
 import { parseModuleText } from "../../src/config/module/loader.js";
-import { assertProblem, configError, endpointV2, removeTempDirs } from "./helpers.js";
-
-after(removeTempDirs);
+import { assertProblem, configError, endpointV2 } from "./helpers.js";
 
 describe("parseDuration", () => {
   it("parses every example of the reference", () => {

@@ -3,28 +3,25 @@
  * `invalid-config` errors (their problems and their messages).
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { ConfigProblem } from "../../src/config/module/problems.js";
+import { tempDirs } from "../temp-dirs.js";
 
-const created: string[] = [];
+const newDir = tempDirs("statefun-config-test-");
 
-/** A fresh temporary directory holding `files` (relative path → content). */
+/**
+ * A fresh temporary directory holding `files` (relative path → content), removed after the calling
+ * file's tests.
+ */
 export async function tempDir(files: Readonly<Record<string, string>> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-config-test-"));
-  created.push(dir);
+  const dir = await newDir();
   for (const [name, content] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), content);
   }
   return dir;
-}
-
-/** Removes every directory made by {@link tempDir}; call from `after`. */
-export async function removeTempDirs(): Promise<void> {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 /** Runs `action`, which must throw an `invalid-config` StatefunError, and returns the error. */

@@ -2,7 +2,7 @@
 // component binders contributed by other packages.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { StatefunError } from "@statefun-ts/protocol";
 import { z } from "zod";
 import type { IngressBinder } from "../../src/config/module/binder.js";
@@ -16,11 +16,8 @@ import {
   configErrorAsync,
   endpointV2,
   problemsOf,
-  removeTempDirs,
   tempDir,
 } from "./helpers.js";
-
-after(removeTempDirs);
 
 const V2 = "io.statefun.endpoints.v2/http";
 const INGRESS = "kind: io.statefun.playground.v1/ingress\nspec: {port: 8090}";

@@ -2,12 +2,10 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { loadModules, parseModuleText } from "../../src/config/module/loader.js";
-import { endpointV2, removeTempDirs, tempDir } from "./helpers.js";
-
-after(removeTempDirs);
+import { endpointV2, tempDir } from "./helpers.js";
 
 // apache/flink-statefun-playground javascript/greeter/module.yaml (licence header omitted).
 const GREETER = `kind: io.statefun.endpoints.v2/http

@@ -2,7 +2,7 @@
 // document, kind, field path, what was expected and what was found.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { loadModules, parseModuleText } from "../../src/config/module/loader.js";
 import {
   assertProblem,
@@ -10,11 +10,8 @@ import {
   configErrorAsync,
   endpointV2,
   problemsOf,
-  removeTempDirs,
   tempDir,
 } from "./helpers.js";
-
-after(removeTempDirs);
 
 const V2 = "io.statefun.endpoints.v2/http";
 const parse = (text: string) => configError(() => parseModuleText(text, "module.yaml"));
