@@ -25,9 +25,10 @@
  *     keeps only the id.
  *  4. An entry is in a slot of the ring exactly when it is in its table's `cached` index and not
  *     hollow (`slot` ≥ 0). A hollow entry is clean: its state is the database's.
- *  5. Every address put into the database is added to the address filter first, and so is every
- *     address whose id the change tracker keeps for an evicted entry: an address the filter rules
- *     out is neither in the database nor tracked by id, and its lookup skips both.
+ *  5. Every address put into the database is added to the address filter first (as its entry is
+ *     marked dirty, or as a restore writes it directly), and so is every address whose id the
+ *     change tracker keeps for an evicted entry: an address the filter rules out is neither in the
+ *     database nor tracked by id, and its lookup skips both.
  *  6. An address whose key does not fit LMDB (an id of about 1,950 UTF-8 bytes or more) is kept
  *     in memory only: its entry is never written, never evicted, and counts as uncommitted; its
  *     expiring values are scheduled in memory instead of the expiry index, and swept as the
@@ -388,21 +389,24 @@ export class DiskStore implements CaptureStore {
   }
 
   /**
-   * Marks an entry as changing: it is written in a later batch (see {@link WriteBehind}). Its
-   * record for the next capture, if any, no longer holds (invariant 3).
+   * Marks an entry as changing: it is written in a later batch (see {@link WriteBehind}), so the
+   * address filter holds it from now on (invariant 5). Its record for the next capture, if any, no
+   * longer holds (invariant 3).
    */
   markDirty(entry: CacheEntry): void {
     if (entry.markedEpoch !== 0) this.tracker?.dropRecord(entry);
+    // Now rather than as the batch is written: the lookup that found the address new has just
+    // read this part of the filter, which a batch written later would read again from memory.
+    if (!entry.dirty) this.written.add(entry.hash);
     this.writes.markDirty(entry);
   }
 
   /**
-   * The state of an entry about to be written, as the database stores it (the address filter
-   * holds the address from now on: invariant 5). When a capture is to write that state, the
-   * whole record is encoded, kept for it (invariant 3), and its values stored.
+   * The state of an entry about to be written, as the database stores it. When a capture is to
+   * write that state, the whole record is encoded, kept for it (invariant 3), and its values
+   * stored.
    */
   private encoded(entry: CacheEntry): Uint8Array {
-    this.written.add(entry.hash);
     const state = entry.state as AddressState;
     const tracker = this.tracker;
     if (tracker === undefined || entry.markedEpoch === 0) return this.encoder.stored(state);
@@ -526,6 +530,8 @@ export class DiskStore implements CaptureStore {
       this.clear();
       return false;
     }
+    // Entries changed before now are to be written too (invariant 5).
+    for (const entry of this.uncommitted()) filter.add(entry.hash);
     this.written = filter;
     this.values = kept.values;
     for (const [typename, addresses] of Object.entries(kept.addresses)) {

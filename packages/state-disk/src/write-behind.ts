@@ -139,10 +139,7 @@ export interface WriteBehindOptions {
   readonly maxDirtyAddresses: number;
   readonly flushIntervalMs: number;
   readonly logger: Logger;
-  /**
-   * Encodes the state of an entry to write, as the database stores it (see `StateValuesEncoder`);
-   * told of each entry with state before it is written (the store's address filter).
-   */
+  /** Encodes the state of an entry to write, as the database stores it (see `StateValuesEncoder`). */
   readonly encode: (entry: CacheEntry) => Uint8Array;
   /** Told after each batch that committed (the store may evict then). */
   readonly committed: () => void;

@@ -10,8 +10,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { TypedValue, stringType } from "@statefun-ts/protocol";
+import type { StateSpec } from "@statefun-ts/protocol";
 import type { CheckpointStorage, Runtime } from "@statefun-ts/runtime";
-import { createLocalCheckpointStorage, createRuntime } from "@statefun-ts/runtime";
+import { createLocalCheckpointStorage, createRuntime, keyGroupOf } from "@statefun-ts/runtime";
 import { createDiskStateBackend } from "../src/index.js";
 import { KV, breakable, kvFunctions, put, valueOf } from "./kv-runtime.js";
 import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
@@ -164,4 +166,44 @@ test("a database that cannot be kept at a stop is restored from the checkpoint a
   assert.equal(addressesOf(second), IDS.length);
   for (const id of IDS) assert.equal(valueOf(second, id), "one", id);
   await second.stop();
+});
+
+test("addresses changed before the kept database is resumed are found after their eviction", async () => {
+  const dirs = await directories();
+  const first = await start(dirs);
+  await put(first, IDS, "one");
+  await first.stop();
+  const kept = JSON.parse(await readFile(join(dirs.db, "kept.json"), "utf8")) as {
+    checkpoint: { id: number; name: string };
+  };
+
+  const backend = createDiskStateBackend({ directory: dirs.db, maxCachedAddresses: 50 });
+  try {
+    const table = backend.table(KV);
+    const spec: StateSpec = {
+      name: "value",
+      typename: stringType.typename,
+      expiration: { mode: "none" },
+    };
+    const early = Array.from({ length: 200 }, (_, i) => `early-${i}`);
+    for (const id of early) {
+      table.write(
+        id,
+        keyGroupOf(id, backend.maxKeyGroups),
+        [{ spec, value: TypedValue.of(stringType, id) }],
+        0,
+      );
+    }
+    assert.equal(backend.resume?.(kept.checkpoint), true, "the kept database is used");
+    await backend.whenWritten();
+    // Reading them all back evicts them, 150 at a time: each is then looked up in the database.
+    for (let round = 0; round < 2; round++) {
+      for (const id of early) {
+        const [value] = table.read(id, keyGroupOf(id, backend.maxKeyGroups), [spec], 0);
+        assert.equal(value?.as(stringType), id, `${id} in round ${round}`);
+      }
+    }
+  } finally {
+    await backend.close();
+  }
 });
