@@ -8,6 +8,7 @@ import { decodeStateValues, keyGroupOf } from "@statefun-ts/runtime";
 import type { AddressFilter } from "./address-filter.js";
 import { addressHash } from "./address-filter.js";
 import type { DiskStateTable } from "./disk-table.js";
+import type { AddressProbe } from "./stored-reads.js";
 import { addressKey, expiryKey, keyFits, keyOf } from "./keys.js";
 import type { BulkWrites } from "./write-behind.js";
 import { committedBatch, databaseFailed } from "./write-behind.js";
@@ -21,7 +22,7 @@ export interface DirectWrites {
   /** The store's address filter (replaced when the store is cleared or resumed). */
   readonly written: () => AddressFilter;
   /** The key of a lookup, written in place by the key encoder at each call. */
-  readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
+  readonly probe: AddressProbe;
   readonly decoder: StateRecordDecoder;
   readonly encoder: StateValuesEncoder;
   /** The database's directory, for errors. */

@@ -41,14 +41,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Database, RootDatabase } from "lmdb";
 import type { AddressState, CheckpointRef, Logger, StateRecord } from "@statefun-ts/runtime";
-import {
-  StateRecordDecoder,
-  StateValuesEncoder,
-  countOf,
-  decodeStateValues,
-  errorFields,
-  stateFromRecords,
-} from "@statefun-ts/runtime";
+import { StateValuesEncoder, countOf, errorFields } from "@statefun-ts/runtime";
 import type { DiskStateTable } from "./disk-table.js";
 import type { CacheEntry } from "./cache-ring.js";
 import { CacheRing } from "./cache-ring.js";
@@ -59,10 +52,11 @@ import type { CaptureStore, DiskCapture } from "./disk-capture.js";
 import { EntryTracker, GONE, HOLLOW } from "./entry-tracker.js";
 import { AddressFilter, addressHash } from "./address-filter.js";
 import { keepState, openWorkingCopy } from "./kept-state.js";
+import { StoredReads } from "./stored-reads.js";
 import type { KeptState } from "./kept-state.js";
 import { BulkWrites, WriteBehind, databaseFailed } from "./write-behind.js";
 import { DiskExpiry, expires } from "./disk-expiry.js";
-import { keyFits, keyOf } from "./keys.js";
+import { keyFits } from "./keys.js";
 
 /** Options of a {@link DiskStore}. */
 export interface DiskStoreOptions {
@@ -106,9 +100,8 @@ export class DiskStore implements CaptureStore {
   private readonly ring = new CacheRing();
   /** True when the last sweep found nothing to evict: wait for a commit before sweeping again. */
   private allPinned = false;
-  private readonly decoder = new StateRecordDecoder();
-  /** The key of a lookup, reused. */
-  private readonly probe: { table: DiskStateTable; id: string; keyGroup: number };
+  /** Reads of the database, past the cache (the address filter may hold the address). */
+  private readonly reads: StoredReads;
   private readonly encoder = new StateValuesEncoder();
   /** Writes changed entries and index changes to the database. */
   private readonly writes: WriteBehind;
@@ -131,19 +124,19 @@ export class DiskStore implements CaptureStore {
   constructor(options: DiskStoreOptions) {
     this.options = options;
     this.maxKeyGroups = options.maxKeyGroups;
-    this.probe = { table: undefined as unknown as DiskStateTable, id: "", keyGroup: 0 };
     ({
       root: this.root,
       expiry: this.expiry,
       kept: this.kept,
     } = openWorkingCopy(options.directory, options.maxKeyGroups));
     this.bulk = new BulkWrites(options.directory);
+    this.reads = new StoredReads(this.root, this.bulk);
     this.direct = {
       root: this.root,
       expiry: this.expiry,
       written: () => this.written,
-      probe: this.probe,
-      decoder: this.decoder,
+      probe: this.reads.probe,
+      decoder: this.reads.decoder,
       encoder: this.encoder,
       directory: options.directory,
       maxKeyGroups: options.maxKeyGroups,
@@ -190,44 +183,12 @@ export class DiskStore implements CaptureStore {
     return this.writes.failures;
   }
 
-  /** The state of an address in the database, which the address filter may hold. */
-  private storedState(
-    table: DiskStateTable,
-    id: string,
-    keyGroup: number,
-  ): AddressState | undefined {
-    // Decoded (values copied) before the next read.
-    const bytes = this.read(table, id, keyGroup);
-    return bytes === undefined
-      ? undefined
-      : stateFromRecords(decodeStateValues(bytes, this.decoder));
-  }
-
   /**
    * The values of an address as the database stores them (see `StateValuesEncoder`): a view into
    * LMDB's read buffer, valid until the next read.
    */
   storedBytes(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined {
-    const bytes = this.read(table, id, keyGroup);
-    // lmdb-js reuses one buffer for every read, its `length` property set to the value's size:
-    // copies that go by the typed array's own length (`set`) need a view of that size.
-    return bytes?.subarray(0, bytes.length);
-  }
-
-  /** An address's stored values in LMDB's reused read buffer (see {@link storedBytes}). */
-  private read(table: DiskStateTable, id: string, keyGroup: number): Uint8Array | undefined {
-    // An address kept in memory only is never in the database.
-    if (!keyFits(table.typenameKey, id)) return undefined;
-    // It might be in a bulk restore's transaction, not committed yet: its state would be cached
-    // as it was before.
-    if (this.bulk.pending) {
-      throw new StatefunError("illegal-state", "state read while a restore is being written");
-    }
-    const probe = this.probe;
-    probe.table = table;
-    probe.id = id;
-    probe.keyGroup = keyGroup;
-    return this.root.getBinaryFast(keyOf(probe));
+    return this.reads.bytes(table, id, keyGroup);
   }
 
   /**
@@ -308,7 +269,7 @@ export class DiskStore implements CaptureStore {
       id,
       hash,
       keyGroup,
-      state: known ? this.storedState(table, id, keyGroup) : undefined,
+      state: known ? this.reads.state(table, id, keyGroup) : undefined,
       dirty: false,
       pending: 0,
       indexedAtMs: undefined,
@@ -349,7 +310,7 @@ export class DiskStore implements CaptureStore {
       this.heldStates--;
     } else {
       entry.state = this.written.mayContain(entry.hash)
-        ? this.storedState(entry.table, entry.id, entry.keyGroup)
+        ? this.reads.state(entry.table, entry.id, entry.keyGroup)
         : undefined;
     }
     entry.referenced = false;
@@ -495,7 +456,7 @@ export class DiskStore implements CaptureStore {
    * with cached entries not yet committed in their place. Nothing is cached by the read.
    */
   keyGroupRecords(keyGroup: number, nowMs: number): StateRecord[] {
-    return keyGroupRecords(this.root, this.decoder, this.ring.uncommitted(), keyGroup, nowMs);
+    return keyGroupRecords(this.root, this.reads.decoder, this.ring.uncommitted(), keyGroup, nowMs);
   }
 
   /** Keys in `[start, end)` in the database (committed state), in key order. */
