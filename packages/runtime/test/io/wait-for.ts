@@ -5,12 +5,14 @@
 
 /**
  * Resolves once `predicate` returns true, checking every few milliseconds; rejects after
- * `timeoutMs` (default 5000 ms) naming `what`.
+ * `timeoutMs` (default 20,000 ms) naming `what`. The default is generous: what tests wait for is
+ * often background work (compaction, retention, a worker's start), which can take seconds on a
+ * loaded 2-core machine; a condition that never holds fails all the same.
  */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = 20_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
