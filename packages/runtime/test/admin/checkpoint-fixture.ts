@@ -3,32 +3,19 @@
  * checkpointing into a real local directory on a manual clock (so checkpoints happen only when
  * something waits for durability), and a way to count into it durably.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import { ManualClock, createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
 import type { CheckpointStorage, Runtime, RuntimeOptions } from "../../src/index.js";
 import { START_MS, captureLogger } from "../observability/fixture.js";
 import type { LogLine } from "../observability/fixture.js";
+import { tempDirs } from "../temp-dirs.js";
 
 /** The counting function: adds each int to its `count` state. */
 export const COUNTER = "test/counter";
 
-const created: string[] = [];
-
-/** A fresh temporary directory, removed by {@link removeFixtureDirs}. */
-export async function fixtureDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "statefun-admin-checkpoints-"));
-  created.push(dir);
-  return dir;
-}
-
-/** Removes every directory of {@link fixtureDir}; call from `after`. */
-export async function removeFixtureDirs(): Promise<void> {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-}
+/** A fresh temporary directory, removed after the calling file's tests. */
+export const fixtureDir: () => Promise<string> = tempDirs("statefun-admin-checkpoints-");
 
 function counter() {
   return createStatefulFunctions().bind({

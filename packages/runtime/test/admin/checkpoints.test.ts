@@ -15,15 +15,7 @@ import type { AdminServer, CheckpointStorage, Runtime } from "../../src/index.js
 import { createSavepointFileReader } from "../../src/admin/savepoint-files.js";
 import { readState } from "../core/helpers.js";
 import { START_MS } from "../observability/fixture.js";
-import {
-  COUNTER,
-  counterRuntime,
-  countDurably,
-  fixtureDir,
-  removeFixtureDirs,
-} from "./checkpoint-fixture.js";
-
-after(removeFixtureDirs);
+import { COUNTER, counterRuntime, countDurably, fixtureDir } from "./checkpoint-fixture.js";
 
 async function call(
   server: AdminServer,

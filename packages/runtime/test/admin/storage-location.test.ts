@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { isStatefunError } from "@statefun-ts/protocol";
 import { createSavepointFileReader } from "../../src/admin/savepoint-files.js";
 import {
@@ -16,9 +16,7 @@ import {
   parseObjectLocation,
   parseStorageLocation,
 } from "../../src/admin/storage-location.js";
-import { fixtureDir, removeFixtureDirs } from "./checkpoint-fixture.js";
-
-after(removeFixtureDirs);
+import { fixtureDir } from "./checkpoint-fixture.js";
 
 describe("locations", () => {
   it("parses directories, file:// URLs and s3:// URLs as storage locations", () => {

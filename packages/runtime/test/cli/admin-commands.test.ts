@@ -9,15 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { createAdminServer } from "../../src/index.js";
 import type { AdminServer, CheckpointStorage, Runtime } from "../../src/index.js";
-import {
-  counterRuntime,
-  countDurably,
-  fixtureDir,
-  removeFixtureDirs,
-} from "../admin/checkpoint-fixture.js";
+import { counterRuntime, countDurably, fixtureDir } from "../admin/checkpoint-fixture.js";
 import { memoryStream } from "./helpers.js";
-
-after(removeFixtureDirs);
 
 async function runMain(argv: string[], env: Record<string, string> = {}, cwd = "/tmp") {
   const stdout = memoryStream();

@@ -5,20 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createRuntimeMetrics, systemClock } from "../../src/index.js";
 import type { CheckpointAttempt } from "../../src/index.js";
-import {
-  COUNTER,
-  counterRuntime,
-  countDurably,
-  fixtureDir,
-  removeFixtureDirs,
-} from "../admin/checkpoint-fixture.js";
+import { COUNTER, counterRuntime, countDurably, fixtureDir } from "../admin/checkpoint-fixture.js";
 import { START_MS, parseMetrics } from "./fixture.js";
-
-after(removeFixtureDirs);
 
 const COUNTERS = [
   "statefun_checkpoints_completed_total",
