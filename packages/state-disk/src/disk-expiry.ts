@@ -77,7 +77,7 @@ export class DiskExpiry {
       const table = tableOf(typename);
       const entry = entryOf(table, id, keyGroup);
       entry.indexedAtMs = undefined;
-      const result = table.removeExpired(id, nowMs);
+      const result = table.removeExpiredOf(entry, nowMs);
       removed += result.removed;
       if (result.nextExpiryMs !== Infinity) this.schedule(entry, result.nextExpiryMs);
     }

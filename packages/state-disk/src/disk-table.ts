@@ -83,9 +83,16 @@ export class DiskStateTable implements StateTable {
     return liveEntries(this.store.entry(this, id, keyGroup).state, nowMs);
   }
 
-  /** Removes the expired values of an address (called by the expiry sweep). */
+  /** Removes the expired values of an address (called by the in-memory expiry sweep). */
   removeExpired(id: string, nowMs: number): { removed: number; nextExpiryMs: number } {
-    const entry = this.store.entry(this, id, keyGroupOf(id, this.store.maxKeyGroups));
+    return this.removeExpiredOf(
+      this.store.entry(this, id, keyGroupOf(id, this.store.maxKeyGroups)),
+      nowMs,
+    );
+  }
+
+  /** Removes the expired values of an address by its cache entry (the expiry index's sweep). */
+  removeExpiredOf(entry: CacheEntry, nowMs: number): { removed: number; nextExpiryMs: number } {
     const before = entry.state;
     if (before === undefined) return { removed: 0, nextExpiryMs: Infinity };
     const result = removeExpiredValues(before, nowMs);
