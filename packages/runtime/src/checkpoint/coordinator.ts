@@ -26,7 +26,7 @@ import { CompactionThread } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
 import { CheckpointRetention } from "./retention.js";
-import { encodeCheckpoint } from "./format/index.js";
+import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
 import type { CheckpointManifest } from "./model.js";
 import { baseName, changeSpanOf, checkpointName, mergedName } from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
@@ -470,13 +470,14 @@ export class CheckpointCoordinator {
         before,
         name,
       );
+      const stateBytes = await this.stateBytesOf(name, bytes);
       const index = this.chain.indexOf(run[0] as ChainFile);
       if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the file.
         this.retention.replace(name);
         return;
       }
-      this.chain.splice(index, run.length, { name, bytes, stateBytes: bytes, full: false });
+      this.chain.splice(index, run.length, { name, bytes, stateBytes, full: false });
       for (const file of run) this.retention.replace(file.name);
       this.stats.chainLength = this.chain.length;
       this.stats.merges++;
@@ -492,6 +493,19 @@ export class CheckpointCoordinator {
     }
   }
 
+  /**
+   * The bytes of the state sections of a file the compactor wrote, which {@link shouldCompact}
+   * weighs against the state bytes of later checkpoints (a small state's file is mostly its
+   * manifest and index); the file's bytes when its index cannot be read.
+   */
+  private async stateBytesOf(name: string, bytes: number): Promise<number> {
+    try {
+      return (await openCheckpoint(this.options.storage, name)).stateBytes;
+    } catch {
+      return bytes;
+    }
+  }
+
   /** Writes a full base for checkpoint `id` from its chain, then builds later chains on it. */
   private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
     const name = baseName(id);
@@ -501,6 +515,7 @@ export class CheckpointCoordinator {
         name,
         this.maxKeyGroups,
       );
+      const stateBytes = await this.stateBytesOf(name, bytes);
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
       if (index === -1) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the base.
@@ -508,7 +523,7 @@ export class CheckpointCoordinator {
         return;
       }
       for (const file of this.chain.slice(0, index + 1)) this.retention.replace(file.name);
-      this.chain = [{ name, bytes, stateBytes: bytes, full: true }, ...this.chain.slice(index + 1)];
+      this.chain = [{ name, bytes, stateBytes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
       this.logger.info(
