@@ -2,7 +2,8 @@
  * Recovery when files are damaged or storage fails: a corrupted latest checkpoint is reported and
  * the previous one restored; when nothing can be read the runtime refuses to start empty; a
  * failed checkpoint write loses nothing (its changes go into the next one); compaction writes a
- * full base and retention deletes files no checkpoint needs, without breaking recovery.
+ * full base and retention deletes files no checkpoint needs, without breaking recovery; a base is
+ * weighed by its state, not its file.
  */
 import assert from "node:assert/strict";
 import { readFile, readdir, writeFile } from "node:fs/promises";
@@ -351,6 +352,31 @@ test("compaction writes a full base, retention deletes unneeded files, and recov
   const second = await startRuntime(directory, counters());
   assert.equal(readState(second.runtime, a, "count", intType, Date.now()), 78 + 50 + 100);
   await second.runtime.stop();
+});
+
+test("a base is weighed by its state, so a small change after it is compacted again", async () => {
+  const directory = await checkpointDirectory();
+  const first = await startRuntime(directory, counters(), {
+    checkpointing: { compactionMinBytes: 0, compactionRatio: 0.25 },
+  });
+  try {
+    // The state is one counter and the function's schema record (about 225 bytes of state in a
+    // file of about 600); a change of the counter is about 80 bytes of state.
+    await add(first.runtime, 1);
+    await add(first.runtime, 2);
+    await waitFor(() => first.runtime.checkpointStats()?.chainLength === 1, "a first base");
+    const compactions = first.runtime.checkpointStats()?.compactions ?? 0;
+    // Over a quarter of the base's state, under a quarter of its file: weighed by the file, the
+    // chain would stay at [base, change] until more changes came.
+    await add(first.runtime, 3);
+    await waitFor(
+      () => (first.runtime.checkpointStats()?.compactions ?? 0) > compactions,
+      "a second base",
+    );
+    await waitFor(() => first.runtime.checkpointStats()?.chainLength === 1, "a chain of one base");
+  } finally {
+    await first.runtime.stop();
+  }
 });
 
 test("an idle runtime writes no new checkpoint files; a change writes one", async () => {
