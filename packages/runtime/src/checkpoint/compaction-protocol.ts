@@ -43,7 +43,12 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "started"; readonly job: number }
   | { readonly type: "chunk"; readonly job: number; readonly chunk: Uint8Array }
-  | { readonly type: "end"; readonly job: number }
+  | {
+      readonly type: "end";
+      readonly job: number;
+      /** Bytes of the file's state sections (see `ChainFile.stateBytes`). */
+      readonly stateBytes: number;
+    }
   | { readonly type: "failed"; readonly job: number; readonly error: SentError }
   | {
       readonly type: "call";

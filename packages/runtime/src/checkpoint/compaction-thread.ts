@@ -17,10 +17,21 @@ import type { CompactionJob, FromWorker, ToWorker } from "./compaction-protocol.
 import { receivedError, sendError } from "./compaction-protocol.js";
 import type { CheckpointStorage } from "./storage.js";
 
-/** What a job waits for from the worker: its start, then each chunk. */
+/** The worker's answers to a job's steps: its start, then each chunk, then its end. */
+type JobAnswer = Extract<FromWorker, { type: "started" | "chunk" | "end" }>;
+
+/** What a job waits for from the worker. */
 interface JobWaiter {
-  readonly resolve: (chunk: Uint8Array | undefined) => void;
+  readonly resolve: (answer: JobAnswer) => void;
   readonly reject: (error: Error) => void;
+}
+
+/** A file a merge wrote. */
+export interface MergedFile {
+  /** Its size. */
+  readonly bytes: number;
+  /** Bytes of its state sections (see `ChainFile.stateBytes`). */
+  readonly stateBytes: number;
 }
 
 /** Merges of checkpoint files, prepared on a worker thread, written to `storage`. */
@@ -37,20 +48,21 @@ export class CompactionThread {
     this.storage = storage;
   }
 
-  /**
-   * Writes the incremental file `target` merging `names` (see `mergeIncremental`); returns its
-   * size in bytes.
-   */
+  /** Writes the incremental file `target` merging `names` (see `incrementalMergeChunks`). */
   mergeIncremental(
     names: readonly string[],
     before: readonly string[],
     target: string,
-  ): Promise<number> {
+  ): Promise<MergedFile> {
     return this.run({ kind: "merge", names: [...names], before: [...before] }, target);
   }
 
-  /** Writes the full base `target` of a chain (see `compactChain`); returns its size in bytes. */
-  compactChain(names: readonly string[], target: string, maxKeyGroups: number): Promise<number> {
+  /** Writes the full base `target` of a chain (see `compactedChunks`). */
+  compactChain(
+    names: readonly string[],
+    target: string,
+    maxKeyGroups: number,
+  ): Promise<MergedFile> {
     return this.run({ kind: "compact", names: [...names], maxKeyGroups }, target);
   }
 
@@ -67,24 +79,24 @@ export class CompactionThread {
     await worker?.terminate();
   }
 
-  private async run(work: CompactionJob, target: string): Promise<number> {
+  private async run(work: CompactionJob, target: string): Promise<MergedFile> {
     if (this.closed) throw new StatefunError("shutdown", "checkpoint compaction stopped");
     const worker = this.start();
     const job = this.nextJob++;
     this.jobs++;
     worker.ref();
     let ended = false;
+    let stateBytes = 0;
     try {
       await this.step(worker, { type: "start", job, work });
       const chunks: AsyncIterable<Uint8Array> = {
         [Symbol.asyncIterator]: () => ({
           next: async (): Promise<IteratorResult<Uint8Array>> => {
-            const chunk = ended ? undefined : await this.step(worker, { type: "next", job });
-            if (chunk === undefined) {
-              ended = true;
-              return { done: true, value: undefined };
-            }
-            return { done: false, value: chunk };
+            const answer = ended ? undefined : await this.step(worker, { type: "next", job });
+            if (answer?.type === "chunk") return { done: false, value: answer.chunk };
+            if (answer?.type === "end") stateBytes = answer.stateBytes;
+            ended = true;
+            return { done: true, value: undefined };
           },
           return: (): Promise<IteratorResult<Uint8Array>> => {
             if (!ended) worker.postMessage({ type: "cancel", job } satisfies ToWorker);
@@ -93,7 +105,8 @@ export class CompactionThread {
           },
         }),
       };
-      return await writeFile(this.storage, target, chunks);
+      const bytes = await writeFile(this.storage, target, chunks);
+      return { bytes, stateBytes };
     } finally {
       // A write that failed may leave the chunks unread: the worker drops the job.
       if (!ended && this.worker === worker)
@@ -103,11 +116,8 @@ export class CompactionThread {
     }
   }
 
-  /** Sends a job's next message; resolves with its answer (a chunk, or nothing). */
-  private step(
-    worker: Worker,
-    message: ToWorker & { job: number },
-  ): Promise<Uint8Array | undefined> {
+  /** Sends a job's next message; resolves with the worker's answer. */
+  private step(worker: Worker, message: ToWorker & { job: number }): Promise<JobAnswer> {
     return new Promise((resolve, reject) => {
       this.waiting.set(message.job, { resolve, reject });
       worker.postMessage(message);
@@ -148,11 +158,9 @@ export class CompactionThread {
     this.waiting.delete(message.job);
     switch (message.type) {
       case "started":
-      case "end":
-        waiter.resolve(undefined);
-        break;
       case "chunk":
-        waiter.resolve(message.chunk);
+      case "end":
+        waiter.resolve(message);
         break;
       case "failed":
         waiter.reject(receivedError(message.error));

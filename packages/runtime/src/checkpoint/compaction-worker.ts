@@ -5,6 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
+import type { SectionListener } from "./compaction.js";
 import { compactedChunks, incrementalMergeChunks } from "./compaction.js";
 import type { CompactionJob, FromWorker, SentError, ToWorker } from "./compaction-protocol.js";
 import { receivedError, sendError } from "./compaction-protocol.js";
@@ -52,18 +53,24 @@ const storage: CheckpointStorage = {
 interface Running {
   readonly chunks: AsyncIterator<Uint8Array>;
   next: Promise<IteratorResult<Uint8Array>>;
+  /** Bytes of the state sections encoded so far. */
+  readonly stateBytes: { value: number };
 }
 
 const running = new Map<number, Running>();
 
 async function start(job: number, work: CompactionJob): Promise<void> {
   try {
+    const stateBytes = { value: 0 };
+    const onSection: SectionListener = (section) => {
+      if (section.kind === "state") stateBytes.value += section.length;
+    };
     const source =
       work.kind === "merge"
-        ? await incrementalMergeChunks(storage, work.names, work.before)
-        : await compactedChunks(storage, work.names, work.maxKeyGroups);
+        ? await incrementalMergeChunks(storage, work.names, work.before, onSection)
+        : await compactedChunks(storage, work.names, work.maxKeyGroups, onSection);
     const chunks = source[Symbol.asyncIterator]();
-    running.set(job, { chunks, next: chunks.next() });
+    running.set(job, { chunks, next: chunks.next(), stateBytes });
     post({ type: "started", job });
   } catch (error) {
     post({ type: "failed", job, error: sendError(error) });
@@ -80,7 +87,7 @@ async function next(job: number): Promise<void> {
     const result = await entry.next;
     if (result.done === true) {
       running.delete(job);
-      post({ type: "end", job });
+      post({ type: "end", job, stateBytes: entry.stateBytes.value });
       return;
     }
     entry.next = entry.chunks.next();

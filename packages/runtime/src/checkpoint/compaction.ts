@@ -16,7 +16,7 @@
  */
 import type { CheckpointStorage } from "./storage.js";
 import type { ChainFile } from "./coordinator.js";
-import type { CheckpointFile, EncodedStateRecord } from "./format/index.js";
+import type { CheckpointFile, CheckpointSectionInfo, EncodedStateRecord } from "./format/index.js";
 import { decodeStateRecord, encodeCheckpoint, openCheckpoint } from "./format/index.js";
 import type { CheckpointManifest, GlobalContent, KeyGroupContent, StateRecord } from "./model.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
@@ -104,6 +104,9 @@ export function mergeRun(chain: readonly ChainFile[]): readonly ChainFile[] | un
   return undefined;
 }
 
+/** Told about each section of a merged file as it is encoded (see `encodeCheckpoint`). */
+export type SectionListener = (section: CheckpointSectionInfo) => void;
+
 /**
  * The bytes of an incremental file holding the state changes of `names` (consecutive incremental
  * files, oldest first): per address, the newest record, deletions included. Its manifest is the
@@ -113,6 +116,7 @@ export async function incrementalMergeChunks(
   storage: CheckpointStorage,
   names: readonly string[],
   before: readonly string[],
+  onSection?: SectionListener,
 ): Promise<AsyncIterable<Uint8Array>> {
   const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
   const newest = files.at(-1);
@@ -133,7 +137,7 @@ export async function incrementalMergeChunks(
     }
   }
   const empty: GlobalContent = { egress: [], sinks: [], ingresses: [] };
-  return encodeCheckpoint(manifest, contents(), empty);
+  return encodeCheckpoint(manifest, contents(), empty, onSection);
 }
 
 /** True when the incremental files since the base have grown enough to write a new base. */
@@ -196,6 +200,7 @@ async function mergedChunks(
   names: readonly string[],
   manifestFor: (newest: CheckpointManifest) => CheckpointManifest,
   pendingFrom?: CheckpointFile,
+  onSection?: SectionListener,
 ): Promise<AsyncIterable<Uint8Array>> {
   const files = await Promise.all(names.map((name) => openCheckpoint(storage, name)));
   const newestFile = files.at(-1);
@@ -230,7 +235,7 @@ async function mergedChunks(
     pendingFrom === undefined
       ? { egress: [], sinks: [], ingresses: [] }
       : await pendingFrom.readGlobal();
-  return encodeCheckpoint(manifest, contents(), global);
+  return encodeCheckpoint(manifest, contents(), global, onSection);
 }
 
 /**
@@ -257,13 +262,20 @@ export function compactedChunks(
   storage: CheckpointStorage,
   names: readonly string[],
   maxKeyGroups: number,
+  onSection?: SectionListener,
 ): Promise<AsyncIterable<Uint8Array>> {
-  return mergedChunks(storage, names, (newest) => ({
-    ...newest,
-    kind: "checkpoint",
-    maxKeyGroups,
-    full: true,
-    chain: [],
-    info: { compactedFrom: names.length },
-  }));
+  return mergedChunks(
+    storage,
+    names,
+    (newest) => ({
+      ...newest,
+      kind: "checkpoint",
+      maxKeyGroups,
+      full: true,
+      chain: [],
+      info: { compactedFrom: names.length },
+    }),
+    undefined,
+    onSection,
+  );
 }

@@ -26,7 +26,7 @@ import { CompactionThread } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
 import { CheckpointRetention } from "./retention.js";
-import { encodeCheckpoint, openCheckpoint } from "./format/index.js";
+import { encodeCheckpoint } from "./format/index.js";
 import type { CheckpointManifest } from "./model.js";
 import { baseName, changeSpanOf, checkpointName, mergedName } from "./names.js";
 import type { ResolvedCheckpointingOptions } from "./options.js";
@@ -465,12 +465,11 @@ export class CheckpointCoordinator {
     const start = this.chain.indexOf(run[0] as ChainFile);
     const before = this.chain.slice(0, start).map((file) => file.name);
     try {
-      const bytes = await this.compactor.mergeIncremental(
+      const { bytes, stateBytes } = await this.compactor.mergeIncremental(
         run.map((file) => file.name),
         before,
         name,
       );
-      const stateBytes = await this.stateBytesOf(name, bytes);
       const index = this.chain.indexOf(run[0] as ChainFile);
       if (index === -1 || run.some((file, i) => this.chain[index + i] !== file)) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the file.
@@ -493,29 +492,15 @@ export class CheckpointCoordinator {
     }
   }
 
-  /**
-   * The bytes of the state sections of a file the compactor wrote, which {@link shouldCompact}
-   * weighs against the state bytes of later checkpoints (a small state's file is mostly its
-   * manifest and index); the file's bytes when its index cannot be read.
-   */
-  private async stateBytesOf(name: string, bytes: number): Promise<number> {
-    try {
-      return (await openCheckpoint(this.options.storage, name)).stateBytes;
-    } catch {
-      return bytes;
-    }
-  }
-
   /** Writes a full base for checkpoint `id` from its chain, then builds later chains on it. */
   private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
     const name = baseName(id);
     try {
-      const bytes = await this.compactor.compactChain(
+      const { bytes, stateBytes } = await this.compactor.compactChain(
         files.map((f) => f.name),
         name,
         this.maxKeyGroups,
       );
-      const stateBytes = await this.stateBytesOf(name, bytes);
       const index = this.chain.findIndex((file) => file.name === files.at(-1)?.name);
       if (index === -1) {
         // A full checkpoint started a new chain meanwhile: nothing will refer to the base.

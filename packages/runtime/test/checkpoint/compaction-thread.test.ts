@@ -1,7 +1,8 @@
 /**
  * Merges prepared on the compaction thread write, through the coordinator's storage, exactly the
  * files the same merges write on the calling thread (byte for byte), for chains of any records,
- * including files too large for one chunk. A read the storage fails fails the merge with the
+ * including files too large for one chunk, and report the files' sizes and state bytes as their
+ * indexes give them. A read the storage fails fails the merge with the
  * storage's error and writes nothing, and the thread goes on merging; a merge still running when
  * the thread is closed fails, and later ones are refused.
  */
@@ -9,8 +10,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
+import type { MergedFile } from "../../src/checkpoint/compaction-thread.js";
 import { CompactionThread } from "../../src/checkpoint/compaction-thread.js";
-import { encodeCheckpointBytes } from "../../src/checkpoint/format/index.js";
+import { encodeCheckpointBytes, openCheckpoint } from "../../src/checkpoint/format/index.js";
 import type { StateRecord } from "../../src/checkpoint/model.js";
 import { baseName, checkpointName, mergedName } from "../../src/checkpoint/names.js";
 import type { CheckpointStorage } from "../../src/checkpoint/storage.js";
@@ -22,6 +24,17 @@ import {
   manifestOf,
   mergeIncremental,
 } from "./format-storage.js";
+
+/** Checks what the thread reported of a file it wrote against the file. */
+async function assertReported(
+  storage: CheckpointStorage,
+  name: string,
+  reported: MergedFile,
+): Promise<void> {
+  const file = await openCheckpoint(storage, name);
+  assert.equal(reported.bytes, file.sizeBytes);
+  assert.equal(reported.stateBytes, file.stateBytes);
+}
 
 /** Writes each file's records (per key group) as the incremental files after `base-1`. */
 async function writeChain(
@@ -65,14 +78,14 @@ test("merges on the thread write the files merges on the calling thread write", 
           storage.objects.clear();
           const names = await writeChain(storage, files);
           const merged = mergedName(2, files.length + 1);
-          const size = await thread.mergeIncremental(names, [baseName(1)], merged);
+          const reported = await thread.mergeIncremental(names, [baseName(1)], merged);
+          await assertReported(storage, merged, reported);
           const threadMerge = storage.objects.get(merged);
           await mergeIncremental(storage, names, [baseName(1)], merged);
           assert.deepEqual(threadMerge, storage.objects.get(merged));
-          assert.equal(size, threadMerge?.length);
 
           const base = baseName(files.length + 1);
-          await thread.compactChain(names, base, 16);
+          await assertReported(storage, base, await thread.compactChain(names, base, 16));
           const threadBase = storage.objects.get(base);
           await compactChain(storage, names, base, 16);
           assert.deepEqual(threadBase, storage.objects.get(base));
@@ -106,9 +119,10 @@ test("a file larger than a chunk comes over whole", async () => {
   const thread = new CompactionThread(storage);
   try {
     const base = baseName(3);
-    const size = await thread.compactChain(names, base, 16);
+    const reported = await thread.compactChain(names, base, 16);
+    await assertReported(storage, base, reported);
     const threadBase = storage.objects.get(base);
-    assert.ok(size > 2_000_000, `${size} bytes`);
+    assert.ok(reported.stateBytes > 2_000_000, `${reported.stateBytes} bytes of state`);
     await compactChain(storage, names, base, 16);
     assert.deepEqual(threadBase, storage.objects.get(base));
   } finally {
@@ -134,8 +148,12 @@ test("a failed read fails the merge with the storage's error, and the thread goe
         isStatefunError(error, "storage-failed") && /disk gone/u.test((error as Error).message),
     );
     assert.equal(storage.objects.has(mergedName(2, 3)), false, "nothing written");
-    const size = await thread.mergeIncremental(names.slice(0, 1), [baseName(1)], mergedName(2, 2));
-    assert.equal(size, storage.objects.get(mergedName(2, 2))?.length);
+    const reported = await thread.mergeIncremental(
+      names.slice(0, 1),
+      [baseName(1)],
+      mergedName(2, 2),
+    );
+    await assertReported(storage, mergedName(2, 2), reported);
   } finally {
     await thread.close();
   }
