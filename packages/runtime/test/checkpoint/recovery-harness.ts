@@ -3,6 +3,7 @@
  * that leaves the old runtime unable to touch storage (its writes fail, its deletes are ignored)
  * while a new runtime recovers from the same directory — as after a SIGKILL.
  */
+import { after } from "node:test";
 import type { StatefulFunctions } from "@statefun-ts/sdk";
 import type { CheckpointStorage, Runtime, RuntimeOptions } from "../../src/index.js";
 import { createLocalCheckpointStorage, createRuntime } from "../../src/index.js";
@@ -92,6 +93,17 @@ export function stallable(
   };
 }
 
+/**
+ * Runtimes {@link startRuntime} started, stopped after the importing file's tests: a test that
+ * fails before stopping its runtime would otherwise keep the file's process running until the
+ * test runner's timeout. (Registered before the directories' removal, so that it runs first.)
+ */
+const started = new Set<Runtime>();
+after(async () => {
+  await Promise.all([...started].map((runtime) => runtime.stop().catch(() => undefined)));
+  started.clear();
+});
+
 /** A fresh checkpoint directory, removed after the importing file's tests. */
 export const checkpointDirectory = tempDirs("statefun-recovery-");
 
@@ -112,6 +124,7 @@ export async function startRuntime(
     ...rest,
     checkpointing: { intervalMs: 60_000, ...checkpointing, storage },
   });
+  started.add(runtime);
   await runtime.start();
   return {
     runtime,
