@@ -552,9 +552,15 @@ export class ObjectLog {
     });
   }
 
-  /** Copies a sparse segment's live objects to the active segment; the segment then empties. */
+  /**
+   * Copies a sparse segment's live objects to the active segment; the segment then empties. A copy
+   * that fails leaves its object where it is, tried again after the next append.
+   */
   private async clean(segment: Segment): Promise<void> {
     const copies: Promise<void>[] = [];
+    // Each copy's failure is handled as the copy is queued: one may fail while the next object
+    // is being read, and a rejection left unhandled until then would end the process.
+    const copied = (copy: Promise<void>) => copies.push(copy.catch(() => undefined));
     for (const name of [...segment.names]) {
       const location = this.index.get(name);
       if (location === undefined || location.segment !== segment) continue;
@@ -562,12 +568,12 @@ export class ObjectLog {
       try {
         body = await this.read(name);
       } catch {
-        return; // left as it is; tried again after the next append
+        break; // left as it is; tried again after the next append
       }
       if (body === undefined || this.index.get(name) !== location) continue;
-      copies.push(this.enqueue(KIND_OBJECT, name, [body], body.length, true, location));
+      copied(this.enqueue(KIND_OBJECT, name, [body], body.length, true, location));
     }
-    await Promise.allSettled(copies);
+    await Promise.all(copies);
   }
 
   /** Closes and unlinks a deleted segment; {@link close} waits for it. */

@@ -306,3 +306,34 @@ it("keeps every object whose write resolved when the writer is killed mid-append
     await storage.close();
   }
 });
+
+const LOG_CLEANER = fileURLToPath(new URL("./log-clean-child.js", import.meta.url));
+
+it("ends normally when the file system refuses a cleaning's copies, and loses nothing", async () => {
+  const directory = await tempDir();
+  const first = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
+  const bytesOf = (n: number) => patternBytes(2_000 + n, n);
+  for (let n = 0; n < 400; n++) await first.write(`o/${n}`, [bytesOf(n)]);
+  // A quarter of the segment stays live: the next run cleans it (invariant 5).
+  for (let n = 100; n < 400; n++) await first.delete(`o/${n}`);
+  await first.close();
+  // Under a limit of 1 KiB per file, every copy of a 2 kB object fails, the first ones while the
+  // cleaning still reads the next objects to copy.
+  const child = spawn(
+    "bash",
+    ["-c", 'ulimit -f 1 && exec "$0" "$@"', process.execPath, LOG_CLEANER, directory],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "closed\n");
+  const second = await createLocalCheckpointStorage({ directory, smallObjectLog: true });
+  const names = Array.from({ length: 100 }, (_, n) => `o/${n}`);
+  assert.deepEqual((await second.list("o/")).sort(), names.sort());
+  for (let n = 0; n < 100; n++) assert.deepEqual(await second.read(`o/${n}`), bytesOf(n));
+  await second.close();
+});
