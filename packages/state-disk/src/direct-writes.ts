@@ -57,6 +57,7 @@ export function restoreRecords(
 ): void {
   const direct = target.idle();
   const deferred = bulk && direct;
+  if (bulk) target.bulk.throwIfFailed();
   const write = (): void => {
     for (const record of records) {
       const table = tableOf(record.functionType);

@@ -104,6 +104,19 @@ export class BulkWrites {
     return this.done !== undefined;
   }
 
+  /**
+   * Throws when a transaction tracked so far has failed: a restore adds none after that (it fails
+   * anyway, and each further commit that fails is one more pass through LMDB's error path, which
+   * lmdb-js has been seen to leave with its native heap corrupted).
+   *
+   * @throws StatefunError `storage-failed` naming the failed transaction's cause.
+   */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) {
+      throw databaseFailed(this.directory, "restoring state", this.failure);
+    }
+  }
+
   /** Tracks a transaction (the promise of {@link committedBatch}). */
   add(transaction: Promise<void>): void {
     this.done = Promise.all([

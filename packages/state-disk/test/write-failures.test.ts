@@ -2,7 +2,8 @@
  * A database that cannot take writes (here: a file size limit, so that LMDB's commits fail for
  * real, in a child process): the disk backend keeps the state in memory, retries its batches with
  * backoff, logs each failure with its cause, and after five in a row fails the runtime, which can
- * still read every value and stop cleanly (invariant 7 of src/disk-store.ts).
+ * still read every value and stop cleanly (invariant 7 of src/disk-store.ts). A bulk restore
+ * refuses to go on once one of its transactions has failed.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -12,6 +13,7 @@ import { test } from "node:test";
 import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const CHILD = fileURLToPath(new URL("./write-failure-child.js", import.meta.url));
+const BULK_CHILD = fileURLToPath(new URL("./bulk-failure-child.js", import.meta.url));
 const root = tempDirs("statefun-write-failures-");
 /** The largest file the child may write, in KiB (bash's `ulimit -f` unit). */
 const FILE_LIMIT_KIB = 2048;
@@ -22,10 +24,10 @@ interface ChildRun {
   readonly stderr: string;
 }
 
-function runChild(directory: string): Promise<ChildRun> {
+function runChild(directory: string, script = CHILD): Promise<ChildRun> {
   const child = spawn(
     "bash",
-    ["-c", `ulimit -f ${FILE_LIMIT_KIB} && exec "$0" "$@"`, process.execPath, CHILD, directory],
+    ["-c", `ulimit -f ${FILE_LIMIT_KIB} && exec "$0" "$@"`, process.execPath, script, directory],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -72,4 +74,27 @@ test("writes that keep failing are retried, then fail the runtime; no state is l
     retries.slice(0, 5).map((line) => line.failedInARow),
     [1, 2, 3, 4, 5],
   );
+});
+
+test("a bulk restore refuses more records once one of its transactions has failed", async () => {
+  const run = await runChild(join(await root(), "db"), BULK_CHILD);
+  assert.equal(run.code, 0, `the child failed:\n${run.stderr}`);
+  const result = run.lines.at(-1)?.result as
+    | {
+        readonly addresses: number;
+        readonly refusedAt: number | null;
+        readonly refusal: { readonly code: string; readonly message: string } | null;
+        readonly written: { readonly code: string; readonly message: string } | "written";
+      }
+    | undefined;
+  assert.ok(result !== undefined, "the child printed its result");
+  // 2 MiB hold about 30 values of 64 KiB: the restore stops long before the last address.
+  assert.ok(
+    result.refusedAt !== null && result.refusedAt < result.addresses / 2,
+    `refused at ${result.refusedAt} of ${result.addresses}`,
+  );
+  assert.equal(result.refusal?.code, "storage-failed");
+  assert.match(result.refusal.message, /failed restoring state/u);
+  assert.notEqual(result.written, "written");
+  assert.equal(typeof result.written === "object" && result.written.code, "storage-failed");
 });

@@ -125,7 +125,8 @@ export interface StateBackend {
    *
    * With `bulk`, the caller promises to read nothing, and to restore no address again, until
    * {@link whenWritten} resolves: a backend that writes to disk may then go on writing while the
-   * caller decodes what comes next, and reports a failure of those writes from `whenWritten`.
+   * caller decodes what comes next, and reports a failure of those writes from `whenWritten`, or
+   * from a later bulk `restore`, which then adds nothing.
    */
   restore(
     records: Iterable<StateRecord>,
