@@ -42,10 +42,10 @@ export interface KeptState {
 const MARKER = "kept.json";
 /**
  * The layout of the database's keys and values (keys.ts, state-values in the runtime) and of the
- * kept address filter (address-filter.ts: its bits per address and probes). A marker of another
- * layout is ignored and the database rebuilt: bump it whenever one of them changes.
+ * kept address filter (address-filter.ts: its table and where it places hashes). A marker of
+ * another layout is ignored and the database rebuilt: bump it whenever one of them changes.
  */
-const LAYOUT = 2;
+const LAYOUT = 3;
 const FILTER = "kept-filter.bin";
 /** LMDB's data file in its directory. */
 const DATA_FILE = "data.mdb";

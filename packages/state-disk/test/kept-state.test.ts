@@ -135,9 +135,9 @@ test("a marker of another database layout, or a damaged one, is ignored and the 
   await first.stop();
   const marker = join(dirs.db, "kept.json");
   const kept = JSON.parse(await readFile(marker, "utf8")) as Record<string, unknown>;
-  assert.equal(kept.layout, 2);
-  // As the previous layout (a filter of 10 bits per address) would have kept it.
-  await writeFile(marker, JSON.stringify({ ...kept, layout: 1 }));
+  assert.equal(kept.layout, 3);
+  // As the previous layout (a layered Bloom filter) would have kept it.
+  await writeFile(marker, JSON.stringify({ ...kept, layout: 2 }));
 
   const second = await start(dirs);
   assert.equal(second.restored?.keptState, false);
