@@ -63,8 +63,9 @@ export class AddressFilter {
   private old: Uint32Array | undefined = undefined;
   private moved = 0;
 
-  constructor(slots = FIRST_SLOTS) {
-    this.slots = new Uint32Array(slots);
+  /** An empty filter, or one of the slots given (taken over, not copied). */
+  constructor(slots: number | Uint32Array = FIRST_SLOTS) {
+    this.slots = typeof slots === "number" ? new Uint32Array(slots) : slots;
   }
 
   /** Adds an address by its {@link addressHash}. */
@@ -101,22 +102,25 @@ export class AddressFilter {
   }
 
   /**
-   * A filter from {@link toBytes}; `undefined` when the bytes are not one (wrong length, a slot
-   * count that is not a power of two of at least the first table's, or a hash count that does
-   * not match the slots).
+   * A filter from {@link toBytes}, which takes the bytes over (a filter of 10,000,000 addresses
+   * is 64 MB: a copy would add to the restart); `undefined` when the bytes are not one (wrong
+   * length, a slot count that is not a power of two of at least the first table's, or a hash
+   * count that does not match the slots).
    */
   static fromBytes(bytes: Uint8Array): AddressFilter | undefined {
     if (bytes.byteLength % 4 !== 0 || bytes.byteLength < 8) return undefined;
-    const words = new Uint32Array(bytes.slice().buffer);
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
     const slots = words[0] as number;
     const count = words[1] as number;
     if (slots < FIRST_SLOTS || (slots & (slots - 1)) !== 0 || words.length !== 2 + slots) {
       return undefined;
     }
-    const filter = new AddressFilter(slots);
-    filter.slots.set(words.subarray(2));
-    for (const value of filter.slots) if (value !== 0) filter.count++;
-    return filter.count === count && count <= slots * MAX_LOAD ? filter : undefined;
+    const filter = new AddressFilter(words.subarray(2));
+    let found = 0;
+    for (let slot = 2; slot < words.length; slot++) if (words[slot] !== 0) found++;
+    filter.count = found;
+    return found === count && count <= slots * MAX_LOAD ? filter : undefined;
   }
 
   private insert(value: number): void {

@@ -103,6 +103,9 @@ test("bytes that are not a filter are refused", () => {
   for (let i = 0; i < 1_000; i++) filter.add(hashOf(i));
   const bytes = filter.toBytes();
   assert.ok(AddressFilter.fromBytes(bytes) !== undefined);
+  const unaligned = new Uint8Array(bytes.length + 1).subarray(1);
+  unaligned.set(bytes);
+  assert.equal(AddressFilter.fromBytes(unaligned)?.mayContain(hashOf(999)), true, "unaligned");
   assert.equal(AddressFilter.fromBytes(bytes.subarray(0, bytes.length - 4)), undefined);
   assert.equal(AddressFilter.fromBytes(new Uint8Array([...bytes, 0, 0, 0, 0])), undefined);
   assert.equal(AddressFilter.fromBytes(bytes.subarray(0, 3)), undefined);
