@@ -35,7 +35,7 @@ export function tableSeed(typename: string): number {
   return addressHash(0x5bd1e995, typename);
 }
 
-/** A hash as a table holds it: 0 marks a free slot, so 0 is held as 1 (a false positive at worst). */
+/** A hash as the table holds it: 0 marks a free slot, so 0 is held as 1 (a false positive). */
 function held(hash: number): number {
   return hash >>> 0 || 1;
 }
