@@ -5,8 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
-import type { SectionListener } from "./compaction.js";
-import { compactedChunks, incrementalMergeChunks } from "./compaction.js";
+import { StateBytesCounter, compactedChunks, incrementalMergeChunks } from "./compaction.js";
 import type { CompactionJob, FromWorker, SentError, ToWorker } from "./compaction-protocol.js";
 import { receivedError, sendError } from "./compaction-protocol.js";
 import type { CheckpointStorage } from "./storage.js";
@@ -53,18 +52,15 @@ const storage: CheckpointStorage = {
 interface Running {
   readonly chunks: AsyncIterator<Uint8Array>;
   next: Promise<IteratorResult<Uint8Array>>;
-  /** Bytes of the state sections encoded so far. */
-  readonly stateBytes: { value: number };
+  readonly stateBytes: StateBytesCounter;
 }
 
 const running = new Map<number, Running>();
 
 async function start(job: number, work: CompactionJob): Promise<void> {
   try {
-    const stateBytes = { value: 0 };
-    const onSection: SectionListener = (section) => {
-      if (section.kind === "state") stateBytes.value += section.length;
-    };
+    const stateBytes = new StateBytesCounter();
+    const { onSection } = stateBytes;
     const source =
       work.kind === "merge"
         ? await incrementalMergeChunks(storage, work.names, work.before, onSection)
@@ -87,7 +83,7 @@ async function next(job: number): Promise<void> {
     const result = await entry.next;
     if (result.done === true) {
       running.delete(job);
-      post({ type: "end", job, stateBytes: entry.stateBytes.value });
+      post({ type: "end", job, stateBytes: entry.stateBytes.bytes });
       return;
     }
     entry.next = entry.chunks.next();

@@ -108,6 +108,17 @@ export function mergeRun(chain: readonly ChainFile[]): readonly ChainFile[] | un
 export type SectionListener = (section: CheckpointSectionInfo) => void;
 
 /**
+ * Counts the bytes of a file's state sections as it is encoded, which `ChainFile.stateBytes`
+ * holds: give {@link onSection} to the encoding, read {@link bytes} once it is done.
+ */
+export class StateBytesCounter {
+  bytes = 0;
+  readonly onSection: SectionListener = (section) => {
+    if (section.kind === "state") this.bytes += section.length;
+  };
+}
+
+/**
  * The bytes of an incremental file holding the state changes of `names` (consecutive incremental
  * files, oldest first): per address, the newest record, deletions included. Its manifest is the
  * newest file's, with `chain` set to `before` (the files it builds on).

@@ -21,7 +21,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
-import { mergeRun, shouldCompact } from "./compaction.js";
+import { StateBytesCounter, mergeRun, shouldCompact } from "./compaction.js";
 import { CompactionThread } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
@@ -329,7 +329,7 @@ export class CheckpointCoordinator {
       info: cut.info(),
     };
     let bytes = 0;
-    let stateBytes = 0;
+    const stateBytes = new StateBytesCounter();
     const global = cut.globalContent();
     if (this.chain.length > 0 && this.lastQuiet && cut.isEmpty(global, this.lastComponents)) {
       // Nothing changed since the last complete checkpoint, which therefore covers this cut.
@@ -343,9 +343,12 @@ export class CheckpointCoordinator {
     // Set when the timeout passes: the write is abandoned then, and takes no more of the cut.
     const deadline = { passed: false };
     try {
-      const chunks = encodeCheckpoint(manifest, cut.keyGroupContents(), global, (section) => {
-        if (section.kind === "state") stateBytes += section.length;
-      });
+      const chunks = encodeCheckpoint(
+        manifest,
+        cut.keyGroupContents(),
+        global,
+        stateBytes.onSection,
+      );
       await writeWithinTimeout({
         storage: this.options.storage,
         name,
@@ -385,7 +388,7 @@ export class CheckpointCoordinator {
     this.lastQuiet =
       info.pendingMessages === 0 && info.delayedMessages === 0 && info.unreleasedEgress === 0;
     const durationMs = performance.now() - started;
-    this.completed(id, name, manifest, bytes, stateBytes, pauseMs, durationMs);
+    this.completed(id, name, manifest, bytes, stateBytes.bytes, pauseMs, durationMs);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();
     this.report(id, "completed", durationMs, pauseMs, bytes, waiters.length);
