@@ -558,9 +558,6 @@ export class ObjectLog {
    */
   private async clean(segment: Segment): Promise<void> {
     const copies: Promise<void>[] = [];
-    // Each copy's failure is handled as the copy is queued: one may fail while the next object
-    // is being read, and a rejection left unhandled until then would end the process.
-    const copied = (copy: Promise<void>) => copies.push(copy.catch(() => undefined));
     for (const name of [...segment.names]) {
       const location = this.index.get(name);
       if (location === undefined || location.segment !== segment) continue;
@@ -571,7 +568,10 @@ export class ObjectLog {
         break; // left as it is; tried again after the next append
       }
       if (body === undefined || this.index.get(name) !== location) continue;
-      copied(this.enqueue(KIND_OBJECT, name, [body], body.length, true, location));
+      const copy = this.enqueue(KIND_OBJECT, name, [body], body.length, true, location);
+      // Its failure is handled now: it may fail while the next object is being read, and a
+      // rejection left unhandled until then would end the process.
+      copies.push(copy.catch(() => undefined));
     }
     await Promise.all(copies);
   }
