@@ -6,10 +6,10 @@
  * refuses to go on once one of its transactions has failed.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { runWithFileLimit } from "@statefun-ts/runtime/testing/file-limit";
 import { tempDirs } from "@statefun-ts/runtime/testing/temp-dirs";
 
 const CHILD = fileURLToPath(new URL("./write-failure-child.js", import.meta.url));
@@ -24,25 +24,13 @@ interface ChildRun {
   readonly stderr: string;
 }
 
-function runChild(directory: string, script = CHILD): Promise<ChildRun> {
-  const child = spawn(
-    "bash",
-    ["-c", `ulimit -f ${FILE_LIMIT_KIB} && exec "$0" "$@"`, process.execPath, script, directory],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (data: Buffer) => (stdout += data.toString()));
-  child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      const lines = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      resolve({ code, lines, stderr });
-    });
-  });
+async function runChild(directory: string, script = CHILD): Promise<ChildRun> {
+  const { code, stdout, stderr } = await runWithFileLimit(FILE_LIMIT_KIB, script, [directory]);
+  const lines = stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { code, lines, stderr };
 }
 
 test("writes that keep failing are retried, then fail the runtime; no state is lost meanwhile", async () => {

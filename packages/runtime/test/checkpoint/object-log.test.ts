@@ -15,6 +15,7 @@ import {
 import { LOG_DIRECTORY } from "../../src/checkpoint/object-log.js";
 import { allFiles, tempDir } from "./temp-dirs.js";
 import { patternBytes } from "./storage-conformance.js";
+import { runWithFileLimit } from "../file-limit.js";
 
 async function segmentsOf(directory: string): Promise<string[]> {
   return (await readdir(join(directory, LOG_DIRECTORY))).sort();
@@ -319,16 +320,7 @@ it("ends normally when the file system refuses a cleaning's copies, and loses no
   await first.close();
   // Under a limit of 1 KiB per file, every copy of a 2 kB object fails, the first ones while the
   // cleaning still reads the next objects to copy.
-  const child = spawn(
-    "bash",
-    ["-c", 'ulimit -f 1 && exec "$0" "$@"', process.execPath, LOG_CLEANER, directory],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const { code, stdout, stderr } = await runWithFileLimit(1, LOG_CLEANER, [directory]);
   assert.equal(code, 0, stderr);
   assert.equal(stdout, "closed\n");
   const second = await createLocalCheckpointStorage({ directory, smallObjectLog: true });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { fileLimitedCommand } from "../file-limit.js";
 import { waitFor } from "../io/wait-for.js";
 
 /** The `statefun` executable script. */
@@ -119,9 +120,7 @@ export function startCli(
   const cwd = mkdtempSync(join(tmpdir(), "statefun-cli-"));
   const limit = options.fileSizeLimitKib;
   const command: [string, string[]] =
-    limit === undefined
-      ? [process.execPath, [BIN, ...args]]
-      : ["bash", ["-c", `ulimit -f ${limit} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+    limit === undefined ? [process.execPath, [BIN, ...args]] : fileLimitedCommand(limit, BIN, args);
   const child = spawn(command[0], command[1], {
     cwd,
     env: { ...cleanEnv, ...env },
