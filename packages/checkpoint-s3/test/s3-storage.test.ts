@@ -298,18 +298,24 @@ describe("s3 checkpoint storage", () => {
     ]);
     const runtime = createRuntime({ checkpointing: { storage, leaseTtlMs: 3000 } });
     await runtime.start();
-    const held = await readLease(storage);
-    assert.equal(held.pid, process.pid);
-    // Renewed every third of its time to live; a stalled machine may take longer to show it.
-    let renewed = held;
-    const deadline = Date.now() + 10_000;
-    while (renewed.renewedAtMs <= held.renewedAtMs && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      renewed = await readLease(storage);
+    try {
+      const held = await readLease(storage);
+      assert.equal(held.pid, process.pid);
+      // Renewed every third of its time to live; a stalled machine may take longer to show it.
+      let renewed = held;
+      const deadline = Date.now() + 10_000;
+      while (renewed.renewedAtMs <= held.renewedAtMs && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        renewed = await readLease(storage);
+      }
+      assert.ok(renewed.renewedAtMs > held.renewedAtMs, "renewed on the server");
+      await runtime.stop();
+      assert.deepEqual(await storage.list(LEASE_OBJECT), []);
+    } finally {
+      // A failure above would leave the lease renewing, and the file's process running until
+      // the runner's timeout.
+      await runtime.stop();
+      await storage.close();
     }
-    assert.ok(renewed.renewedAtMs > held.renewedAtMs, "renewed on the server");
-    await runtime.stop();
-    assert.deepEqual(await storage.list(LEASE_OBJECT), []);
-    await storage.close();
   });
 });
