@@ -106,8 +106,8 @@ export class BulkWrites {
 
   /**
    * Throws when a transaction tracked so far has failed: a restore adds none after that (it fails
-   * anyway, and each further commit that fails is one more pass through LMDB's error path, which
-   * lmdb-js has been seen to leave with its native heap corrupted).
+   * anyway, and each further commit would only fail the same way, one more write of the full
+   * disk).
    *
    * @throws StatefunError `storage-failed` naming the failed transaction's cause.
    */
