@@ -10,8 +10,17 @@
  * address costs too: nothing is ever removed. The table doubles once three quarters full (5–11
  * bytes per address: 64 MB at 10,000,000, and the old table's while it grows). It moves the old
  * table's hashes a few slots per add rather than all at once, so that no add stalls (moving
- * 12,000,000 hashes at once took 185 ms); until they are all moved, a lookup also probes the old
- * table. The layout of its bytes depends on these figures (see `LAYOUT` in kept-state.ts).
+ * 12,000,000 hashes at once took 185 ms). The layout of its bytes depends on these figures (see
+ * `LAYOUT` in kept-state.ts).
+ *
+ * While it grows, each lookup still probes one table. A hash's home slot is the top bits of its
+ * product with 2^32 / φ, so the homes keep their order in a table twice as long, and the old
+ * table is moved in slot order: a hash whose old home lies before the part moved so far is in
+ * the new table, and any other hash in the old one, where adds also put such hashes. The move
+ * stops only after a free slot, so that no run of occupied slots straddles the part moved. The
+ * one exception is a run that wraps past the old table's end into that part: an add that would
+ * land there goes to the new table, and a lookup whose probe of the old table wraps there probes
+ * the new one too.
  */
 import { hashId } from "@statefun-ts/runtime";
 
@@ -41,14 +50,21 @@ function held(hash: number): number {
 }
 
 /**
- * The slot of `value` in `slots` (a power of two long, never full): where it is, or the free slot
- * where it would go.
+ * The home slot of `value` in a table of `length` slots (a power of two): the top bits of the hash
+ * times 2^32 / φ (Fibonacci hashing), so every bit of the hash counts, and a home `h` becomes `2h`
+ * or `2h + 1` in a table twice as long.
  */
-function slotOf(slots: Uint32Array, value: number): number {
+function homeOf(length: number, value: number): number {
+  return Math.imul(value, 0x9e3779b1) >>> (Math.clz32(length) + 1);
+}
+
+/**
+ * The slot of `value` in `slots` (a power of two long, never full), probed from `home`: where it
+ * is, or the free slot where it would go.
+ */
+function slotOf(slots: Uint32Array, value: number, home = homeOf(slots.length, value)): number {
   const mask = slots.length - 1;
-  // The top bits of the hash times 2^32 / φ (Fibonacci hashing): every bit of the hash counts.
-  let slot = Math.imul(value, 0x9e3779b1) >>> (Math.clz32(slots.length) + 1);
-  for (; ; slot = (slot + 1) & mask) {
+  for (let slot = home; ; slot = (slot + 1) & mask) {
     const found = slots[slot] as number;
     if (found === value || found === 0) return slot;
   }
@@ -59,7 +75,10 @@ export class AddressFilter {
   private slots: Uint32Array;
   /** Hashes in {@link slots}. */
   private count = 0;
-  /** While the table grows: the old table, whose slots before {@link moved} are moved. */
+  /**
+   * While the table grows: the old table, whose slots before {@link moved} are moved (the slot
+   * just before it is free).
+   */
   private old: Uint32Array | undefined = undefined;
   private moved = 0;
 
@@ -70,17 +89,37 @@ export class AddressFilter {
 
   /** Adds an address by its {@link addressHash}. */
   add(hash: number): void {
-    if (this.old !== undefined) this.move(MOVES_PER_ADD);
-    else if (this.count >= this.slots.length * MAX_LOAD) this.grow();
-    this.insert(held(hash));
+    const value = held(hash);
+    if (this.old === undefined && this.count >= this.slots.length * MAX_LOAD) this.grow();
+    const old = this.old;
+    if (old !== undefined) {
+      this.move(MOVES_PER_ADD);
+      const home = homeOf(old.length, value);
+      if (this.old !== undefined && home >= this.moved) {
+        const slot = slotOf(old, value, home);
+        // A free slot in the part moved is past the end of a wrapped run: the new table takes it.
+        if (slot >= this.moved) {
+          old[slot] = value;
+          return;
+        }
+      }
+    }
+    this.insert(value);
   }
 
   /** False when the address was never added; true when it (or one of the same hash) was. */
   mayContain(hash: number): boolean {
     const value = held(hash);
-    if (this.slots[slotOf(this.slots, value)] === value) return true;
     const old = this.old;
-    return old !== undefined && old[slotOf(old, value)] === value;
+    if (old !== undefined) {
+      const home = homeOf(old.length, value);
+      if (home >= this.moved) {
+        const slot = slotOf(old, value, home);
+        // A probe that wrapped into the part moved may have passed hashes the new table holds.
+        if (old[slot] === value || slot >= this.moved) return old[slot] === value;
+      }
+    }
+    return this.slots[slotOf(this.slots, value)] === value;
   }
 
   /** Bytes the filter takes. */
@@ -138,15 +177,27 @@ export class AddressFilter {
     this.count = 0;
   }
 
-  /** Moves up to `slots` more slots of the old table into the new one. */
+  /**
+   * Moves at least `slots` more slots of the old table into the new one (or the rest of it), up to
+   * and including a free slot.
+   */
   private move(slots: number): void {
     const old = this.old as Uint32Array;
-    const end = Math.min(old.length, this.moved + slots);
-    for (let slot = this.moved; slot < end; slot++) {
+    const target = this.slots;
+    const mask = target.length - 1;
+    const shift = Math.clz32(target.length) + 1;
+    let slot = this.moved;
+    const end = Math.min(old.length, slot + slots);
+    for (; slot < end || (slot < old.length && old[slot - 1] !== 0); slot++) {
       const value = old[slot] as number;
-      if (value !== 0) this.insert(value);
+      if (value === 0) continue;
+      // Not in the new table yet (see the file's comment): the first free slot from its home.
+      let to = Math.imul(value, 0x9e3779b1) >>> shift;
+      while (target[to] !== 0) to = (to + 1) & mask;
+      target[to] = value;
+      this.count++;
     }
-    this.moved = end;
-    if (end === old.length) this.old = undefined;
+    this.moved = slot;
+    if (slot === old.length) this.old = undefined;
   }
 }

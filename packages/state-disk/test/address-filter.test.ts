@@ -89,6 +89,54 @@ test("a filter read back from its bytes answers as the original, and keeps growi
   assert.deepEqual(copy.toBytes(), filter.toBytes(), "the same slots and count");
 });
 
+/**
+ * `count` hashes whose home is the last slot of the first table (2^18 slots), the first `skip`
+ * passed over: their runs wrap past the table's end.
+ */
+function lastSlotHashes(count: number, skip = 0): number[] {
+  const found: number[] = [];
+  for (let value = 1; found.length < skip + count; value++) {
+    if (Math.imul(value, 0x9e3779b1) >>> 14 === (1 << 18) - 1) found.push(value);
+  }
+  return found.slice(skip);
+}
+
+test("hashes whose runs wrap past the old table's end are kept while it is moved", () => {
+  const filter = new AddressFilter();
+  const wrapped = lastSlotHashes(40);
+  const added = new Set<number>(wrapped);
+  for (const hash of wrapped) filter.add(hash);
+  const firstBytes = filter.bytes;
+  let next = 0;
+  // Up to the first table's growth: 196,608 hashes.
+  while (added.size < 196_608) {
+    const hash = hashOf(next++) >>> 0;
+    filter.add(hash);
+    added.add(hash);
+  }
+  // While it is moved, more of them: each would land in the part already moved.
+  const later = lastSlotHashes(40, 40);
+  const others = lastSlotHashes(20, 80);
+  for (const hash of later) {
+    filter.add(hash);
+    added.add(hash);
+    for (let i = 0; i < 100; i++) {
+      const other = hashOf(next++) >>> 0;
+      filter.add(other);
+      added.add(other);
+    }
+    assert.ok(filter.bytes > 2 * firstBytes, "still moving the old table");
+    for (const kept of [...wrapped, ...later]) {
+      if (added.has(kept) && !filter.mayContain(kept)) assert.fail(`lost ${kept}`);
+    }
+    for (const other of others) assert.equal(filter.mayContain(other), false, `${other}`);
+  }
+  // Once the old table is moved, every hash is in the new one.
+  while (filter.bytes > 2 * firstBytes) filter.add(hashOf(next++));
+  for (const hash of added) if (!filter.mayContain(hash)) assert.fail(`lost ${hash}`);
+  for (const other of others) assert.equal(filter.mayContain(other), false, `${other}`);
+});
+
 test("a hash of 0 is held like any other", () => {
   const filter = new AddressFilter();
   assert.equal(filter.mayContain(0), false);
