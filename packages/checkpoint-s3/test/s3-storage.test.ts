@@ -51,15 +51,16 @@ storageConformance("s3 (s3rver)", () => Promise.resolve(createS3CheckpointStorag
 
 /**
  * The lease object's content. A read that races the runtime's renewal can see s3rver's file half
- * rewritten (see above): it is read again, as a reader of real S3 would never need to.
+ * rewritten, or have its response cut off (`aborted`) as s3rver replaces the file (see above): it
+ * is read again, as a reader of real S3 would never need to.
  */
 async function readLease(
   storage: ReturnType<typeof createS3CheckpointStorage>,
 ): Promise<{ pid: number; renewedAtMs: number }> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const text = Buffer.from(await storage.read(LEASE_OBJECT)).toString("utf8");
     try {
+      const text = Buffer.from(await storage.read(LEASE_OBJECT)).toString("utf8");
       return JSON.parse(text) as { pid: number; renewedAtMs: number };
     } catch (error) {
       if (Date.now() > deadline) throw error;
