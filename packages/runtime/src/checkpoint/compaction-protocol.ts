@@ -48,6 +48,8 @@ export type FromWorker =
       readonly job: number;
       /** Bytes of the file's state sections (see `ChainFile.stateBytes`). */
       readonly stateBytes: number;
+      /** Records of the file's state sections (see `ChainFile.stateRecords`). */
+      readonly stateRecords: number;
     }
   | { readonly type: "failed"; readonly job: number; readonly error: SentError }
   | {

@@ -32,6 +32,8 @@ export interface MergedFile {
   readonly bytes: number;
   /** Bytes of its state sections (see `ChainFile.stateBytes`). */
   readonly stateBytes: number;
+  /** Records of its state sections (see `ChainFile.stateRecords`). */
+  readonly stateRecords: number;
 }
 
 /** Merges of checkpoint files, prepared on a worker thread, written to `storage`. */
@@ -87,6 +89,7 @@ export class CompactionThread {
     worker.ref();
     let ended = false;
     let stateBytes = 0;
+    let stateRecords = 0;
     try {
       await this.step(worker, { type: "start", job, work });
       const chunks: AsyncIterable<Uint8Array> = {
@@ -94,7 +97,7 @@ export class CompactionThread {
           next: async (): Promise<IteratorResult<Uint8Array>> => {
             const answer = ended ? undefined : await this.step(worker, { type: "next", job });
             if (answer?.type === "chunk") return { done: false, value: answer.chunk };
-            if (answer?.type === "end") stateBytes = answer.stateBytes;
+            if (answer?.type === "end") ({ stateBytes, stateRecords } = answer);
             ended = true;
             return { done: true, value: undefined };
           },
@@ -106,7 +109,7 @@ export class CompactionThread {
         }),
       };
       const bytes = await writeFile(this.storage, target, chunks);
-      return { bytes, stateBytes };
+      return { bytes, stateBytes, stateRecords };
     } finally {
       // A write that failed may leave the chunks unread: the worker drops the job.
       if (!ended && this.worker === worker)

@@ -5,7 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
-import { StateBytesCounter, compactedChunks, incrementalMergeChunks } from "./compaction.js";
+import { StateSizeCounter, compactedChunks, incrementalMergeChunks } from "./compaction.js";
 import type { CompactionJob, FromWorker, SentError, ToWorker } from "./compaction-protocol.js";
 import { receivedError, sendError } from "./compaction-protocol.js";
 import type { CheckpointStorage } from "./storage.js";
@@ -52,21 +52,21 @@ const storage: CheckpointStorage = {
 interface Running {
   readonly chunks: AsyncIterator<Uint8Array>;
   next: Promise<IteratorResult<Uint8Array>>;
-  readonly stateBytes: StateBytesCounter;
+  readonly stateSize: StateSizeCounter;
 }
 
 const running = new Map<number, Running>();
 
 async function start(job: number, work: CompactionJob): Promise<void> {
   try {
-    const stateBytes = new StateBytesCounter();
-    const { onSection } = stateBytes;
+    const stateSize = new StateSizeCounter();
+    const { onSection } = stateSize;
     const source =
       work.kind === "merge"
         ? await incrementalMergeChunks(storage, work.names, work.before, onSection)
         : await compactedChunks(storage, work.names, work.maxKeyGroups, onSection);
     const chunks = source[Symbol.asyncIterator]();
-    running.set(job, { chunks, next: chunks.next(), stateBytes });
+    running.set(job, { chunks, next: chunks.next(), stateSize });
     post({ type: "started", job });
   } catch (error) {
     post({ type: "failed", job, error: sendError(error) });
@@ -83,7 +83,8 @@ async function next(job: number): Promise<void> {
     const result = await entry.next;
     if (result.done === true) {
       running.delete(job);
-      post({ type: "end", job, stateBytes: entry.stateBytes.bytes });
+      const { bytes, records } = entry.stateSize;
+      post({ type: "end", job, stateBytes: bytes, stateRecords: records });
       return;
     }
     entry.next = entry.chunks.next();

@@ -4,7 +4,8 @@
  * memory is bounded by one key group's state.
  *  - A full merge writes a chain (a full base and the incremental files after it) into one full
  *    file: a new base that bounds restore time, or the state of a savepoint. Its cost grows with
- *    the whole state, so it runs only once the changes since the base are large.
+ *    the whole state, so it runs only once the chain holds much state that later records
+ *    superseded (see {@link shouldCompact}).
  *  - An incremental merge writes {@link MERGE_FAN_IN} consecutive incremental files of one level
  *    into one incremental file of the next level, keeping deletions. Its cost grows with the
  *    changes only, so it keeps chains short when checkpoints are frequent and small (group
@@ -108,13 +109,17 @@ export function mergeRun(chain: readonly ChainFile[]): readonly ChainFile[] | un
 export type SectionListener = (section: CheckpointSectionInfo) => void;
 
 /**
- * Counts the bytes of a file's state sections as it is encoded, which `ChainFile.stateBytes`
- * holds: give {@link onSection} to the encoding, read {@link bytes} once it is done.
+ * Counts the bytes and records of a file's state sections as it is encoded, which
+ * `ChainFile.stateBytes` and `ChainFile.stateRecords` hold: give {@link onSection} to the
+ * encoding, read {@link bytes} and {@link records} once it is done.
  */
-export class StateBytesCounter {
+export class StateSizeCounter {
   bytes = 0;
+  records = 0;
   readonly onSection: SectionListener = (section) => {
-    if (section.kind === "state") this.bytes += section.length;
+    if (section.kind !== "state") return;
+    this.bytes += section.length;
+    this.records += section.records;
   };
 }
 
@@ -151,21 +156,38 @@ export async function incrementalMergeChunks(
   return encodeCheckpoint(manifest, contents(), empty, onSection);
 }
 
-/** True when the incremental files since the base have grown enough to write a new base. */
+/**
+ * True when the chain holds enough superseded state to be worth a new base: when its incremental
+ * files, less the state of the addresses new since the base, reach `compactionRatio` times the
+ * live state (the base's plus the new addresses'), which bounds what a restore reads to about
+ * (1 + ratio) times the live state. A chain whose records all still hold (addresses that are only
+ * ever added) never calls for a base: it would rewrite the same state, and a restore reads as
+ * much either way; merges of its tail bound its files. `liveAddresses` hold state now; the state
+ * of the new ones is taken at the incremental files' mean record size.
+ */
 export function shouldCompact(
   chain: readonly ChainFile[],
   options: Pick<ResolvedCheckpointingOptions, "compactionRatio" | "compactionMinBytes">,
+  liveAddresses: number,
 ): boolean {
   if (chain.length < 2) return false;
-  const base = chain[0] as ChainFile;
-  const baseBytes = base.full ? base.stateBytes : 0;
-  let incremental = 0;
-  for (let i = base.full ? 1 : 0; i < chain.length; i++)
-    incremental += (chain[i] as ChainFile).stateBytes;
   // Many small files cost restore time too: bound the count as well as the bytes.
   if (chain.length > 256) return true;
+  const base = chain[0] as ChainFile;
+  const baseBytes = base.full ? base.stateBytes : 0;
+  const baseRecords = base.full ? base.stateRecords : 0;
+  let incremental = 0;
+  let incrementalRecords = 0;
+  for (let i = base.full ? 1 : 0; i < chain.length; i++) {
+    incremental += (chain[i] as ChainFile).stateBytes;
+    incrementalRecords += (chain[i] as ChainFile).stateRecords;
+  }
+  const added = Math.min(incrementalRecords, Math.max(0, liveAddresses - baseRecords));
+  const addedBytes = added === 0 ? 0 : (incremental * added) / incrementalRecords;
+  const superseded = incremental - addedBytes;
   return (
-    incremental >= options.compactionMinBytes && incremental >= baseBytes * options.compactionRatio
+    superseded >= options.compactionMinBytes &&
+    superseded >= (baseBytes + addedBytes) * options.compactionRatio
   );
 }
 

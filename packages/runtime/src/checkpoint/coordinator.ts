@@ -21,7 +21,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
-import { StateBytesCounter, mergeRun, shouldCompact } from "./compaction.js";
+import { StateSizeCounter, mergeRun, shouldCompact } from "./compaction.js";
 import { CompactionThread } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
@@ -40,6 +40,8 @@ export interface ChainFile {
   readonly bytes: number;
   /** Bytes of its state sections: what compaction would merge (pending messages are not). */
   readonly stateBytes: number;
+  /** Records of its state sections: one per address it holds a change of. */
+  readonly stateRecords: number;
   /** True for a full file (the chain's base). */
   readonly full: boolean;
 }
@@ -329,7 +331,7 @@ export class CheckpointCoordinator {
       info: cut.info(),
     };
     let bytes = 0;
-    const stateBytes = new StateBytesCounter();
+    const stateSize = new StateSizeCounter();
     const global = cut.globalContent();
     if (this.chain.length > 0 && this.lastQuiet && cut.isEmpty(global, this.lastComponents)) {
       // Nothing changed since the last complete checkpoint, which therefore covers this cut.
@@ -347,7 +349,7 @@ export class CheckpointCoordinator {
         manifest,
         cut.keyGroupContents(),
         global,
-        stateBytes.onSection,
+        stateSize.onSection,
       );
       await writeWithinTimeout({
         storage: this.options.storage,
@@ -388,7 +390,7 @@ export class CheckpointCoordinator {
     this.lastQuiet =
       info.pendingMessages === 0 && info.delayedMessages === 0 && info.unreleasedEgress === 0;
     const durationMs = performance.now() - started;
-    this.completed(id, name, manifest, bytes, stateBytes.bytes, pauseMs, durationMs);
+    this.completed(id, name, manifest, bytes, stateSize, pauseMs, durationMs);
     for (const waiter of waiters) waiter.resolve();
     this.releaseKeepAlive();
     this.report(id, "completed", durationMs, pauseMs, bytes, waiters.length);
@@ -399,13 +401,19 @@ export class CheckpointCoordinator {
     name: string,
     manifest: CheckpointManifest,
     bytes: number,
-    stateBytes: number,
+    stateSize: StateSizeCounter,
     pauseMs: number,
     durationMs: number,
   ): void {
     this.sources.egress.release(id);
     this.retention.add({ id, name, chain: manifest.chain });
-    const file = { name, bytes, stateBytes, full: manifest.full };
+    const file = {
+      name,
+      bytes,
+      stateBytes: stateSize.bytes,
+      stateRecords: stateSize.records,
+      full: manifest.full,
+    };
     if (manifest.full) {
       // A new chain: the old one's files go once no retained checkpoint needs them.
       for (const old of this.chain) this.retention.replace(old.name);
@@ -439,14 +447,14 @@ export class CheckpointCoordinator {
 
   /**
    * Starts a background compaction when none runs and the chain calls for one: a full base when
-   * the changes since the base are large, else an incremental merge of the chain's tail. Each
+   * it holds much superseded state, else an incremental merge of the chain's tail. Each
    * one checks again when it ends, so merges cascade up the levels. A base is named after the
    * latest complete checkpoint, the newest file of its chain.
    */
   private maybeCompact(): void {
     if (this.compaction !== undefined || this.state === "stopped") return;
     let job: Promise<void>;
-    if (shouldCompact(this.chain, this.options)) {
+    if (shouldCompact(this.chain, this.options, this.liveAddresses())) {
       job = this.compact(this.stats.lastCompletedId, [...this.chain]);
     } else {
       const run = mergeRun(this.chain);
@@ -459,6 +467,13 @@ export class CheckpointCoordinator {
     });
   }
 
+  /** Addresses holding state now, of every function type. */
+  private liveAddresses(): number {
+    let addresses = 0;
+    for (const type of this.sources.backend.functionTypes()) addresses += type.addresses;
+    return addresses;
+  }
+
   /** Merges `run`, the chain's last incremental files, into one; later chains use it instead. */
   private async mergeTail(run: readonly ChainFile[]): Promise<void> {
     const first = changeSpanOf((run[0] as ChainFile).name);
@@ -468,7 +483,7 @@ export class CheckpointCoordinator {
     const start = this.chain.indexOf(run[0] as ChainFile);
     const before = this.chain.slice(0, start).map((file) => file.name);
     try {
-      const { bytes, stateBytes } = await this.compactor.mergeIncremental(
+      const { bytes, stateBytes, stateRecords } = await this.compactor.mergeIncremental(
         run.map((file) => file.name),
         before,
         name,
@@ -479,7 +494,7 @@ export class CheckpointCoordinator {
         this.retention.replace(name);
         return;
       }
-      this.chain.splice(index, run.length, { name, bytes, stateBytes, full: false });
+      this.chain.splice(index, run.length, { name, bytes, stateBytes, stateRecords, full: false });
       for (const file of run) this.retention.replace(file.name);
       this.stats.chainLength = this.chain.length;
       this.stats.merges++;
@@ -499,7 +514,7 @@ export class CheckpointCoordinator {
   private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
     const name = baseName(id);
     try {
-      const { bytes, stateBytes } = await this.compactor.compactChain(
+      const { bytes, stateBytes, stateRecords } = await this.compactor.compactChain(
         files.map((f) => f.name),
         name,
         this.maxKeyGroups,
@@ -511,7 +526,8 @@ export class CheckpointCoordinator {
         return;
       }
       for (const file of this.chain.slice(0, index + 1)) this.retention.replace(file.name);
-      this.chain = [{ name, bytes, stateBytes, full: true }, ...this.chain.slice(index + 1)];
+      const base = { name, bytes, stateBytes, stateRecords, full: true };
+      this.chain = [base, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
       this.logger.info(

@@ -33,12 +33,14 @@ export interface CheckpointingOptions {
    */
   readonly mode?: CheckpointMode;
   /**
-   * A new full base is written (in the background, from the files) when the incremental files
-   * since the last base reach this fraction of its size — bounding restore time to about
-   * (1 + ratio) × the base. Default: 1.
+   * A new full base is written (in the background, from the files) when the state that later
+   * records superseded in the chain (the incremental files since the last base, less the records
+   * of addresses new since it) reaches this fraction of the live state, bounding what a restore
+   * reads to about (1 + ratio) × the live state. State that only grows (new addresses) calls for
+   * no base: the merges of incremental files keep the chain short. Default: 1.
    */
   readonly compactionRatio?: number;
-  /** Incremental bytes below which no new base is written, in bytes. Default: 4 MiB. */
+  /** Superseded bytes below which no new base is written, in bytes. Default: 4 MiB. */
   readonly compactionMinBytes?: number;
   /**
    * Time to live of the runtime's lease on the storage, in ms (see `writer-lease.ts`): a second

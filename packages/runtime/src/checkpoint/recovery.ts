@@ -337,6 +337,7 @@ export async function recoverLatest(
         name: part.name,
         bytes: part.sizeBytes,
         stateBytes: part.stateBytes,
+        stateRecords: part.stateRecords,
         full: index === 0 && (part !== file || file.manifest.full),
       }));
       const quiet =

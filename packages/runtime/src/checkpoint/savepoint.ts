@@ -130,7 +130,15 @@ export async function restoreSavepoint(
   return {
     resume: {
       lastId: id,
-      chain: [{ name: baseName, bytes: base.sizeBytes, stateBytes: base.stateBytes, full: true }],
+      chain: [
+        {
+          name: baseName,
+          bytes: base.sizeBytes,
+          stateBytes: base.stateBytes,
+          stateRecords: base.stateRecords,
+          full: true,
+        },
+      ],
       retained: [{ id, name: baseName, chain: [] }],
       quiet,
     },

@@ -34,6 +34,7 @@ async function assertReported(
   const file = await openCheckpoint(storage, name);
   assert.equal(reported.bytes, file.sizeBytes);
   assert.equal(reported.stateBytes, file.stateBytes);
+  assert.equal(reported.stateRecords, file.stateRecords);
 }
 
 /** Writes each file's records (per key group) as the incremental files after `base-1`. */

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import type { ChainFile } from "../../src/checkpoint/coordinator.js";
-import { MERGE_FAN_IN, mergeRun } from "../../src/checkpoint/compaction.js";
+import { MERGE_FAN_IN, mergeRun, shouldCompact } from "../../src/checkpoint/compaction.js";
 import { openCheckpoint } from "../../src/checkpoint/format/index.js";
 import {
   CHECKPOINT_PREFIX,
@@ -43,22 +43,36 @@ const chk = (id: number): ChainFile => ({
   name: checkpointName(id),
   bytes: 10,
   stateBytes: 10,
+  stateRecords: 1,
   full: false,
 });
 const inc = (first: number, last: number): ChainFile => ({
   name: mergedName(first, last),
   bytes: 10,
   stateBytes: 10,
+  stateRecords: 1,
   full: false,
 });
 
 test("mergeRun picks the oldest files of the lowest level with enough of them", () => {
-  const base: ChainFile = { name: baseName(1), bytes: 100, stateBytes: 100, full: true };
+  const base: ChainFile = {
+    name: baseName(1),
+    bytes: 100,
+    stateBytes: 100,
+    stateRecords: 10,
+    full: true,
+  };
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => chk(from + i));
   assert.equal(mergeRun([base, ...ids(2, MERGE_FAN_IN - 1)]), undefined, "too few files");
   assert.deepEqual(mergeRun([base, ...ids(2, MERGE_FAN_IN)]), ids(2, MERGE_FAN_IN));
   // The first checkpoint is a full file: never merged.
-  const first: ChainFile = { name: checkpointName(1), bytes: 10, stateBytes: 10, full: true };
+  const first: ChainFile = {
+    name: checkpointName(1),
+    bytes: 10,
+    stateBytes: 10,
+    stateRecords: 1,
+    full: true,
+  };
   assert.equal(mergeRun([first, ...ids(2, MERGE_FAN_IN - 1)]), undefined);
   // Files of different levels at the tail: nothing to merge yet.
   assert.equal(mergeRun([base, inc(2, 9), ...ids(10, MERGE_FAN_IN - 1)]), undefined);
@@ -75,6 +89,85 @@ test("mergeRun picks the oldest files of the lowest level with enough of them", 
     inc(2, 8),
     ...ids(9, MERGE_FAN_IN - 1),
   ]);
+});
+
+/** A file of the chain with `records` records in `bytes` bytes of state. */
+function fileOf(id: number, bytes: number, records: number, full = false): ChainFile {
+  return {
+    name: full ? baseName(id) : checkpointName(id),
+    bytes,
+    stateBytes: bytes,
+    stateRecords: records,
+    full,
+  };
+}
+
+test("a base is due when the chain holds superseded state, not when it holds new addresses", () => {
+  const options = (compactionRatio: number, compactionMinBytes = 0) => ({
+    compactionRatio,
+    compactionMinBytes,
+  });
+  const base = fileOf(1, 1000, 10, true);
+  // The same 10 addresses written again: 1,000 bytes superseded of 1,000 live.
+  const overwrites = [base, fileOf(2, 600, 6), fileOf(3, 400, 4)];
+  assert.equal(shouldCompact(overwrites, options(1), 10), true);
+  assert.equal(shouldCompact(overwrites, options(1.01), 10), false);
+  assert.equal(shouldCompact(overwrites, options(1, 1001), 10), false, "under the minimum bytes");
+  // 50 new addresses: nothing superseded, however low the ratio.
+  const added = [base, fileOf(2, 3000, 30), fileOf(3, 2000, 20)];
+  assert.equal(shouldCompact(added, options(0.01), 60), false);
+  // 10 new and 10 written again: 1,000 bytes superseded of 2,000 live.
+  const mixed = [base, fileOf(2, 2000, 20)];
+  assert.equal(shouldCompact(mixed, options(0.5), 20), true);
+  assert.equal(shouldCompact(mixed, options(0.6), 20), false);
+  // 5 addresses deleted: their 100 bytes of deletions are superseded state too.
+  const deleted = [base, fileOf(2, 100, 5)];
+  assert.equal(shouldCompact(deleted, options(0.1), 5), true);
+  assert.equal(shouldCompact(deleted, options(0.2), 5), false);
+  // No full base yet: 20 records of 10 addresses.
+  const noBase = [fileOf(1, 1000, 10), fileOf(2, 1000, 10)];
+  assert.equal(shouldCompact(noBase, options(1), 10), true);
+  assert.equal(shouldCompact(noBase, options(1), 20), false);
+  // One file is no chain to compact; more than 256 are too many, whatever they hold.
+  assert.equal(shouldCompact([base], options(0), 10), false);
+  const many = [base, ...Array.from({ length: 256 }, (_, i) => fileOf(2 + i, 10, 1))];
+  assert.equal(shouldCompact(many, options(100), 266), true);
+});
+
+test("addresses that are only added call for no base; writing them again does", async () => {
+  const directory = await checkpointDirectory();
+  const { runtime } = await startRuntime(directory, kv(), {
+    checkpointing: { compactionMinBytes: 0, compactionRatio: 0.5 },
+  });
+  try {
+    const rounds = 12;
+    const submitRound = async (round: number): Promise<void> => {
+      for (let i = 0; i < 20; i++) {
+        await runtime.submit(addressOf("test/kv", `r${round}-${i}`), TypedValue.of(intType, 1));
+      }
+      await runtime.whenIdle();
+      await runtime.whenDurable();
+    };
+    for (let round = 0; round < rounds; round++) await submitRound(round);
+    await waitFor(() => (runtime.checkpointStats()?.merges ?? 0) >= 1, "a merge of the tail");
+    assert.equal(runtime.checkpointStats()?.compactions, 0, "no base of state that still holds");
+    // Every address written again: the chain holds twice the live state.
+    for (let round = 0; round < rounds; round++) await submitRound(round);
+    await waitFor(
+      () => (runtime.checkpointStats()?.compactions ?? 0) >= 1,
+      "a base once the chain holds superseded state",
+    );
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < 20; i++) {
+        assert.equal(
+          readState(runtime, addressOf("test/kv", `r${round}-${i}`), "count", intType, Date.now()),
+          2,
+        );
+      }
+    }
+  } finally {
+    await runtime.stop();
+  }
 });
 
 test("group commit chains are merged level by level; recovery restores the model, deletions included", async () => {

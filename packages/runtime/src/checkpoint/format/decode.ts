@@ -82,6 +82,8 @@ export interface CheckpointFile {
   }): AsyncGenerator<KeyGroupContent>;
   /** Bytes of the file's state sections (the state changes it holds). */
   readonly stateBytes: number;
+  /** Records of the file's state sections (one per address it holds a change of). */
+  readonly stateRecords: number;
   /** Reads the global content (egress, sink and ingress state) with a single range read. */
   readGlobal(): Promise<GlobalContent>;
   /**
@@ -273,6 +275,7 @@ async function openSource(source: ByteSource): Promise<CheckpointFile> {
     keyGroups: () => [...keyGroups],
     hasKeyGroup: (keyGroup) => byKeyGroup.has(keyGroup),
     stateBytes: sections.reduce((sum, s) => sum + (s.kind === "state" ? s.length : 0), 0),
+    stateRecords: sections.reduce((sum, s) => sum + (s.kind === "state" ? s.records : 0), 0),
     async readKeyGroup(keyGroup) {
       return contentOf(keyGroup, await read(sectionsOf(keyGroup)));
     },
