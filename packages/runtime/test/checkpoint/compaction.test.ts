@@ -12,7 +12,13 @@ import { test } from "node:test";
 import { TypedValue, addressOf, intType } from "@statefun-ts/protocol";
 import { createStatefulFunctions } from "@statefun-ts/sdk";
 import type { ChainFile } from "../../src/checkpoint/coordinator.js";
-import { MERGE_FAN_IN, mergeRun, shouldCompact } from "../../src/checkpoint/compaction.js";
+import {
+  LONG_CHAIN,
+  MERGE_FAN_IN,
+  MERGE_MAX_BYTES,
+  mergeRun,
+  shouldCompact,
+} from "../../src/checkpoint/compaction.js";
 import { openCheckpoint } from "../../src/checkpoint/format/index.js";
 import {
   CHECKPOINT_PREFIX,
@@ -101,6 +107,19 @@ function fileOf(id: number, bytes: number, records: number, full = false): Chain
     full,
   };
 }
+
+test("runs of large files are merged only once the chain is long", () => {
+  const base = fileOf(1, 100, 10, true);
+  const sized = (bytes: number) => (_: unknown, i: number) => fileOf(2 + i, bytes, 1);
+  const each = MERGE_MAX_BYTES / MERGE_FAN_IN;
+  const atMost = Array.from({ length: MERGE_FAN_IN }, sized(each));
+  assert.deepEqual(mergeRun([base, ...atMost]), atMost, "at most the bytes of a run");
+  const over = Array.from({ length: MERGE_FAN_IN }, sized(each + 1));
+  assert.equal(mergeRun([base, ...over]), undefined, "over the bytes of a run");
+  const long = [base, ...Array.from({ length: LONG_CHAIN }, sized(each + 1))];
+  assert.deepEqual(mergeRun(long), long.slice(1, 1 + MERGE_FAN_IN), "a long chain merges them");
+  assert.equal(mergeRun(long.slice(0, LONG_CHAIN)), undefined, "up to the long chain's length");
+});
 
 test("a base is due when the chain holds superseded state, not when it holds new addresses", () => {
   const options = (compactionRatio: number, compactionMinBytes = 0) => ({
