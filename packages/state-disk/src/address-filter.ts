@@ -185,14 +185,13 @@ export class AddressFilter {
     const old = this.old as Uint32Array;
     const target = this.slots;
     const mask = target.length - 1;
-    const shift = Math.clz32(target.length) + 1;
     let slot = this.moved;
     const end = Math.min(old.length, slot + slots);
     for (; slot < end || (slot < old.length && old[slot - 1] !== 0); slot++) {
       const value = old[slot] as number;
       if (value === 0) continue;
       // Not in the new table yet (see the file's comment): the first free slot from its home.
-      let to = Math.imul(value, 0x9e3779b1) >>> shift;
+      let to = homeOf(target.length, value);
       while (target[to] !== 0) to = (to + 1) & mask;
       target[to] = value;
       this.count++;
