@@ -26,13 +26,13 @@ interface JobWaiter {
   readonly reject: (error: Error) => void;
 }
 
-/** A file a merge wrote. */
-export interface MergedFile {
+/** The sizes of a checkpoint file (one a merge wrote, or one of the chain). */
+export interface FileSizes {
   /** Its size. */
   readonly bytes: number;
-  /** Bytes of its state sections (see `ChainFile.stateBytes`). */
+  /** Bytes of its state sections: what compaction would merge (pending messages are not). */
   readonly stateBytes: number;
-  /** Records of its state sections (see `ChainFile.stateRecords`). */
+  /** Records of its state sections: one per address it holds a change of. */
   readonly stateRecords: number;
 }
 
@@ -55,16 +55,12 @@ export class CompactionThread {
     names: readonly string[],
     before: readonly string[],
     target: string,
-  ): Promise<MergedFile> {
+  ): Promise<FileSizes> {
     return this.run({ kind: "merge", names: [...names], before: [...before] }, target);
   }
 
   /** Writes the full base `target` of a chain (see `compactedChunks`). */
-  compactChain(
-    names: readonly string[],
-    target: string,
-    maxKeyGroups: number,
-  ): Promise<MergedFile> {
+  compactChain(names: readonly string[], target: string, maxKeyGroups: number): Promise<FileSizes> {
     return this.run({ kind: "compact", names: [...names], maxKeyGroups }, target);
   }
 
@@ -81,7 +77,7 @@ export class CompactionThread {
     await worker?.terminate();
   }
 
-  private async run(work: CompactionJob, target: string): Promise<MergedFile> {
+  private async run(work: CompactionJob, target: string): Promise<FileSizes> {
     if (this.closed) throw new StatefunError("shutdown", "checkpoint compaction stopped");
     const worker = this.start();
     const job = this.nextJob++;

@@ -23,6 +23,7 @@ import type { Logger } from "../observability/logger.js";
 import { errorFields } from "../observability/logger.js";
 import { StateSizeCounter, mergeRun, shouldCompact } from "./compaction.js";
 import { CompactionThread } from "./compaction-thread.js";
+import type { FileSizes } from "./compaction-thread.js";
 import type { CutSources } from "./cut.js";
 import { CheckpointCut } from "./cut.js";
 import { CheckpointRetention } from "./retention.js";
@@ -33,16 +34,9 @@ import type { ResolvedCheckpointingOptions } from "./options.js";
 import type { CheckpointAttempt, CheckpointOutcome, CheckpointStats } from "./stats.js";
 import { writeWithinTimeout } from "./timed-write.js";
 
-/** A file of the current chain. */
-export interface ChainFile {
+/** A file of the current chain: its name and sizes, and whether it is full (the chain's base). */
+export interface ChainFile extends FileSizes {
   readonly name: string;
-  /** The file's size. */
-  readonly bytes: number;
-  /** Bytes of its state sections: what compaction would merge (pending messages are not). */
-  readonly stateBytes: number;
-  /** Records of its state sections: one per address it holds a change of. */
-  readonly stateRecords: number;
-  /** True for a full file (the chain's base). */
   readonly full: boolean;
 }
 
@@ -483,7 +477,7 @@ export class CheckpointCoordinator {
     const start = this.chain.indexOf(run[0] as ChainFile);
     const before = this.chain.slice(0, start).map((file) => file.name);
     try {
-      const { bytes, stateBytes, stateRecords } = await this.compactor.mergeIncremental(
+      const sizes = await this.compactor.mergeIncremental(
         run.map((file) => file.name),
         before,
         name,
@@ -494,12 +488,12 @@ export class CheckpointCoordinator {
         this.retention.replace(name);
         return;
       }
-      this.chain.splice(index, run.length, { name, bytes, stateBytes, stateRecords, full: false });
+      this.chain.splice(index, run.length, { name, ...sizes, full: false });
       for (const file of run) this.retention.replace(file.name);
       this.stats.chainLength = this.chain.length;
       this.stats.merges++;
       this.logger.debug(
-        { file: name, bytes, replaced: run.length, chain: this.chain.length },
+        { file: name, bytes: sizes.bytes, replaced: run.length, chain: this.chain.length },
         "merged incremental checkpoint files",
       );
     } catch (error) {
@@ -514,7 +508,7 @@ export class CheckpointCoordinator {
   private async compact(id: number, files: readonly ChainFile[]): Promise<void> {
     const name = baseName(id);
     try {
-      const { bytes, stateBytes, stateRecords } = await this.compactor.compactChain(
+      const sizes = await this.compactor.compactChain(
         files.map((f) => f.name),
         name,
         this.maxKeyGroups,
@@ -526,12 +520,11 @@ export class CheckpointCoordinator {
         return;
       }
       for (const file of this.chain.slice(0, index + 1)) this.retention.replace(file.name);
-      const base = { name, bytes, stateBytes, stateRecords, full: true };
-      this.chain = [base, ...this.chain.slice(index + 1)];
+      this.chain = [{ name, ...sizes, full: true }, ...this.chain.slice(index + 1)];
       this.stats.chainLength = this.chain.length;
       this.stats.compactions++;
       this.logger.info(
-        { checkpoint: id, base: name, bytes, replaced: files.length },
+        { checkpoint: id, base: name, bytes: sizes.bytes, replaced: files.length },
         "wrote a new full base",
       );
     } catch (error) {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { StatefunError, isStatefunError } from "@statefun-ts/protocol";
-import type { MergedFile } from "../../src/checkpoint/compaction-thread.js";
+import type { FileSizes } from "../../src/checkpoint/compaction-thread.js";
 import { CompactionThread } from "../../src/checkpoint/compaction-thread.js";
 import { encodeCheckpointBytes, openCheckpoint } from "../../src/checkpoint/format/index.js";
 import type { StateRecord } from "../../src/checkpoint/model.js";
@@ -29,7 +29,7 @@ import {
 async function assertReported(
   storage: CheckpointStorage,
   name: string,
-  reported: MergedFile,
+  reported: FileSizes,
 ): Promise<void> {
   const file = await openCheckpoint(storage, name);
   assert.equal(reported.bytes, file.sizeBytes);
