@@ -45,40 +45,30 @@ function kv() {
   });
 }
 
-const chk = (id: number): ChainFile => ({
-  name: checkpointName(id),
-  bytes: 10,
-  stateBytes: 10,
-  stateRecords: 1,
-  full: false,
-});
+/** A file of the chain with `records` records in `bytes` bytes of state. */
+function fileOf(id: number, bytes: number, records: number, full = false): ChainFile {
+  return {
+    name: full ? baseName(id) : checkpointName(id),
+    bytes,
+    stateBytes: bytes,
+    stateRecords: records,
+    full,
+  };
+}
+
+const chk = (id: number): ChainFile => fileOf(id, 10, 1);
 const inc = (first: number, last: number): ChainFile => ({
+  ...chk(first),
   name: mergedName(first, last),
-  bytes: 10,
-  stateBytes: 10,
-  stateRecords: 1,
-  full: false,
 });
 
 test("mergeRun picks the oldest files of the lowest level with enough of them", () => {
-  const base: ChainFile = {
-    name: baseName(1),
-    bytes: 100,
-    stateBytes: 100,
-    stateRecords: 10,
-    full: true,
-  };
+  const base = fileOf(1, 100, 10, true);
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => chk(from + i));
   assert.equal(mergeRun([base, ...ids(2, MERGE_FAN_IN - 1)]), undefined, "too few files");
   assert.deepEqual(mergeRun([base, ...ids(2, MERGE_FAN_IN)]), ids(2, MERGE_FAN_IN));
   // The first checkpoint is a full file: never merged.
-  const first: ChainFile = {
-    name: checkpointName(1),
-    bytes: 10,
-    stateBytes: 10,
-    stateRecords: 1,
-    full: true,
-  };
+  const first: ChainFile = { ...chk(1), full: true };
   assert.equal(mergeRun([first, ...ids(2, MERGE_FAN_IN - 1)]), undefined);
   // Files of different levels at the tail: nothing to merge yet.
   assert.equal(mergeRun([base, inc(2, 9), ...ids(10, MERGE_FAN_IN - 1)]), undefined);
@@ -96,17 +86,6 @@ test("mergeRun picks the oldest files of the lowest level with enough of them", 
     ...ids(9, MERGE_FAN_IN - 1),
   ]);
 });
-
-/** A file of the chain with `records` records in `bytes` bytes of state. */
-function fileOf(id: number, bytes: number, records: number, full = false): ChainFile {
-  return {
-    name: full ? baseName(id) : checkpointName(id),
-    bytes,
-    stateBytes: bytes,
-    stateRecords: records,
-    full,
-  };
-}
 
 test("runs of large files are merged only once the chain is long", () => {
   const base = fileOf(1, 100, 10, true);
